@@ -1,0 +1,34 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both set up everything themselves.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8000
+
+.PHONY: run test lint golden system-packages clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+## run: build the sample night and serve it live at http://127.0.0.1:$(PORT)
+run: $(VENV)/.installed
+	$(VENV)/bin/countnight serve --root . --port $(PORT)
+
+## system-packages: Debian's chromium and nginx for the browser tests (apt-get, once)
+system-packages:
+	@bash scripts/system-packages.sh
+
+## test: lint, then every test, browser tests included
+test: $(VENV)/.installed system-packages
+	$(PY) -m ruff check src tests benchmarks scripts
+	$(PY) -m ruff format --check src tests benchmarks scripts
+	$(PY) -m pytest -q -n 2 -p no:cacheprovider
+
+## golden: regenerate tests/golden on purpose after a deliberate change to the output
+golden: $(VENV)/.installed
+	COUNTNIGHT_REGENERATE_GOLDEN=1 $(PY) -m pytest -q tests/test_golden.py
+
+clean:
+	rm -rf $(VENV) site .countnight

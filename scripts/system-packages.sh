@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the browser and web-server tests drive: chromium and nginx.
+# Idempotent: does nothing when both are there. Uses sudo when not root.
+set -euo pipefail
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/sbin/nginx ] || need+=(nginx-light)
+[ ${#need[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+if ! command -v apt-get >/dev/null; then
+  echo "system-packages: apt-get not found; install ${need[*]} by hand" >&2
+  exit 1
+fi
+echo "system-packages: installing ${need[*]} with apt-get"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

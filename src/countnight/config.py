@@ -1,0 +1,138 @@
+"""The event: ``countnight.toml`` → a frozen, validated ``Event``."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import datetime, timedelta
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+from .clock import Window
+from .errors import InputError, Problem
+
+CONFIG_NAME = "countnight.toml"
+
+
+def _text(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _moment(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"'{value}' is not an ISO 8601 time like 2024-07-04T22:00:00+01:00") from None
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise ValueError("needs a UTC offset, like 2024-07-04T22:00:00+01:00")
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_text), Field(min_length=1)]
+Moment = Annotated[datetime, BeforeValidator(_moment)]
+
+
+class Event(BaseModel):
+    """What ``countnight.toml`` says about the night; see the README's config reference."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, arbitrary_types_allowed=True)
+
+    title: Text
+    timezone: ZoneInfo
+    coverage_start: Moment
+    coverage_end: Moment | None = None
+    editor: Text | None = None
+    baseline: Text | None = None
+    page_size: Annotated[int, Field(ge=1, le=1000)] = 20
+    base_url: Text | None = None
+
+    @field_validator("timezone", mode="before")
+    @classmethod
+    def _zone(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise ValueError("must be an IANA zone name like Europe/London")
+        try:
+            return ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not an IANA zone name like Europe/London") from None
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http:// or https:// address")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("coverage_end")
+    @classmethod
+    def _after_start(cls, value: datetime | None, info: Any) -> datetime | None:
+        start = info.data.get("coverage_start")
+        if value is not None and start is not None and value <= start:
+            raise ValueError("must be after coverage_start")
+        return value
+
+    @property
+    def window(self) -> Window:
+        """The window clock times resolve into: start to end, or 24 hours from the start."""
+        end = self.coverage_end or self.coverage_start + timedelta(hours=24)
+        return Window(self.timezone, self.coverage_start, end)
+
+    def ended(self, now: datetime) -> bool:
+        return self.coverage_end is not None and now >= self.coverage_end
+
+
+def _key_line(text: str, key: str) -> int:
+    for number, line in enumerate(text.split("\n"), 1):
+        if re.match(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=", line):
+            return number
+    return 0
+
+
+def parse_config(data: bytes, path: str) -> Event:
+    """Bytes of ``countnight.toml`` → Event; InputError lists every problem with its line."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputError.one(path, data[: err.start].count(b"\n") + 1, "not valid UTF-8") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        match = re.search(r"\(at line (\d+), column \d+\)", str(err))
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(err))
+        raise InputError.one(path, int(match[1]) if match else 0, f"TOML syntax: {message}") from None
+    try:
+        return Event.model_validate(raw)
+    except ValidationError as err:
+        problems = []
+        for e in err.errors():
+            key = str(e["loc"][0]) if e["loc"] else ""
+            line = _key_line(text, key)
+            if e["type"] == "extra_forbidden":
+                near = get_close_matches(key, list(Event.model_fields), n=1)
+                hint = f" (did you mean '{near[0]}'?)" if near else ""
+                message = f"{key}: unknown setting{hint}"
+            elif e["type"] == "missing":
+                message = f"{key}: required"
+            else:
+                message = f"{key}: {e['msg'].removeprefix('Value error, ')}"
+            problems.append(Problem(path, line, message))
+        raise InputError(problems) from None
+
+
+def load_config(root: Path) -> Event:
+    """Read ``ROOT/countnight.toml``."""
+    path = root / CONFIG_NAME
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError.one(
+            CONFIG_NAME, 0, f"not found in {root}: a blog folder needs {CONFIG_NAME} (see the README)"
+        ) from None
+    return parse_config(data, CONFIG_NAME)

@@ -1,0 +1,215 @@
+"""Entry files: bytes → front matter values with line numbers, and the Markdown body.
+
+YAML is read from PyYAML's event stream and every scalar is kept as the text the reporter typed
+(``NO``, ``23:45``, ``0123`` and ``1e3`` stay strings): the models decide what a field means, so
+YAML 1.1's guesses never change a value. Anchors, aliases, tags and duplicate keys are refused.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .errors import InputError, Problem
+
+MAX_BYTES = 1024 * 1024
+_FENCE = re.compile(r"^---[ \t]*$")
+_CLOSE = re.compile(r"^(---|\.\.\.)[ \t]*$")
+_NULLS = {"", "~", "null", "Null", "NULL"}
+
+try:  # libyaml is much faster; the pure-Python parser gives the same events
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class EntrySource:
+    """One entry file split into front matter (plain Python values) and body, with line numbers."""
+
+    path: str
+    front: dict[str, Any]
+    lines: dict[Loc, int] = field(repr=False)
+    body: str
+    body_line: int
+
+    def line_of(self, loc: Loc) -> int:
+        """The line of the value at ``loc``, or of its nearest enclosing key when it has none."""
+        while loc:
+            if loc in self.lines:
+                return self.lines[loc]
+            loc = loc[:-1]
+        return self.lines.get((), 1)
+
+
+def decode(data: bytes, path: str) -> str:
+    """Bytes → text with LF line ends; refuses big, binary and non-UTF-8 files with a line number."""
+    if len(data) > MAX_BYTES:
+        raise InputError.one(path, 0, f"file is {len(data):,} bytes; an entry must be under 1 MiB")
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise InputError.one(path, line, "this is a binary file, not a text entry (it contains NUL bytes)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise InputError.one(
+            path, line, f"not valid UTF-8 (byte 0x{data[err.start]:02x}); save the file as UTF-8"
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def split(text: str, path: str) -> tuple[str, int, str, int]:
+    """Text → (front matter, its first line, body, its first line)."""
+    if not text.strip():
+        raise InputError.one(path, 1, "the file is empty: an entry starts with front matter between --- lines")
+    lines = text.split("\n")
+    if not _FENCE.match(lines[0]):
+        raise InputError.one(path, 1, "an entry must start with a '---' line, then its fields, then '---'")
+    for i in range(1, len(lines)):
+        if _CLOSE.match(lines[i]):
+            front = "\n".join(lines[1:i])
+            body = "\n".join(lines[i + 1 :])
+            return front, 2, body, i + 2
+    raise InputError.one(path, 1, "the front matter is not closed: add a '---' line after the fields")
+
+
+def read_entry(data: bytes, path: str) -> EntrySource:
+    """Parse one entry file's bytes; raises InputError with every problem found."""
+    front_text, first, body, body_line = split(decode(data, path), path)
+    problems = [
+        Problem(path, first + n, "a tab in the indentation: indent with spaces")
+        for n, line in enumerate(front_text.split("\n"))
+        if "\t" in line[: len(line) - len(line.lstrip())]
+    ]
+    if problems:
+        raise InputError(problems)
+    builder = _Builder(path, first)
+    try:
+        for event in yaml.parse(front_text, Loader=_Loader):
+            builder.feed(event)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = first + mark.line if mark else first
+        what = str(err.problem or "")
+        if err.context:
+            what += f" ({err.context})"
+        raise InputError.one(path, line, f"YAML syntax: {what}") from None
+    except yaml.YAMLError as err:  # pragma: no cover - unmarked errors are rare
+        raise InputError.one(path, first, f"YAML syntax: {err}") from None
+    if builder.problems:
+        raise InputError(builder.problems)
+    root = builder.root
+    if root is None:
+        root = {}
+    if not isinstance(root, dict):
+        kind = "a list" if isinstance(root, list) else "plain text"
+        raise InputError.one(path, first, f"the front matter is {kind}; it must be 'field: value' lines")
+    return EntrySource(path, root, builder.lines, body, body_line)
+
+
+class _Builder:
+    """Turns YAML events into dicts, lists and strings, recording where each value stands."""
+
+    def __init__(self, path: str, first: int) -> None:
+        self.path = path
+        self.first = first
+        self.root: Any = None
+        self.lines: dict[Loc, int] = {}
+        self.problems: list[Problem] = []
+        self._docs = 0
+        # Each open collection: (container, its loc, pending key for mappings or None, key lines)
+        self._stack: list[tuple[Any, Loc, list[Any], dict[str, int]]] = []
+
+    def _line(self, event: yaml.Event) -> int:
+        return self.first + event.start_mark.line
+
+    def _refuse(self, event: yaml.Event) -> bool:
+        anchor = getattr(event, "anchor", None)
+        if isinstance(event, yaml.AliasEvent):
+            self.problems.append(
+                Problem(self.path, self._line(event), f"aliases (*{anchor}) are not allowed: write the value out")
+            )
+            return True
+        if anchor:
+            self.problems.append(
+                Problem(self.path, self._line(event), f"anchors (&{anchor}) are not allowed: write the value out")
+            )
+        tag = getattr(event, "tag", None)
+        if tag and tag != "!" and not (isinstance(event, yaml.ScalarEvent) and event.implicit[0]):
+            shown = tag.replace("tag:yaml.org,2002:", "!!")
+            self.problems.append(Problem(self.path, self._line(event), f"tags ({shown}) are not allowed"))
+        return False
+
+    def feed(self, event: yaml.Event) -> None:
+        if isinstance(event, yaml.DocumentStartEvent):
+            self._docs += 1
+            if self._docs > 1:
+                self.problems.append(
+                    Problem(
+                        self.path,
+                        self._line(event),
+                        "only one block of fields is allowed between the --- lines",
+                    )
+                )
+            return
+        if isinstance(event, yaml.StreamStartEvent | yaml.StreamEndEvent | yaml.DocumentEndEvent):
+            return
+        if isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            container, loc, _, _ = self._stack.pop()
+            self._place(container, event, loc_hint=loc)
+            return
+        if self._refuse(event):
+            self._place(None, event)
+            return
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            loc = self._child_loc()
+            self.lines.setdefault(loc, self._line(event))
+            container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
+            self._stack.append((container, loc, [], {}))
+            return
+        if isinstance(event, yaml.ScalarEvent):
+            plain = event.style is None
+            value = None if plain and event.value in _NULLS else event.value
+            self._place(value, event)
+
+    def _child_loc(self) -> Loc:
+        if not self._stack:
+            return ()
+        container, loc, pending, _ = self._stack[-1]
+        if isinstance(container, list):
+            return (*loc, len(container))
+        return (*loc, pending[0]) if pending else loc
+
+    def _place(self, value: Any, event: yaml.Event, loc_hint: Loc | None = None) -> None:
+        if not self._stack:
+            self.root = value
+            return
+        container, loc, pending, key_lines = self._stack[-1]
+        if isinstance(container, list):
+            if loc_hint is None:
+                self.lines[(*loc, len(container))] = self._line(event)
+            container.append(value)
+            return
+        if not pending:  # this value is a key
+            line = self._line(event)
+            if not isinstance(value, str):
+                self.problems.append(Problem(self.path, line, "a field name must be plain text"))
+                value = f"<line {line}>"
+            if value in key_lines:
+                self.problems.append(
+                    Problem(self.path, line, f"duplicate field '{value}' (first at line {key_lines[value]})")
+                )
+            else:
+                key_lines[value] = line
+                self.lines[(*loc, value)] = line
+            pending.append(value)
+            return
+        key = pending.pop()
+        if key not in container:  # a duplicate keeps the first value; it is reported above
+            container[key] = value

@@ -1,0 +1,111 @@
+"""The record: an append-only journal of every version readers were shown, and every withdrawal.
+
+One JSON object per line in ``ROOT/.countnight/journal.jsonl``, appended and fsynced after the
+site that shows it is written. A torn last line (a crash mid-append) is skipped and reported; the
+lines before it are whole by construction.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+STATE_DIR = ".countnight"
+JOURNAL = "journal.jsonl"
+
+Op = Literal["shown", "withdrawn", "deleted", "draft"]
+
+
+@dataclass(frozen=True)
+class Record:
+    """One line of the journal."""
+
+    op: Op
+    id: str
+    at: str  # ISO 8601, when it went live or was taken down
+    hash: str = ""
+    text: str = ""
+    path: str = ""
+
+    def to_json(self) -> str:
+        data = {"op": self.op, "id": self.id, "at": self.at}
+        if self.op == "shown":
+            data |= {"hash": self.hash, "path": self.path, "text": self.text}
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass
+class Journal:
+    """What the journal says: every record, and per id the version shown now (if any)."""
+
+    path: Path
+    records: list[Record] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    current: dict[str, Record] = field(default_factory=dict)  # id → the version readers see now
+    ever_shown: dict[str, Record] = field(default_factory=dict)  # id → the last version ever shown
+
+    @classmethod
+    def open(cls, root: Path) -> Journal:
+        journal = cls(root / STATE_DIR / JOURNAL)
+        try:
+            raw = journal.path.read_bytes()
+        except FileNotFoundError:
+            return journal
+        lines = raw.split(b"\n")
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+                record = Record(**data)
+            except (ValueError, TypeError):
+                last = number == len(lines) or (number == len(lines) - 1 and not lines[-1])
+                why = "a torn last line (a crash mid-write); skipped" if last else "not a record; skipped"
+                journal.warnings.append(f"{journal.path}:{number}: {why}")
+                continue
+            journal._apply(record)
+        return journal
+
+    def _apply(self, record: Record) -> None:
+        self.records.append(record)
+        if record.op == "shown":
+            self.current[record.id] = record
+            self.ever_shown[record.id] = record
+        else:
+            self.current.pop(record.id, None)
+
+    def append(self, records: Iterable[Record]) -> None:
+        """Append and fsync; the in-memory view follows."""
+        batch = list(records)
+        if not batch:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        payload = "".join(r.to_json() + "\n" for r in batch).encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            if os.fstat(fd).st_size and not _ends_with_newline(self.path):
+                payload = b"\n" + payload  # after a torn line, start clean
+            os.write(fd, payload)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        for record in batch:
+            self._apply(record)
+
+    def versions(self, ident: str) -> list[Record]:
+        return [r for r in self.records if r.id == ident]
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) == b"\n"
+
+
+def stamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")

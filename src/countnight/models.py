@@ -1,0 +1,283 @@
+"""Entry kinds as strict, frozen pydantic models: a discriminated union on ``kind``.
+
+Front matter arrives as the text the reporter typed (see ``frontmatter``); the field types below
+say what each text means. Validation needs the event's window (for ``03:17``) and the baseline
+(for constituency names), passed as pydantic validation context.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    model_validator,
+)
+
+from .clock import Window
+from .parties import party_code
+
+if TYPE_CHECKING:
+    from .baseline import Baseline
+
+KINDS = ("update", "result", "turnout", "quote", "summary")
+STATUSES = ("published", "draft", "withdrawn")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What validation needs to know about the night."""
+
+    window: Window
+    baseline: Baseline | None = None
+
+
+def _context(info: ValidationInfo) -> Context:
+    context = info.context
+    if not isinstance(context, Context):  # a programming error, not a reporter's
+        raise TypeError("entries are validated with a countnight.models.Context")
+    return context
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | dict):
+        raise ValueError("must be a single value, not a list or a set of fields")
+    if value is None:
+        raise ValueError("is empty: fill it in or remove the line")
+    raise ValueError("must be text")
+
+
+def _text(value: Any) -> str:
+    text = _as_text(value).strip()
+    if not text:
+        raise ValueError("must not be empty")
+    return text
+
+
+def _line(value: Any) -> str:
+    return " ".join(_text(value).split())
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = _as_text(value).strip().lower()
+    if word in ("true", "yes"):
+        return True
+    if word in ("false", "no"):
+        return False
+    raise ValueError(f"must be true or false, not '{value}'")
+
+
+_COUNT = re.compile(r"^\d{1,3}(,\d{3})+$|^\d+$")
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    text = _as_text(value).strip()
+    if not _COUNT.match(text):
+        raise ValueError(f"'{text}' is not a whole number (write 16222 or 16,222)")
+    return int(text.replace(",", ""))
+
+
+def _percent(value: Any) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    text = _as_text(value).strip().removesuffix("%").strip()
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"'{value}' is not a percentage (write 65.39 or \"65.39%\")") from None
+    if not number.is_finite() or not 0 <= number <= 100 or "e" in text.lower():
+        raise ValueError(f"'{value}' is not a percentage from 0 to 100")
+    return number
+
+
+def _party(value: Any) -> str:
+    return party_code(_line(value))
+
+
+def _choice(options: tuple[str, ...]) -> Any:
+    def check(value: Any) -> str:
+        word = _as_text(value).strip().lower()
+        if word not in options:
+            raise ValueError(f"'{value}' is not one of {', '.join(options)}")
+        return word
+
+    return check
+
+
+def _moment(value: Any, info: ValidationInfo) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    from .clock import parse_time
+
+    return parse_time(_as_text(value), _context(info).window)
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+Line = Annotated[str, BeforeValidator(_line)]
+Flag = Annotated[bool, BeforeValidator(_flag)]
+Count = Annotated[int, BeforeValidator(_count)]
+Percent = Annotated[Decimal, BeforeValidator(_percent)]
+Party = Annotated[str, BeforeValidator(_party)]
+Moment = Annotated[datetime, BeforeValidator(_moment)]
+Status = Annotated[Literal["published", "draft", "withdrawn"], BeforeValidator(_choice(STATUSES))]
+
+
+def _known_constituency(name: str, info: ValidationInfo) -> str:
+    baseline = _context(info).baseline
+    if baseline is None:
+        return name
+    row = baseline.get(name)
+    if row is None:
+        near = baseline.suggest(name)
+        hint = f" (did you mean '{near}'?)" if near else ""
+        raise ValueError(f"'{name}' is not in the baseline{hint}")
+    return row.constituency
+
+
+Constituency = Annotated[str, BeforeValidator(_line), AfterValidator(_known_constituency)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class EntryBase(_Strict):
+    """Fields every kind has. ``id`` comes from the file name and ``body`` from below the front matter."""
+
+    id: str
+    body: str = ""
+    time: Moment
+    title: Line | None = None
+    author: Line | None = None
+    role: Line | None = None
+    breaking: Flag = False
+    key: Flag = False
+    pinned: Flag = False
+    status: Status = "published"
+    updated: Moment | None = None
+    correction: Text | None = None
+    constituency: Constituency | None = None
+
+    def live_at(self, now: datetime) -> bool:
+        """Published and its time has come (a future time is an embargo)."""
+        return self.status == "published" and self.time <= now
+
+
+class UpdateEntry(EntryBase):
+    kind: Literal["update"] = "update"
+    title: Line
+
+
+class Candidate(_Strict):
+    name: Line
+    party: Party
+    votes: Count
+
+
+class ResultEntry(EntryBase):
+    kind: Literal["result"]
+    constituency: Constituency
+    candidates: Annotated[list[Candidate], Field(min_length=1)]
+    electorate: Count | None = None
+    rejected: Count | None = None
+    recount: Flag = False
+    winner: Line | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ResultEntry:
+        names = [c.name.casefold() for c in self.candidates]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise ValueError(f"candidates: '{self.candidates[i].name}' is listed twice")
+        top = max(c.votes for c in self.candidates)
+        tied = [c.name for c in self.candidates if c.votes == top]
+        if self.winner is not None:
+            if self.winner.casefold() not in (n.casefold() for n in tied):
+                raise ValueError(
+                    f"winner: '{self.winner}' is not tied for the most votes; "
+                    "`winner` is only for a tie (leave it out and the votes decide)"
+                )
+        elif len(tied) > 1:
+            raise ValueError(
+                f"candidates: a tie between {' and '.join(tied)} on {top:,} votes: "
+                "add `winner:` with the name of the one declared elected"
+            )
+        ballots = sum(c.votes for c in self.candidates) + (self.rejected or 0)
+        if self.electorate is not None and ballots > self.electorate:
+            raise ValueError(f"electorate: {self.electorate:,} is fewer than the {ballots:,} ballots counted")
+        return self
+
+
+class TurnoutEntry(EntryBase):
+    kind: Literal["turnout"]
+    constituency: Constituency
+    turnout: Percent | None = None
+    ballots: Count | None = None
+    electorate: Count | None = None
+    previous: Percent | None = None
+
+    @model_validator(mode="after")
+    def _agree(self, info: ValidationInfo) -> TurnoutEntry:
+        if self.turnout is None and self.ballots is None:
+            raise ValueError("turnout: give the percent (turnout: 65.39) or the ballots counted (ballots: 46169)")
+        electorate = self.electorate or _baseline_electorate(info, self.constituency)
+        if self.ballots is not None and electorate is not None:
+            if self.ballots > electorate:
+                raise ValueError(f"ballots: {self.ballots:,} is more than the electorate of {electorate:,}")
+            if self.turnout is not None:
+                exact = Decimal(self.ballots) * 100 / Decimal(electorate)
+                exponent = self.turnout.as_tuple().exponent
+                tolerance = Decimal(5).scaleb(int(exponent) - 1 if isinstance(exponent, int) else -1)
+                if abs(exact - self.turnout) > tolerance:
+                    raise ValueError(
+                        f"turnout: {self.turnout}% does not fit {self.ballots:,} ballots of an electorate of "
+                        f"{electorate:,} ({exact:.2f}%)"
+                    )
+        elif self.turnout is None:
+            raise ValueError("ballots: an electorate is needed to turn ballots into a turnout (add electorate:)")
+        return self
+
+    def electorate_used(self, baseline: Baseline | None) -> int | None:
+        if self.electorate is not None:
+            return self.electorate
+        row = baseline.get(self.constituency) if baseline else None
+        return row.electorate if row else None
+
+
+def _baseline_electorate(info: ValidationInfo, constituency: str) -> int | None:
+    baseline = _context(info).baseline
+    row = baseline.get(constituency) if baseline else None
+    return row.electorate if row else None
+
+
+class QuoteEntry(EntryBase):
+    kind: Literal["quote"]
+    speaker: Line
+    speaker_role: Line | None = None
+    quote: Text
+
+
+class SummaryEntry(EntryBase):
+    kind: Literal["summary"]
+    body: Text
+
+
+Entry = Annotated[
+    UpdateEntry | ResultEntry | TurnoutEntry | QuoteEntry | SummaryEntry,
+    Field(discriminator="kind"),
+]

@@ -1,0 +1,81 @@
+"""``countnight new``: a ready-to-fill entry file, time filled in, in the event's timezone."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .config import Event
+from .errors import InputError
+
+KINDS_NEW = ("update", "result", "turnout", "quote", "summary")
+
+_FIELDS = {
+    "update": "title: {title}\n",
+    "result": (
+        "constituency: {constituency}\n"
+        "# electorate: 70608\n"
+        "# rejected: 123\n"
+        "candidates:\n"
+        "  - {{name: , party: , votes: }}\n"
+        "  - {{name: , party: , votes: }}\n"
+    ),
+    "turnout": "constituency: {constituency}\nturnout:   # percent, like 65.39; or give ballots: 46169\n",
+    "quote": "speaker: \nspeaker_role: \nquote: \n",
+    "summary": "",
+}
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48].strip("-") or "entry"
+
+
+def render_new_entry(event: Event, kind: str, now: datetime, constituency: str | None, title: str | None) -> str:
+    """The text of a new entry file."""
+    if kind in ("result", "turnout") and not constituency:
+        raise InputError.one("--constituency", 0, f"a {kind} entry needs --constituency NAME")
+    local = now.astimezone(event.timezone)
+    clock = f"{local:%H:%M}"
+    if not event.window.start <= now <= event.window.end:
+        clock = local.isoformat(timespec="minutes")  # outside the window a clock time would not resolve
+    fields = _FIELDS[kind].format(title=_yaml_text(title or ""), constituency=_yaml_text(constituency or ""))
+    head = f'---\nkind: {kind}\ntime: "{clock}"\n'
+    if kind != "update" and title:
+        head += f"title: {_yaml_text(title)}\n"
+    body = "Write the summary here, as a short list:\n\n- \n" if kind == "summary" else ""
+    return f"{head}{fields}author: \n---\n{body}"
+
+
+def _yaml_text(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"' if text else ""
+
+
+def write_new_entry(
+    root: Path,
+    event: Event,
+    kind: str,
+    *,
+    constituency: str | None,
+    title: str | None,
+    now: datetime | None = None,
+) -> Path:
+    """Create ``entries/HHMM-slug.md`` (never overwriting) and return its path."""
+    now = now or datetime.now(UTC)
+    text = render_new_entry(event, kind, now, constituency, title)
+    folder = root / "entries"
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{now.astimezone(event.timezone):%H%M}-{_slug(constituency or title or kind)}"
+    if kind in ("result", "turnout") and constituency:
+        stem += f"-{kind}"
+    for n in range(1, 1000):
+        path = folder / (f"{stem}.md" if n == 1 else f"{stem}-{n}.md")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        return path
+    raise InputError.one(str(folder), 0, "could not find a free file name")

@@ -1,0 +1,138 @@
+"""The Jinja environment and everything that turns views into page text.
+
+Templates come from the blog's own ``templates/`` first (overrides, file by file), then the
+default theme that ships with countnight. Autoescape is on; entry bodies arrive already sanitised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from . import __version__
+from .markup import render_markdown
+from .parties import NEUTRAL_COLOUR, PARTIES, party_colour, party_name, party_short, party_text_colour
+from .views import EntryView
+
+# No inline script or style anywhere: a sanitiser slip can never run code (the tests switch it off to prove it).
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
+    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+ASSETS = ("style.css", "live.js")
+
+
+def default_theme() -> Path:
+    """The default theme's folder (the repository's top-level ``templates/``, packaged as countnight.theme)."""
+    return Path(str(resources.files("countnight.theme")))
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A Jinja environment plus the theme's static assets with content-hashed names."""
+
+    env: jinja2.Environment
+    assets: dict[str, tuple[str, bytes]]  # "style.css" → ("assets/style.1a2b3c4d.css", bytes)
+    fingerprint: str  # changes whenever a template or asset does: the fragment cache key includes it
+
+    def url(self, name: str) -> str:
+        return self.assets[name][0]
+
+
+def load_theme(root: Path) -> Theme:
+    """Build the environment for a blog folder; raises jinja2.TemplateError on a broken template."""
+    folders = [p for p in (root / "templates", default_theme()) if p.is_dir()]
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in folders]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.globals.update(
+        party_colour=party_colour,
+        party_text_colour=party_text_colour,
+        party_name=party_name,
+        party_short=party_short,
+        party_class=party_class,
+        version=__version__,
+    )
+    env.filters.update(votes=lambda n: f"{n:,}", pct=_pct, points=_points, signed=_signed)
+    digest = hashlib.sha256(__version__.encode())
+    sources: list[Path] = []
+    for folder in reversed(folders):  # overrides win: later updates replace earlier ones
+        sources.extend(sorted(p for p in folder.rglob("*") if p.is_file()))
+    for path in sources:
+        digest.update(path.relative_to(path.parent).as_posix().encode())
+        digest.update(path.read_bytes())
+    assets: dict[str, tuple[str, bytes]] = {}
+    for name in (*ASSETS, "parties.css"):
+        data = party_css() if name == "parties.css" else _asset_bytes(folders, name)
+        stem, _, ext = name.rpartition(".")
+        assets[name] = (f"assets/{stem}.{hashlib.sha256(data).hexdigest()[:10]}.{ext}", data)
+    for name in env.list_templates(filter_func=lambda n: n.endswith((".html", ".xml"))):
+        env.get_template(name)  # compile every template now: a broken override fails the build, not a page
+    return Theme(env, assets, digest.hexdigest()[:16])
+
+
+def party_class(code: str) -> str:
+    """The CSS class that colours a party's chips and bars (CSP forbids inline styles)."""
+    return f"party-{code.lower()}" if code in PARTIES else "party-other"
+
+
+def party_css() -> bytes:
+    """A stylesheet with each known party's colour, generated from the party table."""
+    rules = [
+        f".party-other{{background:{NEUTRAL_COLOUR};fill:{NEUTRAL_COLOUR};color:#000}}",
+        *(
+            f".party-{code.lower()}{{background:{party_colour(code)};fill:{party_colour(code)};"
+            f"color:{party_text_colour(code)}}}"
+            for code in PARTIES
+        ),
+    ]
+    return ("\n".join(rules) + "\n").encode()
+
+
+def _asset_bytes(folders: list[Path], name: str) -> bytes:
+    for folder in folders:
+        path = folder / "assets" / name
+        if path.is_file():
+            return path.read_bytes()
+    raise jinja2.TemplateNotFound(f"assets/{name}")
+
+
+def _pct(value: float | None, places: int = 1) -> str:
+    return "–" if value is None else f"{value:.{places}f}%"
+
+
+def _points(value: float | None, places: int = 1) -> str:
+    return "–" if value is None else f"{abs(value):.{places}f}"
+
+
+def _signed(value: float | None, places: int = 1) -> str:
+    if value is None:
+        return "–"
+    if round(value, places) == 0:
+        return f"{0:.{places}f}"
+    return f"{'+' if value > 0 else '−'}{abs(value):.{places}f}"
+
+
+def render_entry(theme: Theme, view: EntryView) -> str:
+    """One entry's ``<article>``: used on pages, in live.json and on its share page."""
+    body = Markup(render_markdown(view.entry.body)) if view.entry.kind != "summary" else Markup("")
+    return theme.env.get_template("entry.html").render(e=view, body=body)
+
+
+def render_summary(view: EntryView | None) -> Markup:
+    return Markup(render_markdown(view.entry.body)) if view is not None else Markup("")
+
+
+def render_template(theme: Theme, name: str, **context: Any) -> str:
+    return theme.env.get_template(name).render(csp=CSP, assets=theme, **context)

@@ -1,0 +1,1 @@
+"""The default theme: Jinja templates and assets (packaged as countnight.theme)."""
