@@ -11,7 +11,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from .errors import InputError, Problem
 from .frontmatter import EntrySource, read_entry
-from .models import KINDS, Context, Entry, EntryBase, QuoteEntry, ResultEntry, TurnoutEntry
+from .models import KINDS, Candidate, Context, Entry, EntryBase, QuoteEntry, ResultEntry, TurnoutEntry
 
 _ADAPTER: TypeAdapter[Entry] = TypeAdapter(Entry)
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -76,6 +76,8 @@ def _problems(err: ValidationError, source: EntrySource) -> list[Problem]:
             if head in _FIELDS:
                 loc = (head,)
                 message = message.split(":", 1)[1].strip()
+        if loc == ("body",) and error["type"] == "value_error":
+            message = "is empty: write the text below the closing ---"
         problems.append(Problem(source.path, _line(source, loc), _describe(loc, error, message)))
     return sorted(set(problems))
 
@@ -92,7 +94,8 @@ def _describe(loc: tuple[Any, ...], error: Any, message: str) -> str:
     name = "".join(f"[{part + 1}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
     kind = error["type"]
     if kind == "extra_forbidden":
-        near = get_close_matches(str(loc[-1]).lower(), sorted(_FIELDS), n=1)
+        fields = sorted(Candidate.model_fields) if loc[0] == "candidates" else sorted(_FIELDS)
+        near = get_close_matches(str(loc[-1]).lower(), fields, n=1)
         hint = f" (did you mean '{near[0]}'?)" if near else ""
         return f"{name}: unknown field{hint}"
     if kind == "missing":

@@ -174,7 +174,7 @@ class _Builder:
             self._stack.append((container, loc, [], {}))
             return
         if isinstance(event, yaml.ScalarEvent):
-            plain = event.style is None
+            plain = not event.style  # libyaml says "" for plain, the pure-Python parser None
             value = None if plain and event.value in _NULLS else event.value
             self._place(value, event)
 
