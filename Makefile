@@ -22,8 +22,8 @@ system-packages:
 
 ## test: lint, then every test, browser tests included
 test: $(VENV)/.installed system-packages
-	$(PY) -m ruff check src tests benchmarks scripts
-	$(PY) -m ruff format --check src tests benchmarks scripts
+	$(PY) -m ruff check --quiet
+	$(PY) -m ruff format --check --quiet
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider
 
 ## golden: regenerate tests/golden on purpose after a deliberate change to the output

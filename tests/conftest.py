@@ -23,10 +23,11 @@ coverage_end = "2024-07-05T12:00:00+01:00"
 editor = "Tim Page"
 """
 
+# Two rows of the sample night's baseline (2019 notional results, 2024 electorates).
 BASELINE = """\
-constituency,electorate,turnout,winner,Con,Lab,LD,RUK,Green
-Cannock Chase,74000,61.3,Con,68.0,25.0,3.5,0.0,3.5
-Stafford,70608,72.7,Con,58.0,32.0,6.5,0.0,3.5
+constituency,electorate,turnout,winner,Lab,Con,LD,RUK,Green
+Cannock Chase,76974,61.30,Con,25.39,68.31,,,6.30
+Stafford,70608,72.70,Con,31.20,57.94,6.38,,4.48
 """
 
 BlogMaker = Callable[..., Path]

@@ -16,7 +16,7 @@ from countnight.models import Context
 RESULT = (
     '---\nkind: result\ntime: "02:16"\nconstituency: Cannock Chase\ncandidates:\n'
     "  - {name: Josh Newbury, party: Lab, votes: 15671}\n"
-    "  - {name: Amanda Milling, party: Con, votes: 11655}\n"
+    "  - {name: Amanda Milling, party: Con, votes: 12546}\n"
 )
 TURNOUT = '---\nkind: turnout\ntime: "01:01"\nconstituency: Stafford\n'
 
@@ -142,7 +142,7 @@ CASES: list[tuple[str, bytes, list[str]]] = [
     ),
     (
         "tie-without-winner",
-        (RESULT.replace("11655", "15671") + "---\n").encode(),
+        (RESULT.replace("12546", "15671") + "---\n").encode(),
         [
             "5: candidates: a tie between Josh Newbury and Amanda Milling on 15,671 votes: "
             "add `winner:` with the name of the one declared elected"
@@ -184,7 +184,7 @@ CASES: list[tuple[str, bytes, list[str]]] = [
     (
         "electorate-too-small",
         (RESULT + "electorate: 20000\n---\n").encode(),
-        ["8: electorate: 20,000 is fewer than the 27,326 ballots counted"],
+        ["8: electorate: 20,000 is fewer than the 28,217 ballots counted"],
     ),
     (
         "turnout-nothing",

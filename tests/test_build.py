@@ -22,8 +22,8 @@ time: "02:16"
 constituency: Cannock Chase
 candidates:
   - {name: Josh Newbury, party: Lab, votes: 15671}
-  - {name: Amanda Milling, party: Con, votes: 11655}
-  - {name: Paul Wilson, party: Reform UK, votes: 8855}
+  - {name: Amanda Milling, party: Con, votes: 12546}
+  - {name: Paul Allen, party: Reform UK, votes: 11570}
 ---
 """
 
@@ -152,7 +152,7 @@ def test_results_json_follows_the_spec(blog: BlogMaker) -> None:
     (record,) = data["results"]
     assert record["constituency"] == "Cannock Chase" and record["id"] == "0216-cannock-chase-result"
     assert record["winner"] == {"name": "Josh Newbury", "party": "Lab", "votes": 15671}
-    assert record["majority"] == 4016 and record["previous_winner"] == "Con" and record["gain"] is True
+    assert record["majority"] == 3125 and record["previous_winner"] == "Con" and record["gain"] is True
     assert record["swing"]["from"] == "Con" and record["swing"]["to"] == "Lab"
     assert [c["party"] for c in record["candidates"]] == ["Lab", "Con", "RUK"]
     assert data["seats"] == {"Lab": 1} and data["gains"] == {"Lab": 1} and data["losses"] == {"Con": 1}
@@ -172,11 +172,16 @@ def test_without_a_baseline_total_and_gain_are_null(blog: BlogMaker) -> None:
 
 
 def test_only_the_newest_result_of_a_constituency_counts(blog: BlogMaker) -> None:
-    recount = RESULT.replace('"02:16"', '"03:40"').replace("15671", "10001").replace("8855", "12000")
-    root = blog({"entries/0216-cannock.md": RESULT, "entries/0340-cannock-recount.md": recount})
+    # A made-up seat: a first count and a recount that changes the winner.
+    first = (
+        '---\nkind: result\ntime: "02:16"\nconstituency: Testshire North\ncandidates:\n'
+        "  - {name: Candidate A, party: Lab, votes: 101}\n  - {name: Candidate B, party: Con, votes: 99}\n---\n"
+    )
+    recount = first.replace('"02:16"', '"03:40"').replace("101}", "98}") + "recount\n"
+    root = blog({"entries/0216-cannock.md": first, "entries/0340-cannock-recount.md": recount})
     Site(root).build(AFTER_THE_NIGHT)
     data = json.loads((root / "site/results.json").read_text())
-    assert data["declared"] == 1 and data["seats"] == {"RUK": 1}
+    assert data["declared"] == 1 and data["seats"] == {"Con": 1}
     assert data["results"][0]["id"] == "0340-cannock-recount"
 
 

@@ -59,13 +59,13 @@ def test_counts_with_commas_and_parties_by_name() -> None:
     entry = parse(
         "---\nkind: Result\ntime: '02:16'\nconstituency: Cannock Chase\nelectorate: '74,000'\ncandidates:\n"
         '  - {name: Josh Newbury, party: labour, votes: "15,671"}\n'
-        "  - {name: Amanda Milling, party: Conservative Party, votes: 11655}\n"
+        "  - {name: Amanda Milling, party: Conservative Party, votes: 12546}\n"
         "  - {name: Someone, party: Yorkshire Independence Movement, votes: 12}\n---\n"
     )
     assert isinstance(entry, ResultEntry)
     assert [(c.party, c.votes) for c in entry.candidates] == [
         ("Lab", 15671),
-        ("Con", 11655),
+        ("Con", 12546),
         ("Yorkshire Independence Movement", 12),  # unknown parties are kept as written
     ]
     assert entry.electorate == 74000
