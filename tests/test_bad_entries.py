@@ -178,8 +178,8 @@ CASES: list[tuple[str, bytes, list[str]]] = [
     ),
     (
         "candidate-twice",
-        (RESULT.replace("Amanda Milling", "Josh Newbury") + "---\n").encode(),
-        ["5: candidates: 'Josh Newbury' is listed twice"],
+        (RESULT.replace("Amanda Milling, party: Con", "Josh Newbury, party: Lab") + "---\n").encode(),
+        ["5: candidates: 'Josh Newbury' (Lab) is listed twice"],
     ),
     (
         "electorate-too-small",

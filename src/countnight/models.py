@@ -200,10 +200,12 @@ class ResultEntry(EntryBase):
 
     @model_validator(mode="after")
     def _consistent(self) -> ResultEntry:
-        names = [c.name.casefold() for c in self.candidates]
-        for i, name in enumerate(names):
-            if name in names[:i]:
-                raise ValueError(f"candidates: '{self.candidates[i].name}' is listed twice")
+        # Namesakes do stand (two Greg Smiths in Mid Buckinghamshire, 2024), so only the same name for the
+        # same party is a copy-and-paste slip.
+        seen = [(c.name.casefold(), c.party) for c in self.candidates]
+        for i, pair in enumerate(seen):
+            if pair in seen[:i]:
+                raise ValueError(f"candidates: '{self.candidates[i].name}' ({pair[1]}) is listed twice")
         top = max(c.votes for c in self.candidates)
         tied = [c.name for c in self.candidates if c.votes == top]
         if self.winner is not None:
