@@ -20,8 +20,13 @@ run: $(VENV)/.installed
 system-packages:
 	@bash scripts/system-packages.sh
 
+## node_modules: axe-core, pinned in package-lock.json, for the accessibility tests
+node_modules/.package-lock.json: package.json package-lock.json | system-packages
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## test: lint, then every test, browser tests included
-test: $(VENV)/.installed system-packages
+test: $(VENV)/.installed system-packages node_modules/.package-lock.json
 	$(PY) -m ruff check --quiet
 	$(PY) -m ruff format --check --quiet
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider
@@ -31,4 +36,4 @@ golden: $(VENV)/.installed
 	COUNTNIGHT_REGENERATE_GOLDEN=1 $(PY) -m pytest -q tests/test_golden.py
 
 clean:
-	rm -rf $(VENV) site .countnight
+	rm -rf $(VENV) site .countnight node_modules test-artifacts

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the browser and web-server tests drive: chromium and nginx.
+# Installs the Debian packages the browser and web-server tests drive: chromium and nginx (and npm for axe-core).
 # Idempotent: does nothing when both are there. Uses sudo when not root.
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+command -v npm >/dev/null || need+=(npm)  # installs axe-core for the accessibility tests
 [ ${#need[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -1,25 +1,36 @@
-"""Page assembly: the night's shown entries → ``{path: bytes}`` for every output file. Pure."""
+"""Page assembly: the night's shown entries → ``{path: bytes}`` for every output file. Pure.
+
+The index holds the newest ``page_size`` entries; older pages are numbered from the start of the
+night so their addresses never change as entries arrive; every entry also has a page of its own
+(``update/ID.html``) to share. The index's side panels (summary, key events, pinned, seats, the
+constituencies followed) are rendered once and go both into the page and into ``live.json``, so an
+open page refreshes them without a reload.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from xml.sax.saxutils import escape
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .baseline import Baseline, fold_name
 from .clock import show_time
 from .config import Event
 from .elections import Scoreboard
-from .render import Theme, render_summary, render_template
+from .feeds import atom, describe, json_ld, share_path, site_url
+from .render import Theme, entry_rev, render_entry, render_summary, render_template
 from .views import EntryView
 
 LIVE_JSON_ENTRIES = 50
-FEED_ENTRIES = 50
+INDEX = "index.html"
+PANELS = ("notice", "summary", "key_events", "pinned", "scoreboard", "follow")
+PINNED_PREFIX = "pinned-"
+PageCache = dict[str, tuple[str, bytes]]  # path → (what it was made from, its bytes)
 
 
 @dataclass(frozen=True)
@@ -37,11 +48,28 @@ class Night:
     withdrawn: Sequence[str]  # ids readers were shown that are gone now
 
 
+@dataclass(frozen=True)
+class Paging:
+    """Which entries go on which page."""
+
+    front: list[EntryView]  # the index: the newest page_size, newest first
+    older: list[list[EntryView]]  # older[0] is page 1, the start of the night; each newest first
+    where: dict[str, str]  # entry id → the page that holds it ("index.html", "page/3.html")
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A rendered part of the index that open pages refresh from live.json."""
+
+    html: Markup
+    rev: str
+
+
 def page_name(number: int) -> str:
     return f"page/{number}.html"
 
 
-def split_pages(night: Night) -> tuple[list[EntryView], list[list[EntryView]]]:
+def paginate(night: Night) -> Paging:
     """The newest ``page_size`` for the index; the rest in pages numbered from the oldest entry.
 
     Page k always holds the k-th ``page_size`` entries of the night counted from its start, so an
@@ -50,116 +78,182 @@ def split_pages(night: Night) -> tuple[list[EntryView], list[list[EntryView]]]:
     size = night.event.page_size
     front = list(night.shown[:size])
     rest = list(reversed(night.shown[size:]))  # oldest first
-    pages = [list(reversed(rest[i : i + size])) for i in range(0, len(rest), size)]
-    return front, pages
+    older = [list(reversed(rest[i : i + size])) for i in range(0, len(rest), size)]
+    where = {v.id: INDEX for v in front}
+    for number, views in enumerate(older, 1):
+        where.update((v.id, page_name(number)) for v in views)
+    return Paging(front, older, where)
 
 
-def _url(event: Event, path: str) -> str:
-    return f"{event.base_url}{path}" if event.base_url else path
+def split_pages(night: Night) -> tuple[list[EntryView], list[list[EntryView]]]:
+    """The index's entries and the older pages' (see :func:`paginate`)."""
+    paging = paginate(night)
+    return paging.front, paging.older
 
 
-def _json_ld(night: Night, views: Sequence[EntryView], page: str) -> Markup:
-    event = night.event
-    data: dict[str, Any] = {
-        "@context": "https://schema.org",
-        "@type": "LiveBlogPosting",
-        "headline": event.title,
-        "coverageStartTime": event.coverage_start.isoformat(),
-        "datePublished": event.coverage_start.isoformat(),
-        "dateModified": max((v.modified for v in views), default=event.coverage_start).isoformat(),
-        "liveBlogUpdate": [
-            {
-                "@type": "BlogPosting",
-                "headline": v.headline,
-                "datePublished": v.time_iso,
-                "dateModified": v.modified.isoformat(),
-                "articleBody": v.entry.body,
-                "url": _url(event, f"{page}#{v.id}"),
-                **({"author": {"@type": "Person", "name": v.entry.author}} if v.entry.author else {}),
-            }
-            for v in views
-        ],
-    }
-    if event.base_url:
-        data["url"] = _url(event, page)
-    if event.editor:
-        data["editor"] = {"@type": "Person", "name": event.editor}
-    if event.ended(night.now) and event.coverage_end:
-        data["coverageEndTime"] = event.coverage_end.isoformat()
-    text = json.dumps(data, ensure_ascii=False, indent=1)
-    return Markup(text.replace("</", "<\\/"))  # a "</script>" in a body must not end the block
+def _linker(where: Mapping[str, str], page: str) -> Callable[[str], str]:
+    """``href(id)``: a link from ``page`` to the entry, on whichever page holds it."""
+    root = "../" if "/" in page else ""
+
+    def href(ident: str) -> str:
+        target = where.get(ident)
+        if target is None or target == page:
+            return f"#{ident}"
+        return f"{root}{target}#{ident}"
+
+    return href
 
 
 def _follow(night: Night) -> list[dict[str, Any]]:
     if night.baseline is None:
         return []
     declared = {fold_name(v.entry.constituency or ""): v for v in night.results}
-    rows = []
-    for name in night.baseline.names():
-        view = declared.get(fold_name(name))
-        rows.append({"name": name, "result": view})
-    return rows
+    return [{"name": name, "result": declared.get(fold_name(name))} for name in night.baseline.names()]
 
 
-def _page(theme: Theme, night: Night, views: list[EntryView], *, page: str, **extra: Any) -> bytes:
-    pinned = [v for v in night.shown if v.entry.pinned]
-    key_events = [v for v in night.shown if v.entry.key]
-    html = render_template(
-        theme,
-        "index.html" if page == "index.html" else "page.html",
-        event=night.event,
-        ended=night.event.ended(night.now),
-        coverage_end_shown=show_time(night.event.coverage_end, night.event.timezone)
-        if night.event.coverage_end
-        else None,
-        summary=night.summary,
-        summary_html=render_summary(night.summary),
-        key_events=key_events,
-        pinned=pinned,
-        scoreboard=night.scoreboard,
-        follow=_follow(night),
-        entries=views,
-        fragments={k: Markup(v) for k, v in night.fragments.items()},
-        json_ld=_json_ld(night, views, page),
-        page=page,
-        root="../" if "/" in page else "",
-        **extra,
-    )
-    return html.encode()
+def _panels(theme: Theme, night: Night, where: Mapping[str, str]) -> dict[str, Panel]:
+    pinned = [Markup(render_entry(theme, v, prefix=PINNED_PREFIX)) for v in night.shown if v.entry.pinned]
+    event = night.event
+    context: dict[str, Any] = {
+        "event": event,
+        "ended": event.ended(night.now),
+        "coverage_end_shown": show_time(event.coverage_end, event.timezone) if event.coverage_end else None,
+        "summary": night.summary,
+        "summary_html": render_summary(night.summary),
+        "key_events": [v for v in night.shown if v.entry.key],
+        "pinned": pinned,
+        "scoreboard": night.scoreboard,
+        "follow": _follow(night),
+        "href": _linker(where, INDEX),
+    }
+    panels = {}
+    for name in PANELS:
+        html = render_template(theme, f"partials/{name}.html", **context).strip()
+        panels[name] = Panel(Markup(html), hashlib.sha256(html.encode()).hexdigest()[:12])
+    return panels
 
 
-def render_pages(theme: Theme, night: Night) -> dict[str, bytes]:
-    """Every output file of the night."""
+def _older_fragment(html: str) -> str:
+    # Fragments are rendered for the site's root (the index, live.json); older pages sit one folder down.
+    return html.replace('class="entry__share" href="', 'class="entry__share" href="../')
+
+
+def _span(night: Night, views: Sequence[EntryView]) -> str:
+    zone = night.event.timezone
+    first, last = views[-1].entry.time, views[0].entry.time
+    return f"{show_time(first, zone)} to {show_time(last, zone)}"
+
+
+def render_pages(theme: Theme, night: Night, cache: PageCache | None = None) -> dict[str, bytes]:
+    """Every output file of the night.
+
+    ``cache`` (kept by the caller from one build to the next) spares re-rendering the share pages that
+    did not change: with a thousand entries they are most of the work.
+    """
     files: dict[str, bytes] = {path: data for path, data in theme.assets.values()}
-    front, older = split_pages(night)
-    count = len(older)
-    files["index.html"] = _page(
+    paging = paginate(night)
+    panels = _panels(theme, night, paging.where)
+    fragments = {k: Markup(v) for k, v in night.fragments.items()}
+    event = night.event
+    ended = event.ended(night.now)
+    count = len(paging.older)
+    files[INDEX] = render_template(
         theme,
-        night,
-        front,
-        page="index.html",
+        "index.html",
+        event=event,
+        ended=ended,
+        panels=panels,
+        entries=paging.front,
+        fragments=fragments,
+        json_ld=json_ld(night, paging.front, INDEX, paging.where),
+        page=INDEX,
+        root="",
         newer=None,
         older=page_name(count) if count else None,
-        number=0,
-    )
-    for i, views in enumerate(older, 1):
-        files[page_name(i)] = _page(
+    ).encode()
+    older_fragments = {v.id: Markup(_older_fragment(night.fragments[v.id])) for views in paging.older for v in views}
+    for number, views in enumerate(paging.older, 1):
+        path = page_name(number)
+        files[path] = render_template(
             theme,
-            night,
-            views,
-            page=page_name(i),
-            newer="index.html" if i == count else f"{i + 1}.html",
-            older=f"{i - 1}.html" if i > 1 else None,
-            number=i,
-        )
-    files["live.json"] = live_json(night)
+            "page.html",
+            event=event,
+            ended=ended,
+            entries=views,
+            fragments=older_fragments,
+            json_ld=json_ld(night, views, path, paging.where),
+            page=path,
+            root="../",
+            number=number,
+            span=_span(night, views),
+            newer=f"../{INDEX}" if number == count else f"{number + 1}.html",
+            older=f"{number - 1}.html" if number > 1 else None,
+        ).encode()
+    files.update(_share_pages(theme, night, paging, cache))
+    files["live.json"] = live_json(night, theme, panels)
     files["results.json"] = results_json(night)
-    files["atom.xml"] = atom(night)
+    from .results_page import render_results_page  # it imports this module: import here, not at the top
+
+    files["results.html"] = render_results_page(theme, night)
+    files["atom.xml"] = atom(night, night.fragments)
     return files
 
 
-def live_json(night: Night) -> bytes:
-    """What open pages poll: the newest entries with their HTML, and the ids now withdrawn."""
+def _share_pages(theme: Theme, night: Night, paging: Paging, cache: PageCache | None) -> dict[str, bytes]:
+    event = night.event
+    setting = hashlib.sha256(f"{theme.fingerprint}{event!r}{event.ended(night.now)}".encode()).hexdigest()
+    files: dict[str, bytes] = {}
+    for view in night.shown:
+        path, where = share_path(view.id), paging.where.get(view.id, INDEX)
+        key = f"{setting} {entry_rev(theme.fingerprint, view)} {where}"
+        hit = cache.get(path) if cache is not None else None
+        if hit is not None and hit[0] == key:
+            files[path] = hit[1]
+            continue
+        files[path] = share_page(theme, night, view, where)
+        if cache is not None:
+            cache[path] = (key, files[path])
+    if cache is not None:
+        for gone in set(cache) - set(files):
+            del cache[gone]
+    return files
+
+
+def _promote_headline(html: str, ident: str) -> str:
+    """The entry's headline as the page's h1 (its own page has no other); unchanged if a theme's differs."""
+    opening = f'<h3 id="{escape(ident)}-h" class="entry__title">'
+    start = html.find(opening)
+    end = html.find("</h3>", start)
+    if start < 0 or end < 0:
+        return html
+    return f"{html[:start]}<h1{opening[3:]}{html[start + len(opening) : end]}</h1>{html[end + 5 :]}"
+
+
+def share_page(theme: Theme, night: Night, view: EntryView, where: str) -> bytes:
+    """An entry's own page, with the title, description and cards that links to it show.
+
+    It reuses the entry's fragment (rendering Markdown again for every entry would dominate a big
+    night's build), moved one folder down and with its headline as the h1.
+    """
+    path = share_path(view.id)
+    article = _promote_headline(_older_fragment(night.fragments[view.id]), view.id)
+    return render_template(
+        theme,
+        "share.html",
+        event=night.event,
+        ended=night.event.ended(night.now),
+        e=view,
+        article=Markup(article),
+        description=describe(view),
+        canonical=site_url(night.event, path) if night.event.base_url else None,
+        where=where,
+        page=path,
+        root="../",
+    ).encode()
+
+
+def live_json(night: Night, theme: Theme, panels: Mapping[str, Panel]) -> bytes:
+    """What open pages poll: the newest entries with their HTML, the ids now withdrawn, and the panels."""
     entries = [
         {
             "id": v.id,
@@ -170,6 +264,7 @@ def live_json(night: Night) -> bytes:
             "breaking": v.entry.breaking,
             "key": v.entry.key,
             "pinned": v.entry.pinned,
+            "rev": entry_rev(theme.fingerprint, v),
             "html": night.fragments[v.id],
         }
         for v in night.shown[:LIVE_JSON_ENTRIES]
@@ -179,6 +274,7 @@ def live_json(night: Night) -> bytes:
         "ended": night.event.ended(night.now),
         "entries": entries,
         "withdrawn": sorted(night.withdrawn),
+        "panels": {name: {"rev": p.rev, "html": str(p.html)} for name, p in panels.items()},
     }
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -189,47 +285,5 @@ def results_json(night: Night) -> bytes:
     for view in sorted(night.results, key=lambda v: (v.entry.constituency or "").casefold()):
         assert view.result is not None and view.entry.constituency is not None
         records.append(view.result.as_dict(view.entry.constituency, view.id))
-    board = night.scoreboard
-    data = {
-        "results": records,
-        "seats": dict(board.seats),
-        "gains": dict(board.gains),
-        "losses": dict(board.losses),
-        "declared": board.declared,
-        "total": board.total,
-    }
+    data = {"results": records, **night.scoreboard.as_dict()}
     return json.dumps(data, ensure_ascii=False, indent=1).encode()
-
-
-def atom(night: Night) -> bytes:
-    """An Atom feed of the newest entries; a corrected entry carries its new ``updated``."""
-    event = night.event
-    base = event.base_url or ""
-    views = night.shown[:FEED_ENTRIES]
-    updated = max((v.modified for v in views), default=event.coverage_start).isoformat()
-    tag = f"tag:countnight,{event.coverage_start:%Y-%m-%d}:{escape(event.title)}"
-    parts = [
-        '<?xml version="1.0" encoding="utf-8"?>',
-        '<feed xmlns="http://www.w3.org/2005/Atom">',
-        f"  <title>{escape(event.title)}</title>",
-        f"  <id>{escape(base + 'atom.xml') if base else tag}</id>",
-        f"  <updated>{updated}</updated>",
-        f'  <link rel="alternate" type="text/html" href="{escape(base)}index.html"/>',
-        f'  <link rel="self" href="{escape(base)}atom.xml"/>',
-        f"  <author><name>{escape(event.editor or event.title)}</name></author>",
-    ]
-    for v in views:
-        link = f"{base}index.html#{v.id}"
-        parts += [
-            "  <entry>",
-            f"    <title>{escape(v.headline)}</title>",
-            f"    <id>{escape(tag)}:{escape(v.id)}</id>",
-            f'    <link rel="alternate" type="text/html" href="{escape(link)}"/>',
-            f"    <published>{v.time_iso}</published>",
-            f"    <updated>{v.modified.isoformat()}</updated>",
-            *([f"    <author><name>{escape(v.entry.author)}</name></author>"] if v.entry.author else []),
-            f'    <content type="html">{escape(night.fragments[v.id])}</content>',
-            "  </entry>",
-        ]
-    parts.append("</feed>\n")
-    return "\n".join(parts).encode()

@@ -6,6 +6,7 @@ default theme that ships with countnight. Autoescape is on; entry bodies arrive 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from importlib import resources
@@ -17,15 +18,26 @@ from markupsafe import Markup
 
 from . import __version__
 from .markup import render_markdown
-from .parties import NEUTRAL_COLOUR, PARTIES, party_colour, party_name, party_short, party_text_colour
+from .parties import (
+    NEUTRAL_COLOUR,
+    PARTIES,
+    party_colour,
+    party_name,
+    party_object,
+    party_short,
+    party_text_colour,
+)
 from .views import EntryView
 
 # No inline script or style anywhere: a sanitiser slip can never run code (the tests switch it off to prove it).
-CSP = (
+# The page's <meta> carries CSP_META; a web server should send CSP as a header (deploy/nginx.conf does):
+# browsers ignore frame-ancestors in a <meta>, and complain about it in the console.
+CSP_META = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
-    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'"
 )
-ASSETS = ("style.css", "live.js")
+CSP = f"{CSP_META}; frame-ancestors 'none'"
+ASSETS = ("style.css", "live.js", "sort.js", "results.css")
 
 
 def default_theme() -> Path:
@@ -55,11 +67,13 @@ def load_theme(root: Path) -> Theme:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # a new environment every build: no need to stat each template on every use
     )
     env.globals.update(
         party_colour=party_colour,
         party_text_colour=party_text_colour,
         party_name=party_name,
+        party_object=party_object,
         party_short=party_short,
         party_class=party_class,
         version=__version__,
@@ -77,9 +91,22 @@ def load_theme(root: Path) -> Theme:
         data = party_css() if name == "parties.css" else _asset_bytes(folders, name)
         stem, _, ext = name.rpartition(".")
         assets[name] = (f"assets/{stem}.{hashlib.sha256(data).hexdigest()[:10]}.{ext}", data)
+    fingerprint = digest.hexdigest()[:16]
+    env.globals["rev"] = functools.partial(entry_rev, fingerprint)
     for name in env.list_templates(filter_func=lambda n: n.endswith((".html", ".xml"))):
         env.get_template(name)  # compile every template now: a broken override fails the build, not a page
-    return Theme(env, assets, digest.hexdigest()[:16])
+    return Theme(env, assets, fingerprint)
+
+
+def entry_rev(fingerprint: str, view: EntryView) -> str:
+    """A short version tag of what an entry shows: open pages compare it to spot corrections.
+
+    It covers the entry as written, what was computed from it and the baseline, and the theme, so
+    anything that changes the entry's HTML changes its tag.
+    """
+    parts = (fingerprint, view.entry.model_dump_json(), view.headline, view.time_shown)
+    text = "\n".join((*parts, repr(view.result), repr(view.turnout)))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def party_class(code: str) -> str:
@@ -124,10 +151,14 @@ def _signed(value: float | None, places: int = 1) -> str:
     return f"{'+' if value > 0 else '−'}{abs(value):.{places}f}"
 
 
-def render_entry(theme: Theme, view: EntryView) -> str:
-    """One entry's ``<article>``: used on pages, in live.json and on its share page."""
+def render_entry(theme: Theme, view: EntryView, *, prefix: str = "") -> str:
+    """One entry's ``<article>``: used on pages, in live.json and on its share page.
+
+    ``prefix`` goes before every id in it, for a second copy on the same page (the pinned one), so
+    ids stay unique.
+    """
     body = Markup(render_markdown(view.entry.body)) if view.entry.kind != "summary" else Markup("")
-    return theme.env.get_template("entry.html").render(e=view, body=body)
+    return theme.env.get_template("entry.html").render(e=view, body=body, prefix=prefix)
 
 
 def render_summary(view: EntryView | None) -> Markup:
@@ -135,4 +166,5 @@ def render_summary(view: EntryView | None) -> Markup:
 
 
 def render_template(theme: Theme, name: str, **context: Any) -> str:
-    return theme.env.get_template(name).render(csp=CSP, assets=theme, **context)
+    """A page or partial template with the CSP and the theme's asset URLs in its context."""
+    return theme.env.get_template(name).render(csp=CSP_META, assets=theme, **context)

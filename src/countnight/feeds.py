@@ -1,0 +1,179 @@
+"""What other programs read about the night: the Atom feed, schema.org JSON-LD, and plain-text
+descriptions of entries (for feeds, structured data and share cards). Pure functions of the night.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape, quoteattr
+
+from markupsafe import Markup
+
+from .config import Event
+from .models import QuoteEntry, ResultEntry
+from .parties import party_name
+from .views import EntryView
+
+if TYPE_CHECKING:
+    from .pages import Night
+
+FEED_ENTRIES = 50
+DESCRIPTION_CHARS = 200
+SHARE_DIR = "update"
+
+
+def share_path(ident: str) -> str:
+    """Where an entry's own page lives, relative to the site's root."""
+    return f"{SHARE_DIR}/{ident}.html"
+
+
+def site_url(event: Event, path: str) -> str:
+    """An address for ``path``: absolute under ``base_url`` when the config gives one."""
+    return f"{event.base_url}{path}" if event.base_url else path
+
+
+# -- plain text ----------------------------------------------------------------------------------
+
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_TAG = re.compile(r"<[^>]+>")
+_MARKS = re.compile(r"(^|\s)(?:#{1,6}|>|[-*+]|\d+[.)])\s+", re.MULTILINE)
+_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`|~~)(?=\S)(.+?)(?<=\S)\1")
+
+
+def plain_text(markdown: str) -> str:
+    """A Markdown body as one line of plain text: links, emphasis, headings and list marks removed."""
+    text = _IMAGE.sub(r"\1", markdown)
+    text = _LINK.sub(r"\1", text)
+    text = _TAG.sub("", text)
+    text = _MARKS.sub(r"\1", text)
+    for _ in range(2):  # nested emphasis: **bold _and italic_**
+        text = _EMPHASIS.sub(r"\2", text)
+    return " ".join(text.split())
+
+
+def shorten(text: str, limit: int = DESCRIPTION_CHARS) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:–-") + "…"
+
+
+def summary_text(view: EntryView) -> str:
+    """What an entry says, as plain text: figures for a result or a quote's words, then its body."""
+    entry = view.entry
+    lead = ""
+    if isinstance(entry, ResultEntry) and view.result is not None:
+        r = view.result
+        lead = (
+            f"{r.winner.name} ({party_name(r.winner.party)}) wins {entry.constituency} with a majority of "
+            f"{r.majority:,} ({r.majority_pct:.1f}%): {r.verdict}."
+        )
+        if r.turnout_pct is not None:
+            lead += f" Turnout {r.turnout_pct:.1f}%."
+    elif isinstance(entry, QuoteEntry):
+        role = f", {entry.speaker_role}" if entry.speaker_role else ""
+        lead = f"“{' '.join(entry.quote.split())}” – {entry.speaker}{role}."
+    elif view.kind == "turnout":
+        lead = view.headline + "."
+    body = plain_text(entry.body)
+    return " ".join(part for part in (lead, body) if part) or view.headline
+
+
+def describe(view: EntryView) -> str:
+    """A short description for share cards and ``<meta name="description">``."""
+    return shorten(summary_text(view))
+
+
+# -- JSON-LD -------------------------------------------------------------------------------------
+
+
+def _author(event: Event, view: EntryView) -> dict[str, str]:
+    if view.entry.author:
+        return {"@type": "Person", "name": view.entry.author}
+    if event.editor:
+        return {"@type": "Person", "name": event.editor}
+    return {"@type": "Organization", "name": event.title}
+
+
+def json_ld(night: Night, views: Sequence[EntryView], page: str, where: Mapping[str, str]) -> Markup:
+    """schema.org ``LiveBlogPosting`` with a ``BlogPosting`` per entry shown on ``page``."""
+    event = night.event
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "LiveBlogPosting",
+        "headline": event.title,
+        "coverageStartTime": event.coverage_start.isoformat(),
+        "datePublished": event.coverage_start.isoformat(),
+        "dateModified": max((v.modified for v in views), default=event.coverage_start).isoformat(),
+        "inLanguage": "en-GB",
+        "liveBlogUpdate": [
+            {
+                "@type": "BlogPosting",
+                "headline": v.headline,
+                "datePublished": v.time_iso,
+                "dateModified": v.modified.isoformat(),
+                "articleBody": summary_text(v),
+                "url": site_url(event, f"{where.get(v.id, page)}#{v.id}"),
+                "author": _author(event, v),
+            }
+            for v in views
+        ],
+    }
+    if event.base_url:
+        data["url"] = site_url(event, page)
+    if event.editor:
+        data["editor"] = {"@type": "Person", "name": event.editor}
+    if event.ended(night.now) and event.coverage_end:
+        data["coverageEndTime"] = event.coverage_end.isoformat()
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    # "</script>" or "<!--" in a body must not end or confuse the script block.
+    return Markup(text.replace("<", "\\u003c"))
+
+
+# -- Atom ----------------------------------------------------------------------------------------
+
+
+def _urn(event: Event, *parts: str) -> str:
+    """A stable Atom id: the same night and entry always get the same one."""
+    name = "\n".join((event.base_url or event.title, event.coverage_start.isoformat(), *parts))
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
+
+
+def atom(night: Night, fragments: Mapping[str, str]) -> bytes:
+    """An Atom (RFC 4287) feed of the newest entries; a corrected entry carries its new ``updated``."""
+    event = night.event
+    views = night.shown[:FEED_ENTRIES]
+    updated = max((v.modified for v in views), default=event.coverage_start).isoformat()
+    base = f" xml:base={quoteattr(event.base_url)}" if event.base_url else ""
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en-GB"{base}>',
+        f"  <title>{escape(event.title)}</title>",
+        f"  <id>{_urn(event)}</id>",
+        f"  <updated>{updated}</updated>",
+        '  <link rel="alternate" type="text/html" href="index.html"/>',
+        '  <link rel="self" type="application/atom+xml" href="atom.xml"/>',
+        f"  <author><name>{escape(event.editor or event.title)}</name></author>",
+        "  <generator>countnight</generator>",
+    ]
+    for v in views:
+        author = v.entry.author or event.editor or event.title
+        parts += [
+            "  <entry>",
+            f"    <title>{escape(v.headline)}</title>",
+            f"    <id>{_urn(event, v.id)}</id>",
+            f'    <link rel="alternate" type="text/html" href={quoteattr(share_path(v.id))}/>',
+            f"    <published>{v.time_iso}</published>",
+            f"    <updated>{v.modified.isoformat()}</updated>",
+            f"    <author><name>{escape(author)}</name></author>",
+            f"    <summary>{escape(describe(v))}</summary>",
+            f'    <content type="html">{escape(fragments[v.id])}</content>',
+            "  </entry>",
+        ]
+    parts.append("</feed>\n")
+    return "\n".join(parts).encode()

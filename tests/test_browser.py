@@ -1,0 +1,428 @@
+"""The readers' side in a real browser against a real web server: Debian's Chromium driven by Playwright,
+nginx from Debian serving site/ with deploy/nginx.conf, the watcher rebuilding as files change.
+
+Every wait is a condition with a deadline. Screenshots go to test-artifacts/ for people to look at.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import itertools
+import json
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from conftest import AFTER_THE_NIGHT, DURING_THE_NIGHT, REPO
+from countnight.console import QUIET, Console
+from countnight.render import CSP
+from countnight.site import Site
+from countnight.watch import Watcher
+
+pytest.register_assert_rewrite("browser_support")  # before the import: it is also the plugin below
+from browser_support import AXE, NGINX, TIMEOUT, Nginx, Watched, need, save_screenshot, start_nginx  # noqa: E402
+
+pytest_plugins = ["browser_support"]  # the browser and nginx fixtures
+pytestmark = pytest.mark.browser
+expect.set_options(timeout=TIMEOUT * 1000)
+
+POLL_MS = 150  # ?poll= for the open page: every 150 ms visible, 450 ms hidden
+OpenPage = Callable[..., Watched]
+# Lets a test hide the tab: window.__hidden = true, then a visibilitychange event.
+HIDDEN_PROBE = """
+Object.defineProperty(Document.prototype, "visibilityState", {
+  configurable: true, get() { return window.__hidden ? "hidden" : "visible"; },
+});
+"""
+
+
+def update(time: str, title: str, *extra: str, body: str = "Words from the count.") -> str:
+    lines = ["---", f'time: "{time}"', f"title: {title}", *extra, "---", body, ""]
+    return "\n".join(lines)
+
+
+def copy_sample(root: Path) -> Path:
+    root.mkdir(parents=True)
+    for name in ("countnight.toml", "baseline.csv"):
+        shutil.copy(REPO / name, root / name)
+    shutil.copytree(REPO / "entries", root / "entries")
+    return root
+
+
+@dataclass
+class Night:
+    """The sample night being served: write entry files, rebuild (or let the watcher), look at the page."""
+
+    root: Path
+    site: Site
+    server: Nginx
+    now: datetime
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def write(self, name: str, text: str) -> None:
+        """Replace an entry file the way an editor's safe save does (a temporary file, then a rename)."""
+        path = self.root / "entries" / name
+        temp = path.with_name(f".{name}.tmp")
+        temp.write_text(text)
+        temp.replace(path)
+
+    def remove(self, name: str) -> None:
+        (self.root / "entries" / name).unlink()
+
+    def build(self, now: datetime | None = None) -> None:
+        self.now = now or self.now
+        report = self.site.build(self.now)
+        assert report.built and not report.problems, report.problems
+
+
+@pytest.fixture
+def night(tmp_path: Path, serve: Callable[[Path], Nginx]) -> Night:
+    """The sample night at 03:30, built once and served by nginx; tests rebuild with ``night.build()``."""
+    root = copy_sample(tmp_path / "night")
+    site = Site(root)
+    site.build(DURING_THE_NIGHT)
+    return Night(root, site, serve(site.out), DURING_THE_NIGHT)
+
+
+@pytest.fixture
+def watched_night(night: Night) -> Iterator[Night]:
+    """The same night with the watcher running on it, as on the night itself."""
+    watcher = Watcher(
+        night.site, console=Console(io.StringIO(), verbosity=QUIET, colour=False), quiet=0.03, grace=0.3,
+        clock=lambda: night.now,
+    )  # fmt: skip
+    watcher.start()
+    yield night
+    watcher.stop()
+
+
+def open_live(open_page: OpenPage, night: Night, *, width: int = 1280, **options: Any) -> Watched:
+    watched = open_page(night.url, width=width, **options)
+    watched.page.goto(f"{night.url}index.html?poll={POLL_MS}")
+    expect(watched.page.locator("html.js")).to_have_count(1)  # live.js is running
+    return watched
+
+
+def stream_ids(page: Page) -> list[str]:
+    return page.locator("[data-stream] > article").evaluate_all("(els) => els.map((e) => e.id)")
+
+
+# -- the night, live ------------------------------------------------------------------------------
+
+
+def test_new_corrected_and_withdrawn_entries_reach_an_open_page(open_page: OpenPage, watched_night: Night) -> None:
+    night = watched_night
+    watched = open_live(open_page, night)
+    page = watched.page
+    before = stream_ids(page)
+
+    # At the top of a visible page: straight in, at the top, highlighted and announced.
+    night.write("0327-first-test.md", update("03:27", "First test update", "breaking: true"))
+    first = page.locator('[data-stream] > article[id="0327-first-test"]')
+    expect(first).to_have_count(1)
+    assert stream_ids(page)[0] == "0327-first-test"
+    expect(first).to_have_class(re.compile(r"\bis-new\b"))
+    expect(page.locator("[data-announce]")).to_contain_text("New update: First test update")
+    expect(first.locator(".label--breaking")).to_have_text("Breaking")
+    assert not page.title().startswith("(")
+
+    # Further down: held behind the button, counted in the title, announced.
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    night.write("0328-second-test.md", update("03:28", "Second test update"))
+    button = page.locator("[data-new-updates]")
+    expect(button).to_be_visible()
+    expect(button).to_have_text("1 new update")
+    expect(page).to_have_title(re.compile(r"^\(1\) Election 2024"))
+    expect(page.locator("[data-announce]")).to_contain_text("1 new update")
+    assert "0328-second-test" not in stream_ids(page)
+    save_screenshot(page, "held-update-1280.png", full_page=False)
+    button.click()
+    expect(page.locator('[data-stream] > article[id="0328-second-test"]')).to_be_focused()
+    expect(button).to_be_hidden()
+    expect(page).to_have_title(re.compile(r"^Election 2024"))
+    assert stream_ids(page)[:2] == ["0328-second-test", "0327-first-test"]
+
+    # A correction changes the entry in place, with its "Updated" time and note.
+    night.write(
+        "0327-first-test.md",
+        update("03:27", "First test update, corrected", 'updated: "03:29"', "correction: The count had not ended."),
+    )
+    expect(first.locator(".entry__correction")).to_have_text("Updated 03:29: The count had not ended.")
+    expect(first.locator(".entry__title")).to_have_text("First test update, corrected")
+    assert stream_ids(page)[:2] == ["0328-second-test", "0327-first-test"]
+
+    # Withdrawn and deleted entries disappear.
+    night.write("0327-first-test.md", update("03:27", "First test update", "status: withdrawn"))
+    expect(first).to_have_count(0)
+    night.remove("0328-second-test.md")
+    expect(page.locator('[id="0328-second-test"]')).to_have_count(0)
+    assert stream_ids(page) == before
+
+    # A declaration refreshes the seats, the constituencies followed and the key events.
+    page.evaluate("window.scrollTo(0, 0)")
+    declared = int(page.locator(".scoreboard__declared strong").inner_text())
+    name = page.locator(".follow__name", has_text=re.compile(r"^\s*Stafford\s*$"))
+    stafford = page.locator(".follow__list li").filter(has=name)
+    expect(stafford).to_have_class(re.compile("is-waiting"))
+    result = (REPO / "entries" / "0338-stafford-result.md").read_text().replace('time: "03:38"', 'time: "03:29"')
+    night.write("0329-stafford-result.md", result)
+    expect(page.locator(".scoreboard__declared strong")).to_have_text(str(declared + 1))
+    expect(stafford).to_have_class(re.compile("is-declared"))
+    expect(page.locator(".key-events__list")).to_contain_text("Labour gain Stafford")
+    expect(page.locator('[data-stream] > article[id="0329-stafford-result"]')).to_have_count(1)
+    assert stream_ids(page)[0] == "0329-stafford-result"  # the newest, now that the test updates are gone
+
+
+def test_new_entries_wait_while_the_tab_is_hidden(open_page: OpenPage, night: Night) -> None:
+    page = open_page(night.url).page
+    page.add_init_script(HIDDEN_PROBE)
+    page.goto(f"{night.url}index.html?poll={POLL_MS}")
+    expect(page.locator("html.js")).to_have_count(1)
+    page.evaluate("window.__hidden = true; document.dispatchEvent(new Event('visibilitychange'))")
+    night.write("0329-hidden.md", update("03:29", "While you were away"))
+    night.build()
+    expect(page.locator("[data-new-updates]")).to_have_text("1 new update")
+    expect(page).to_have_title(re.compile(r"^\(1\) "))
+    assert "0329-hidden" not in stream_ids(page)
+    page.evaluate("window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))")
+    expect(page.locator('[data-stream] > article[id="0329-hidden"]')).to_have_count(1)
+    expect(page.locator("[data-new-updates]")).to_be_hidden()
+
+
+def test_reduced_motion_marks_new_entries_without_animating(open_page: OpenPage, night: Night) -> None:
+    page = open_live(open_page, night, width=375, reduced_motion="reduce").page
+    night.write("0329-calm.md", update("03:29", "A calm arrival"))
+    night.build()
+    article = page.locator('[data-stream] > article[id="0329-calm"]')
+    expect(article).to_have_class(re.compile(r"\bis-new\b"))
+    style = article.evaluate("(el) => { const s = getComputedStyle(el); return [s.animationName, s.boxShadow]; }")
+    assert style[0] == "none" and style[1] != "none", style
+
+
+# -- polling: conditional requests, back-off, hidden tabs, the end of coverage ----------------------
+
+
+# Counts the page's polls in the page itself (Playwright's own events arrive late on a busy machine), and
+# can make them fail: window.__fail = true answers every poll with a 503 without touching the network.
+POLL_PROBE = """
+window.__polls = [];
+const realFetch = window.fetch.bind(window);
+window.fetch = (url, options) => {
+  const poll = {at: performance.now(), status: 0};
+  window.__polls.push(poll);
+  const answer = window.__fail ? Promise.resolve(new Response("busy", {status: 503})) : realFetch(url, options);
+  return answer.then((response) => { poll.status = response.status; return response; });
+};
+"""
+
+
+def wait_in(page: Page, condition: str) -> None:
+    """Wait until a JavaScript expression is true in the page (evaluated from outside: the CSP forbids eval)."""
+    deadline = time.monotonic() + TIMEOUT
+    while not page.evaluate(condition):
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {TIMEOUT:g} s waiting for {condition}")
+        page.wait_for_timeout(20)
+
+
+def polls(page: Page) -> list[dict[str, float]]:
+    return page.evaluate("window.__polls")
+
+
+def test_polls_are_conditional_and_stop_when_coverage_ends(open_page: OpenPage, night: Night) -> None:
+    page = open_page(night.url).page
+    page.add_init_script(POLL_PROBE)
+    page.goto(f"{night.url}index.html?poll={POLL_MS}")
+    wait_in(page, "window.__polls.filter((p) => p.status === 304).length >= 3")
+    assert {p["status"] for p in polls(page)} <= {0, 200, 304}
+    assert polls(page)[0]["status"] == 200  # the first poll has nothing to compare with
+
+    night.build(AFTER_THE_NIGHT)
+    expect(page.locator(".notice--ended")).to_contain_text("Coverage has ended")
+    expect(page.locator("[data-label]")).to_have_text("Coverage ended")
+    seen = len(polls(page))
+    page.wait_for_timeout(8 * POLL_MS)  # proving an absence takes a wait: eight poll intervals
+    assert len(polls(page)) == seen, "the page kept polling after coverage ended"
+
+
+def test_failed_polls_back_off_then_recover(open_page: OpenPage, night: Night) -> None:
+    page = open_page(night.url).page
+    page.add_init_script("window.__fail = true;" + POLL_PROBE)
+    page.goto(f"{night.url}index.html?poll=100")
+    wait_in(page, "window.__polls.length >= 4")
+    times = [p["at"] for p in polls(page)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    # After n failures the next poll waits 100 ms × 2^n: 200, 400, 800 ms (never less; a loaded machine adds).
+    for n, gap in enumerate(gaps[:3], 1):
+        assert gap >= 0.95 * 100 * 2**n, gaps
+    page.evaluate("window.__fail = false")
+    wait_in(page, "window.__polls.some((p) => p.status === 200)")
+
+
+def test_polls_slow_down_while_the_tab_is_hidden(open_page: OpenPage, night: Night) -> None:
+    page = open_page(night.url).page
+    page.add_init_script(HIDDEN_PROBE + POLL_PROBE)
+    page.goto(f"{night.url}index.html?poll=100")
+    wait_in(page, "window.__polls.length >= 2")
+    page.evaluate("window.__hidden = true; document.dispatchEvent(new Event('visibilitychange'))")
+    start = len(polls(page))
+    wait_in(page, f"window.__polls.length >= {start + 3}")
+    times = [p["at"] for p in polls(page)][start:]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert all(gap >= 0.95 * 300 for gap in gaps), gaps  # hidden: three times the visible interval
+
+
+# -- static pages ----------------------------------------------------------------------------------
+
+
+def test_the_page_is_complete_without_javascript(open_page: OpenPage, night: Night) -> None:
+    page = open_page(night.url, width=375, java_script_enabled=False).page
+    page.goto(f"{night.url}index.html")
+    expect(page.get_by_role("link", name="Refresh for the latest")).to_be_visible()
+    expect(page.locator("[data-new-updates]")).to_be_hidden()
+    assert len(stream_ids(page)) == 20
+    for heading in ("Seats", "Follow for updates from", "Key events", "Pinned", "Live updates"):
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Older updates")).to_be_visible()
+
+
+def test_seats_come_before_the_stream_on_phones_and_beside_it_on_desktops(open_page: OpenPage, night: Night) -> None:
+    page = open_page(night.url, java_script_enabled=False).page
+    page.goto(f"{night.url}index.html")
+    for width in (320, 375, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        seats = page.locator(".scoreboard").bounding_box()
+        stream = page.locator(".stream").bounding_box()
+        assert seats and stream
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{width}px: the page scrolls sideways by {overflow}px"
+        if width < 960:
+            assert seats["y"] + seats["height"] <= stream["y"], f"{width}px: the seats are not above the stream"
+        else:
+            assert seats["x"] >= stream["x"] + stream["width"] and seats["y"] < 400, "the seats are not beside it"
+
+
+def test_older_pages_keep_their_addresses(open_page: OpenPage, night: Night) -> None:
+    night.build(AFTER_THE_NIGHT)
+    server = night.server
+
+    def pages() -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for path in sorted((night.site.out / "page").glob("*.html")):
+            html = server.body(f"page/{path.name}").decode()
+            found[path.name] = re.findall(r'<article id="([^"]+)"', html)
+        return found
+
+    before = pages()
+    assert len(before) >= 2
+    for i in range(50):
+        night.write(f"11{i:02d}-later.md", update(f"2024-07-05T11:{i:02d}:00+01:00", f"Later update {i}"))
+    night.build()
+    after = pages()
+    *full, last = sorted(before, key=lambda name: int(name.split(".")[0]))
+    for name in full:
+        assert after[name] == before[name], f"page/{name} changed"
+    assert set(before[last]) <= set(after[last])
+    assert len(after) > len(before)
+
+    page = open_page(night.url).page
+    page.goto(f"{night.url}index.html")
+    page.get_by_role("link", name="Older updates").first.click()
+    expect(page).to_have_url(re.compile(rf"/page/{len(after)}\.html$"))
+    page.get_by_role("link", name="Newer updates").first.click()
+    expect(page).to_have_url(re.compile(r"/index\.html$"))
+
+
+def test_nginx_sends_the_promised_headers(night: Night) -> None:
+    server = night.server
+    for path in ("index.html", "live.json", "page/1.html", "update/0216-cannock-chase-result.html", "atom.xml"):
+        reply = server.get(path)
+        assert reply.status == 200, path
+        assert reply.header("Cache-Control") == "no-cache", path
+        assert reply.header("Content-Security-Policy") == CSP, path
+        assert reply.header("X-Content-Type-Options") == "nosniff", path
+        etag, modified = reply.header("ETag"), reply.header("Last-Modified")
+        assert etag and modified, path
+        again = server.get(path, {"If-None-Match": etag})
+        assert again.status == 304 and not again.body, path
+        assert again.header("Cache-Control") == "no-cache", path
+        assert again.header("Content-Security-Policy") == CSP, path
+        assert server.get(path, {"If-Modified-Since": modified}).status == 304, path
+
+    assert server.get("index.html").header("Content-Type") == "text/html; charset=utf-8"
+    assert (server.get("live.json").header("Content-Type") or "").startswith("application/json")
+    assert (server.get("atom.xml").header("Content-Type") or "").startswith("application/atom+xml")
+    assets = re.findall(r'(?:href|src)="(assets/[^"]+)"', server.body("index.html").decode())
+    assert {a.rsplit(".", 1)[1] for a in assets} == {"css", "js"}
+    for path in ("index.html", "live.json", *assets):
+        reply = server.get(path, {"Accept-Encoding": "gzip"})
+        assert reply.status == 200 and reply.header("Content-Encoding") == "gzip", path
+        assert "Accept-Encoding" in (reply.header("Vary") or ""), path
+        if path in assets:
+            assert reply.header("Cache-Control") == "public, max-age=31536000, immutable", path
+            assert reply.header("Content-Security-Policy") == CSP, path
+        else:
+            assert reply.header("Cache-Control") == "no-cache", path
+    live = server.get("live.json", {"Accept-Encoding": "gzip"})
+    assert json.loads(gzip.decompress(live.body))["entries"]
+    assert server.get(".countnight-manifest").status == 404
+    missing = server.get("no-such-page.html")
+    assert missing.status == 404 and missing.header("Cache-Control") == "no-cache"
+
+
+# -- accessibility and screenshots, on one served copy of the finished night -------------------------
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
+    """The whole sample night, built after it ended, served by nginx (shared by the tests below)."""
+    need(NGINX.exists(), f"nginx is not installed at {NGINX}")
+    root = copy_sample(tmp_path_factory.mktemp("finished") / "night")
+    site = Site(root)
+    assert site.build(AFTER_THE_NIGHT).built
+    server = start_nginx(site.out, root.parent / "nginx")
+    yield server
+    server.stop()
+
+
+AXE_PAGES = ["index.html", "page/1.html", "update/0216-cannock-chase-result.html"]
+
+
+@pytest.mark.parametrize("path", AXE_PAGES)
+def test_no_serious_accessibility_violations(open_page: OpenPage, finished: Nginx, path: str) -> None:
+    need(AXE.exists(), f"axe-core is not installed at {AXE}")
+    page = open_page(finished.url, bypass_csp=True).page  # the page's CSP would refuse the injected axe
+    page.goto(finished.url + path)
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    report = [f"{v['id']} ({v['impact']}): {v['help']} – {[n['target'] for n in v['nodes']][:5]}" for v in bad]
+    assert not bad, "\n".join(report)
+
+
+def test_screenshots(open_page: OpenPage, finished: Nginx) -> None:
+    """Phone and desktop screenshots of each kind of page, for people to look at (test-artifacts/)."""
+    shots = [
+        ("index.html", 375),
+        ("index.html", 1280),
+        ("page/1.html", 375),
+        ("update/0216-cannock-chase-result.html", 375),
+        ("update/0216-cannock-chase-result.html", 1280),
+    ]
+    for path, width in shots:
+        page = open_page(finished.url, width=width).page
+        page.goto(finished.url + path)
+        name = path.replace("/", "-").removesuffix(".html")
+        assert save_screenshot(page, f"{name}-{width}.png").stat().st_size > 10_000
