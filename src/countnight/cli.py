@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
+from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from .config import load_config
+from .console import NORMAL, QUIET, VERBOSE, Console
+from .editing import Edited
 from .errors import InputError
 from .journal import Journal
+from .listing import UnknownEntry, normalise_id, unknown
 from .newentry import KINDS_NEW, write_new_entry
+from .serve import PreviewServer
 from .site import BuildReport, Site
+from .watch import Watcher
 
 ROOT = click.option(
     "--root",
@@ -116,9 +124,10 @@ def history(entry_id: str, root: Path) -> None:
     journal = Journal.open(root)
     for warning in journal.warnings:
         click.echo(f"warning: {warning}", err=True)
-    records = journal.versions(entry_id)
+    records = journal.versions(normalise_id(entry_id))
     if not records:
-        click.echo(f"{entry_id}: never shown to readers", err=True)
+        ident = normalise_id(entry_id)
+        click.echo(unknown(ident, sorted(journal.ever_shown), f"'{ident}' was never shown to readers"), err=True)
         sys.exit(1)
     version = 0
     for record in records:
@@ -130,21 +139,258 @@ def history(entry_id: str, root: Path) -> None:
             click.echo(f"== {record.op} at {record.at}")
 
 
+# -- editors: change an entry's front matter in place, list the night, bring a version back ----------
+
+
+def _edit(action: Callable[[], Edited], done: str, already: str) -> None:
+    """Run an editing command; unknown id → usage error (exit 2), refusal → FILE:LINE (exit 1)."""
+    try:
+        edited = action()
+    except UnknownEntry as err:
+        raise click.BadParameter(str(err), param_hint="'ENTRY_ID'") from None
+    except InputError as err:
+        _fail(err)
+    except OSError as err:
+        raise click.ClickException(f"{err.filename}: {err.strerror}") from None
+    for problem in edited.problems:
+        click.echo(f"warning: {problem}", err=True)
+    name = f"entries/{edited.path.name}"
+    click.echo(f"{name}: {done}" if edited.changed else f"{name}: {already}")
+
+
 @main.command()
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.argument("entry_id")
+@click.option("--note", required=True, help="What was corrected, as readers will see it.")
+@click.option("--at", metavar="TIME", help="When it was corrected: 02:41 or ISO 8601 [now].")
+@ROOT
+def correct(entry_id: str, note: str, at: str | None, root: Path) -> None:
+    """Mark an entry corrected: `updated` set to now and the `correction` note readers see.
+
+    Example: countnight correct 0317-burton-and-uttoxeter-result --note "Labour's majority is 2,266, not 2,666."
+    """
+    from .editing import correct as correct_entry
+
+    done = "corrected; readers see it at the next build"
+    _edit(lambda: correct_entry(root, entry_id, note, datetime.now(UTC), at=at), done, "unchanged")
+
+
+@main.command()
+@click.argument("entry_id")
+@ROOT
+def withdraw(entry_id: str, root: Path) -> None:
+    """Take an entry off readers' pages (`status: withdrawn`); the record keeps every version shown.
+
+    Example: countnight withdraw 0255-congleton-turnout
+    """
+    from .editing import withdraw as withdraw_entry
+
+    done = "withdrawn; the next build takes it off readers' pages"
+    _edit(lambda: withdraw_entry(root, entry_id), done, "already withdrawn; unchanged")
+
+
+def _flag_command(name: str, field: str, on: bool, summary: str, example: str) -> None:
+    """pin, unpin, key, unkey: set one true/false field of an entry."""
+
+    def command(entry_id: str, root: Path) -> None:
+        from .editing import set_flag
+
+        state = f"{field}: {'true' if on else 'false'}"
+        _edit(lambda: set_flag(root, entry_id, field, on), f"{state}; readers see it at the next build", "unchanged")
+
+    command.__doc__ = f"{summary}\n\n    Example: countnight {name} {example}\n    "
+    main.command(name)(ROOT(click.argument("entry_id")(command)))
+
+
+_flag_command("pin", "pinned", True, "Pin an entry above the stream until unpinned.", "0645-summary")
+_flag_command("unpin", "pinned", False, "Unpin an entry: it goes back to its place in the stream.", "0645-summary")
+_flag_command("key", "key", True, "List an entry among the key events at the top.", "2200-exit-poll")
+_flag_command("unkey", "key", False, "Take an entry out of the key events.", "2200-exit-poll")
+
+
+@main.command("list")
+@ROOT
+def list_command(root: Path) -> None:
+    """Every entry: id, kind, time, status (live, scheduled, draft, withdrawn, deleted, error), flags, headline.
+
+    Flags: B breaking, K key event, P pinned, C corrected. An entry with a problem shows its first FILE:LINE.
+
+    Example: countnight list --root election-night/
+    """
+    from .listing import format_table, list_entries
+
+    try:
+        event = load_config(root)
+        rows = list_entries(root, datetime.now(UTC))
+    except InputError as err:
+        _fail(err)
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None  # piped: whole headlines
+    for line in format_table(rows, event.timezone, width):
+        click.echo(line)
+    counts = Counter(r.status for r in rows)
+    click.echo(f"{len(rows)} entries: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())), err=True)
+
+
+@main.command()
+@click.argument("entry_id")
+@click.option("--version", "number", type=click.IntRange(min=1), help="Which version (countnight history) [newest].")
+@click.option("--force", is_flag=True, help="Replace the entry's file if it exists.")
+@ROOT
+def restore(entry_id: str, number: int | None, force: bool, root: Path) -> None:
+    """Write a version readers were shown back into entries/ (refuses to overwrite without --force).
+
+    Example: countnight restore 0255-congleton-turnout --version 1
+    """
+    from .editing import restore as restore_entry
+
+    try:
+        done = restore_entry(root, entry_id, number, force=force)
+    except UnknownEntry as err:
+        raise click.BadParameter(str(err), param_hint="'ENTRY_ID'") from None
+    except InputError as err:
+        _fail(err)
+    except OSError as err:
+        raise click.ClickException(f"{err.filename}: {err.strerror}") from None
+    name = f"entries/{done.path.name}"
+    what = f"version {done.version} (live from {done.record.at})"
+    click.echo(f"{name}: restored {what}" if done.changed else f"{name}: already holds {what}; unchanged")
+
+
+DATA = click.option(
+    "--data",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    envvar="COUNTNIGHT_DATA",
+    show_envvar=True,
+    required=True,
+    help="Folder with the Commons Library GE2024 files and the 2019 notionals (see its SOURCE.md).",
+)
+REGION = click.option("--region", help='Only this region or nation: "West Midlands", "Scotland".')
+CONSTITUENCIES = click.option(
+    "--constituency", "constituencies", multiple=True, help="Only this constituency; repeat for more."
+)
+
+
+@main.command("baseline")
+@DATA
+@REGION
+@CONSTITUENCIES
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File [ROOT/baseline.csv].")
+@ROOT
+def baseline_command(
+    data: Path, region: str | None, constituencies: tuple[str, ...], output: Path | None, root: Path
+) -> None:
+    """Write baseline.csv from the 2019 notionals: every seat, a region, or named constituencies.
+
+    Example: countnight baseline --data shared/data/ge2024 --region "West Midlands"
+    """
+    from .baseline import write_baseline
+    from .replay import select_seats
+
+    try:
+        rows = select_seats(data, region, constituencies)
+    except InputError as err:
+        _fail(err)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--region / --constituency") from None
+    path = output or root / "baseline.csv"
+    write_baseline(rows, path)
+    click.echo(f"wrote {path} ({len(rows)} constituencies)")
+
+
+@main.command()
+@DATA
+@click.option("--speed", type=click.FloatRange(min=0), default=60.0, show_default=True, help="60 = an hour a minute.")
+@click.option("--instant", is_flag=True, help="Drop every entry at once (the same as --speed 0).")
+@REGION
+@CONSTITUENCIES
+@click.option("--seed", type=int, default=2024, show_default=True, help="Seeds the invented declaration order.")
+@ROOT
+def replay(
+    data: Path, speed: float, instant: bool, region: str | None, constituencies: tuple[str, ...], seed: int, root: Path
+) -> None:
+    """Replay the 2024 election night into entries/; sets up a fresh folder; resumes where it stopped.
+
+    Example: countnight replay --root wm --data shared/data/ge2024 --region "West Midlands" --speed 60
+    """
+    from .replay import Drop, replay_night
+
+    def show(drop: Drop) -> None:
+        click.echo(f"{drop.at:%H:%M}  {drop.kind:<7}  {drop.constituency}")
+
+    speed = 0 if instant else speed
+    try:
+        report = replay_night(
+            root,
+            data,
+            speed=speed,
+            seed=seed,
+            region=region,
+            constituencies=constituencies,
+            note=click.echo,
+            on_drop=show if speed else None,
+        )
+    except InputError as err:
+        _fail(err)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--region / --constituency") from None
+    except KeyboardInterrupt:
+        click.echo("stopped: run the same command again to carry on", err=True)
+        sys.exit(130)
+    click.echo(f"dropped {len(report.written)} entries into entries/ ({report.skipped} were already there)")
+
+
+def _watch_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options ``watch`` and ``serve`` share."""
+    for option in reversed(
+        [
+            click.option("--poll", is_flag=True, help="Poll instead of inotify (network shares, synced folders)."),
+            click.option("--rescan", default=30.0, show_default=True, help="Seconds between full rescans."),
+            click.option("-q", "--quiet", is_flag=True, help="Only problems and errors."),
+            click.option("-v", "--verbose", is_flag=True, help="Also every build, held file and timing."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _watcher(site: Site, poll: bool, rescan: float, quiet: bool, verbose: bool) -> Watcher:
+    console = Console(verbosity=QUIET if quiet else VERBOSE if verbose else NORMAL)
+    return Watcher(site, console=console, poll=poll, rescan=rescan)
+
+
+@main.command()
+@ROOT
+@OUT
+@_watch_options
+def watch(root: Path, out: Path | None, poll: bool, rescan: float, quiet: bool, verbose: bool) -> None:
+    """Build, then rebuild on every change in entries/, the config or templates until Ctrl-C.
+
+    Example: countnight watch --root election-night/ --out /var/www/election
+    """
+    _watcher(_site(root, out), poll, rescan, quiet, verbose).run_forever()
+
+
+@main.command()
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
 @ROOT
 @OUT
-def serve(port: int, host: str, root: Path, out: Path | None) -> None:
-    """Build, then serve the site for preview on http://127.0.0.1:8000.
+@_watch_options
+def serve(
+    port: int, host: str, root: Path, out: Path | None, poll: bool, rescan: float, quiet: bool, verbose: bool
+) -> None:
+    """Watch, and serve the site for preview on http://127.0.0.1:8000 with a banner of outstanding errors.
 
     Example: countnight serve --port 8080
     """
-    from .serve import run_server
-
-    site = _site(root, out)
-    report = site.build(datetime.now(UTC))
-    for problem in report.problems:
-        click.echo(str(problem), err=True)
-    click.echo(summary_line(report))
-    run_server(site.out, host, port)
+    watcher = _watcher(_site(root, out), poll, rescan, quiet, verbose)
+    try:
+        server = PreviewServer(watcher.site.out, host, port, problems=watcher.outstanding)
+    except OSError as err:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+    watcher.start()
+    server.start()
+    watcher.console.info(f"serving {watcher.site.out} at {server.url}")
+    try:
+        watcher.run_forever()
+    finally:
+        server.stop()

@@ -1,0 +1,410 @@
+"""Watch mode: file events → debounced batches → the same ``Site.build`` that ``countnight build`` runs.
+
+The event handler only queues paths (watchdog's dispatcher thread dies on an uncaught exception, so the
+handler does nothing that can raise). One builder thread drains the queue until it has been quiet for
+``quiet`` seconds (at most ``max_wait`` under a continuous stream) and runs the incremental build. Timers
+run the same build when a scheduled entry comes due, when a vanished file's grace period ends, to retry a
+file caught half-written, and every ``rescan`` seconds as the safety net for lost events.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import queue
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from watchdog.events import (
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirMovedEvent,
+    FileAttribEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
+from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver, ObservedWatch
+from watchdog.observers.polling import PollingObserver
+
+from .config import CONFIG_NAME, load_config
+from .console import VERBOSE, Console
+from .entries import is_entry_name
+from .errors import InputError
+from .site import ENTRIES, BuildReport, Site
+
+TEMPLATES = "templates"
+# Writes, renames, deletions. Not opened/closed-without-writing: the build's own reads would wake it.
+_EVENTS: list[type[FileSystemEvent]] = [
+    FileCreatedEvent,
+    FileModifiedEvent,
+    FileAttribEvent,
+    FileClosedEvent,
+    FileDeletedEvent,
+    FileMovedEvent,
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirMovedEvent,
+]
+_INOTIFY_LOGGER = "watchdog.observers.inotify_c"  # where watchdog says the kernel queue overflowed
+_OVERFLOW = "\0overflow"  # queued instead of a path
+_WAKE = "\0wake"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """Which folder is at this path now (a folder replaced by another has a new identity)."""
+    try:
+        info = folder.stat()
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino) if os.path.isdir(folder) else None
+
+
+def _ignored_name(name: str) -> bool:
+    """Editors' swap, backup and lock files and sync tools' partial copies (SPEC), wherever they are."""
+    return name.startswith((".", "_")) or name.endswith(("~", ".swp", ".tmp"))
+
+
+class _Handler(FileSystemEventHandler):
+    """Only queues paths: watchdog runs this on its dispatcher thread, which an exception would kill."""
+
+    def __init__(self, put: Callable[[str], None], console: Console) -> None:
+        self._put = put
+        self._console = console
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        try:
+            if event.is_directory and event.event_type == "modified":
+                return  # a file in it changed: that file's own event says which
+            self._put(os.fsdecode(event.src_path))
+            dest = getattr(event, "dest_path", "")
+            if dest:  # a temp-then-rename save: the destination is the entry
+                self._put(os.fsdecode(dest))
+        except Exception as err:  # never let one out: see the class docstring
+            with contextlib.suppress(Exception):
+                self._console.error(f"could not queue a file event ({type(err).__name__}: {err}); the rescan will")
+
+
+class _OverflowListener(logging.Handler):
+    """watchdog only logs an inotify queue overflow; turn the log record into a rescan."""
+
+    def __init__(self, put: Callable[[str], None]) -> None:
+        super().__init__(logging.WARNING)
+        self._put = put
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(Exception):
+            if "overflow" in record.getMessage().lower():
+                self._put(_OVERFLOW)
+
+
+class Watcher:
+    """Keeps ``site.out`` up to date with the blog folder until stopped.
+
+    ``start()`` builds once and starts watching (returns the first report); ``stop()`` ends it;
+    ``run_forever()`` does both around a wait for Ctrl-C or SIGTERM. All times are in seconds.
+    """
+
+    def __init__(
+        self,
+        site: Site,
+        *,
+        console: Console | None = None,
+        poll: bool = False,
+        poll_interval: float = 1.0,
+        quiet: float = 0.025,
+        max_wait: float = 1.0,
+        grace: float = 0.5,
+        rescan: float = 30.0,
+        health: float = 1.0,
+        retry: float = 0.25,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.site = site
+        self.console = console or Console()
+        self.poll, self.poll_interval = poll, poll_interval
+        self.quiet, self.max_wait, self.grace = quiet, max_wait, grace
+        self.rescan, self.health, self.retry = rescan, health, retry
+        self.clock = clock
+        self.root = Path(os.path.abspath(site.root))
+        self.out = Path(os.path.abspath(site.out))
+        self.builds = 0  # how many builds have run (tests wait on it)
+        self.last: BuildReport | None = None  # the newest report
+        self.last_built: BuildReport | None = None  # the newest report of a build that wrote the site
+        self._queue: queue.SimpleQueue[tuple[float, str]] = queue.SimpleQueue()
+        self._handler = _Handler(self._put, self.console)
+        self._overflow = _OverflowListener(self._put)
+        self._observer: BaseObserver | None = None
+        self._watches: dict[Path, tuple[ObservedWatch, tuple[int, int]]] = {}
+        self._gone: set[Path] = set()  # watched folders found missing, reported once
+        self._baseline: Path | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._stop_requested = threading.Event()
+        self._changed = threading.Condition()
+        self._trouble: str | None = None  # a watcher-level error the preview banner shows
+        self._now_at = _utc_now()  # the clock at the previous build: to tell entries come due from missed ones
+        self._timers = dict.fromkeys(("rescan", "due", "hold", "retry"), math.inf)
+        self._health_at = 0.0
+
+    # -- life cycle ------------------------------------------------------------------------------
+
+    @property
+    def observer(self) -> BaseObserver | None:
+        return self._observer
+
+    def start(self) -> BuildReport | None:
+        """Watch first, then build (a change made during the first build is not lost), then run the builder."""
+        if self._thread is not None:
+            return self.last
+        self._observer = PollingObserver(timeout=self.poll_interval) if self.poll else Observer()
+        logging.getLogger(_INOTIFY_LOGGER).addHandler(self._overflow)
+        self._check_folders(initial=True)
+        self._observer.start()
+        self._build({"start"}, {})
+        self._thread = threading.Thread(target=self._loop, name="countnight-builder", daemon=True)
+        self._thread.start()
+        how = f"polling every {self.poll_interval:g} s" if self.poll else "watching"
+        self.console.info(f"{how} {self.root} (Ctrl-C to stop)")
+        return self.last
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the build under way (writes are atomic either way), then stop watching."""
+        self._stopping.set()
+        self._stop_requested.set()
+        self._put(_WAKE)
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._observer is not None:
+            with contextlib.suppress(Exception):
+                self._observer.stop()
+                self._observer.join(timeout)
+        logging.getLogger(_INOTIFY_LOGGER).removeHandler(self._overflow)
+
+    def request_stop(self) -> None:
+        """Ask ``run_forever`` to return (from a signal handler or another thread)."""
+        self._stop_requested.set()
+
+    def run_forever(self) -> None:
+        """Start, then block until Ctrl-C or SIGTERM, then stop cleanly."""
+        restore = None
+        if threading.current_thread() is threading.main_thread():
+            restore = signal.signal(signal.SIGTERM, lambda *_: self.request_stop())
+        try:
+            self.start()
+            while not self._stop_requested.wait(0.2):  # a timed wait, so Ctrl-C is seen at once
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+            if restore is not None:
+                signal.signal(signal.SIGTERM, restore)
+            self.console.info("stopped")
+
+    def wait_for_build(self, after: int, timeout: float) -> bool:
+        """Block until more than ``after`` builds have run; False on timeout."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.builds > after, timeout)
+
+    def outstanding(self) -> list[str]:
+        """Every error not yet fixed, as shown in the preview banner."""
+        gone = sorted(list(self._gone))  # list() first: one atomic copy while the builder thread may change it
+        lines = [f"{folder}: gone; the last good site stays live" for folder in gone]
+        lines += [self._trouble] if self._trouble else []
+        report = self.last
+        return lines + ([str(p) for p in report.problems] if report is not None else [])
+
+    # -- the builder thread ----------------------------------------------------------------------
+
+    def _put(self, path: str) -> None:
+        self._queue.put((time.monotonic(), path))
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._step()
+            except Exception as err:  # never stop watching: say so, and go on with the last good site
+                self._trouble = f"watch: {type(err).__name__}: {err}"
+                self.console.error(f"{self._trouble}; still watching")
+                if self.console.verbosity >= VERBOSE:
+                    self.console.info(traceback.format_exc().rstrip(), VERBOSE)
+                self._timers["retry"] = time.monotonic() + self.retry
+                self._stopping.wait(min(self.retry, 1.0))
+
+    def _step(self) -> None:
+        deadline = min(self._health_at, *self._timers.values())
+        marks = self._collect(max(0.0, deadline - time.monotonic()))
+        if self._stopping.is_set():
+            return
+        why: set[str] = set()
+        touched: dict[str, float] = {}
+        for at, path in marks:
+            if path == _OVERFLOW:
+                why.add("overflow")
+            elif path != _WAKE:
+                kind = self._classify(path)
+                if kind == "entry":
+                    touched.setdefault(f"{ENTRIES}/{Path(path).name}", at)
+                if kind:
+                    why.add(kind)
+        now = time.monotonic()
+        if ("folder" in why or now >= self._health_at) and self._check_folders():
+            why.add("back")
+        why |= {name for name, at in self._timers.items() if now >= at}
+        if "overflow" in why:
+            self.console.warning("the inotify queue overflowed: file events were lost; rescanning everything")
+        if self._paused():
+            self._timers = dict.fromkeys(self._timers, math.inf) | {"rescan": now + self.rescan}
+        elif why:
+            self._build(why, touched)
+
+    def _collect(self, wait: float) -> list[tuple[float, str]]:
+        """The first mark within ``wait``, then every mark until the queue is quiet (or ``max_wait``)."""
+        try:
+            marks = [self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()]
+        except queue.Empty:
+            return []
+        first = time.monotonic()
+        while True:  # a continuous stream is cut at max_wait: what is left goes in the next batch
+            left = min(self.quiet, first + self.max_wait - time.monotonic())
+            if left <= 0:
+                return marks
+            try:
+                marks.append(self._queue.get(timeout=left))
+            except queue.Empty:
+                return marks
+
+    def _classify(self, raw: str) -> str | None:
+        """'entry', 'setup' (config, baseline, templates: everything is rebuilt), 'folder', or None."""
+        path = Path(os.path.abspath(raw))
+        if path == self.out or self.out in path.parents:
+            return None  # our own output
+        if path in (self.root, self.root / ENTRIES, self.root / TEMPLATES):
+            return "folder"
+        if path.parent == self.root / ENTRIES:
+            return "entry" if is_entry_name(path.name) else None
+        if _ignored_name(path.name):
+            return None
+        if path in (self.root / CONFIG_NAME, self._baseline) or (self.root / TEMPLATES) in path.parents:
+            return "setup"
+        return None
+
+    def _build(self, why: set[str], touched: dict[str, float]) -> None:
+        started = time.monotonic()
+        for name in ("due", "hold", "retry"):
+            self._timers[name] = math.inf
+        if why & {"start", "rescan", "overflow", "back"} or self._timers["rescan"] == math.inf:
+            self._timers["rescan"] = started + self.rescan
+        if "setup" in why:
+            self._find_baseline()
+        now = self.clock()
+        try:
+            report = self.site.build(now, grace=self.grace)
+        except Exception as err:  # a bug, or the disk: the last good site stays; try again shortly
+            self._trouble = f"build failed: {type(err).__name__}: {err}"
+            self.console.error(f"{self._trouble}; the last good site stays live; retrying")
+            if self.console.verbosity >= VERBOSE:
+                self.console.info(traceback.format_exc().rstrip(), VERBOSE)
+            self._timers["retry"] = time.monotonic() + self.retry
+            return
+        self._trouble = None
+        done = time.monotonic()
+        live = report.live if report.built or self.last_built is None else self.last_built.live
+        self.console.build(
+            report, self.last, touched=touched, latency={p: done - at for p, at in touched.items()}, live=live
+        )
+        if "rescan" in why and not why & {"entry", "setup", "overflow", "back", "hold", "due"}:
+            missed = [v.id for v in report.published if v.entry.time <= self._now_at]
+            missed += [ident for ident, _ in report.removed]
+            if missed:
+                self.console.warning(f"the rescan found {len(missed)} change(s) no file event announced: {missed[:5]}")
+        self._schedule(report, now, touched, why)
+        self._now_at = now
+        with self._changed:
+            self.last = report
+            if report.built:
+                self.last_built = report
+            self.builds += 1
+            self._changed.notify_all()
+
+    def _schedule(self, report: BuildReport, now: datetime, touched: dict[str, float], why: set[str]) -> None:
+        """Set the timers this report asks for: the next scheduled entry, a grace period, a retry."""
+        mono = time.monotonic()
+        if report.next_due is not None:
+            self._timers["due"] = mono + max(0.0, (report.next_due - now).total_seconds()) + 0.001
+        if report.hold_until is not None:
+            self._timers["hold"] = report.hold_until + 0.001
+        rejected = set(report.rejected)
+        if "retry" not in why and rejected & set(touched):  # caught half-written? read it once more
+            self._timers["retry"] = mono + self.retry
+        if not report.built:
+            self._timers["rescan"] = min(self._timers["rescan"], mono + max(self.retry, 1.0))
+
+    # -- the watched folders ---------------------------------------------------------------------
+
+    def _find_baseline(self) -> None:
+        with contextlib.suppress(InputError, OSError):
+            name = load_config(self.root).baseline
+            self._baseline = Path(os.path.abspath(self.root / name)) if name else None
+
+    def _plan(self) -> dict[Path, bool]:
+        """Folder → recursive? The root is watched flat, so the site's own writes wake nothing."""
+        plan = {self.root: False, self.root / ENTRIES: False, self.root / TEMPLATES: True}
+        if self._baseline is not None and self._baseline.parent not in plan:
+            plan[self._baseline.parent] = False
+        return plan
+
+    def _check_folders(self, initial: bool = False) -> bool:
+        """(Re)watch each folder whose identity changed; True if one appeared, came back or was replaced."""
+        assert self._observer is not None
+        self._health_at = time.monotonic() + self.health
+        if initial:
+            self._find_baseline()
+        came_back = False
+        for folder, recursive in self._plan().items():
+            identity = _identity(folder)
+            current = self._watches.get(folder)
+            if current is not None and current[1] == identity:
+                continue
+            if current is not None:
+                with contextlib.suppress(Exception):
+                    self._observer.unschedule(current[0])
+                del self._watches[folder]
+            if identity is None:
+                vital = folder in (self.root, self.root / ENTRIES)
+                if vital and folder not in self._gone and (current is not None or folder == self.root):
+                    self._gone.add(folder)
+                    self.console.error(f"{folder} is gone (deleted or moved away); watching for it to come back")
+                continue
+            try:
+                watch = self._observer.schedule(self._handler, str(folder), recursive=recursive, event_filter=_EVENTS)
+            except OSError as err:  # inotify limits, permissions: polling catches up at the next rescan
+                self.console.error(f"cannot watch {folder}: {err.strerror or err} (try --poll)")
+                continue
+            self._watches[folder] = (watch, identity)
+            came_back = True  # files may be in it already, written before the watch began
+            if folder in self._gone:
+                self._gone.discard(folder)
+                self.console.info(f"{folder} is back; watching again")
+        return came_back and not initial
+
+    def _paused(self) -> bool:
+        """The blog folder or entries/ vanished (a share unmounted, a sync mid-replace): keep the last good site."""
+        return bool(self._gone & {self.root, self.root / ENTRIES})
