@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import functools
 import http.server
-import shutil
 import threading
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 
 from conftest import AFTER_THE_NIGHT, BASELINE, CONFIG, BlogMaker
 from countnight.site import Site
@@ -156,15 +156,14 @@ def served(built: Path) -> Iterator[str]:
         server.server_close()
 
 
+pytest_plugins = ["browser_support"]  # the session's browser fixture
+
+
 @pytest.mark.browser
-def test_clicking_a_heading_sorts_the_table(served: str) -> None:
-    playwright = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("chromium is not installed (make system-packages)")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium)
-        page = browser.new_page()
+def test_clicking_a_heading_sorts_the_table(served: str, browser: Browser) -> None:
+    # The session's one browser (browser_support): a second sync Playwright in this worker would clash with it.
+    page = browser.new_page()
+    try:
         page.set_default_timeout(5000)
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -188,4 +187,5 @@ def test_clicking_a_heading_sorts_the_table(served: str) -> None:
         assert page.locator("th", has=constituency).get_attribute("aria-sort") == "descending"
         assert page.locator("[aria-sort]").count() == 1
         assert errors == []
-        browser.close()
+    finally:
+        page.close()

@@ -80,12 +80,10 @@ def load_theme(root: Path) -> Theme:
     )
     env.filters.update(votes=lambda n: f"{n:,}", pct=_pct, points=_points, signed=_signed)
     digest = hashlib.sha256(__version__.encode())
-    sources: list[Path] = []
     for folder in reversed(folders):  # overrides win: later updates replace earlier ones
-        sources.extend(sorted(p for p in folder.rglob("*") if p.is_file()))
-    for path in sources:
-        digest.update(path.relative_to(path.parent).as_posix().encode())
-        digest.update(path.read_bytes())
+        for path in theme_files(folder):
+            digest.update(path.relative_to(folder).as_posix().encode())
+            digest.update(path.read_bytes())
     assets: dict[str, tuple[str, bytes]] = {}
     for name in (*ASSETS, "parties.css"):
         data = party_css() if name == "parties.css" else _asset_bytes(folders, name)
@@ -93,7 +91,7 @@ def load_theme(root: Path) -> Theme:
         assets[name] = (f"assets/{stem}.{hashlib.sha256(data).hexdigest()[:10]}.{ext}", data)
     fingerprint = digest.hexdigest()[:16]
     env.globals["rev"] = functools.partial(entry_rev, fingerprint)
-    for name in env.list_templates(filter_func=lambda n: n.endswith((".html", ".xml"))):
+    for name in env.list_templates(filter_func=lambda n: n.endswith((".html", ".xml")) and _is_theme_file(n)):
         env.get_template(name)  # compile every template now: a broken override fails the build, not a page
     return Theme(env, assets, fingerprint)
 
@@ -125,6 +123,27 @@ def party_css() -> bytes:
         ),
     ]
     return ("\n".join(rules) + "\n").encode()
+
+
+def _is_theme_file(relative: str) -> bool:
+    """Editors' lock, swap and backup files (``.#x.html``, ``x.html~``) and caches are not the theme."""
+    parts = relative.replace("\\", "/").split("/")
+    return not any(
+        part.startswith((".", "#")) or part.endswith(("~", ".swp", ".tmp", ".py", ".pyc")) or part == "__pycache__"
+        for part in parts
+    )
+
+
+def theme_files(folder: Path) -> list[Path]:
+    """The theme's own files in ``folder``, sorted, leaving out editors' and Python's leftovers."""
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.rglob("*"):
+        relative = path.relative_to(folder).as_posix()
+        if _is_theme_file(relative) and path.is_file():
+            found.append(path)
+    return sorted(found)
 
 
 def _asset_bytes(folders: list[Path], name: str) -> bytes:

@@ -19,12 +19,12 @@ from .config import CONFIG_NAME, Event, load_config
 from .elections import Scoreboard, tally
 from .entries import entry_id, is_entry_name, parse_entry
 from .errors import InputError, Problem
-from .frontmatter import MAX_BYTES
-from .journal import Journal, Record, stamp
+from .frontmatter import MAX_BYTES, read_entry
+from .journal import JOURNAL, STATE_DIR, Journal, Record, stamp
 from .models import Context, Entry, ResultEntry, SummaryEntry
-from .pages import Night, render_pages
+from .pages import Night, PageCache, render_pages
 from .publish import PublishError, clean_temp_files, publish
-from .render import Theme, load_theme, render_entry
+from .render import Theme, default_theme, load_theme, render_entry, theme_files
 from .views import EntryView, make_view
 
 ENTRIES = "entries"
@@ -44,6 +44,9 @@ class BuildReport:
     seconds: float = 0.0
     built: bool = False  # False: config, baseline, theme or disk trouble kept the previous site
     next_due: datetime | None = None  # when the next scheduled entry goes live
+    revised: set[str] = field(default_factory=set)  # ids in `published` that replaced a version readers saw
+    held: list[str] = field(default_factory=list)  # ids whose file is gone, kept through the grace period
+    hold_until: float | None = None  # time.monotonic() when the first held id's grace period ends
 
     @property
     def rejected(self) -> list[str]:
@@ -74,13 +77,26 @@ class Site:
         self.root = root
         self.out = out if out is not None else root / "site"
         self._parsed: dict[str, _Parsed] = {}
-        self._fragments: dict[tuple[str, str], str] = {}
+        # id → (the entry, its view, its <article>): reused while the parsed entry is the same object
+        self._views: dict[str, tuple[Entry, EntryView, str]] = {}
+        self._page_cache: PageCache = {}
+        self._last_goods: dict[str, tuple[str, Entry | None]] = {}  # id → (journal hash, that version parsed)
+        self._journal: tuple[tuple[int, int, int], Journal] | None = None  # (file signature, journal)
         self._setup_key = ""
+        self._theme: tuple[tuple[tuple[str, int, int, int], ...], Theme] | None = None  # (file signatures, theme)
         self._written: dict[str, bytes] | None = None
         self._cleaned = False
+        self._present: set[str] = set()  # entry files seen by the last build (or held by it)
+        self._missing: dict[str, float] = {}  # entry file → time.monotonic() when it was first found gone
+        self._taken_down: dict[str, str] = {}  # id → 'withdrawn'/'draft' said by a file that fails validation
 
-    def build(self, now: datetime | None = None) -> BuildReport:
-        """Build the site once. Input problems are reported, never raised; the last good site stays."""
+    def build(self, now: datetime | None = None, *, grace: float = 0.0) -> BuildReport:
+        """Build the site once. Input problems are reported, never raised; the last good site stays.
+
+        ``grace`` (watch mode): an entry file that a previous build saw and that is now gone stays on the
+        page from its last good version until it has been gone this many seconds, so an editor's
+        delete-and-rewrite save (vim renames the file away, then writes it anew) never takes it down.
+        """
         started = time.perf_counter()
         now = now or datetime.now(UTC)
         report = BuildReport()
@@ -92,15 +108,14 @@ class Site:
         except jinja2.TemplateError as err:
             report.problems.append(_template_problem(err))
             return self._done(report, started)
-        journal = Journal.open(self.root)
-        report.warnings.extend(journal.warnings)
+        journal = self._open_journal(report)
         context = Context(setup.event.window, setup.baseline)
-        entries = self._read_entries(context, journal, report)
+        entries = self._read_entries(context, journal, report, grace)
         shown, removed = self._select(entries, journal, now, report)
-        views = [make_view(e, setup.baseline, setup.event.timezone) for e in shown]
         try:
-            night = self._night(setup, views, journal, removed, now)
-            files = render_pages(setup.theme, night)
+            views, fragments = self._views_of(setup, shown)
+            night = self._night(setup, views, fragments, removed, now)
+            files = render_pages(setup.theme, night, cache=self._page_cache)
         except jinja2.TemplateError as err:
             report.problems.append(_template_problem(err))
             return self._done(report, started)
@@ -117,7 +132,18 @@ class Site:
         report.written = written.written
         report.built = True
         self._record(journal, views, entries, removed, now, report)
+        self._journal = (_signature(journal.path), journal)
         return self._done(report, started)
+
+    def _open_journal(self, report: BuildReport) -> Journal:
+        """The journal, read from disk only when someone else has written to it since our last look."""
+        path = self.root / STATE_DIR / JOURNAL
+        signature = _signature(path)
+        if self._journal is None or self._journal[0] != signature:
+            journal = Journal.open(self.root)
+            report.warnings.extend(journal.warnings)
+            self._journal = (signature, journal)
+        return self._journal[1]
 
     def check(self) -> list[Problem]:
         """Validate the config, baseline, theme and every entry without writing anything."""
@@ -145,17 +171,40 @@ class Site:
                 raise InputError.one(event.baseline, 0, f"baseline file: {err.strerror}") from None
             baseline = load_baseline(path, event.baseline)
             digest.update(data)
-        theme = load_theme(self.root)
+        theme = self._load_theme()
         digest.update(theme.fingerprint.encode())
         key = digest.hexdigest()
         if key != self._setup_key:  # the night's rules changed: every entry is read anew
             self._parsed.clear()
-            self._fragments.clear()
+            self._views.clear()
+            self._page_cache.clear()
+            self._last_goods.clear()
             self._setup_key = key
         return _Setup(event, baseline, theme, key)
 
-    def _read_entries(self, context: Context, journal: Journal, report: BuildReport) -> dict[str, Entry]:
+    def _load_theme(self) -> Theme:
+        """The theme, compiled again only when a template file changed.
+
+        Compiling every template is most of the time a small build takes: in watch mode, a change to
+        one entry must not pay for it. A broken template raises here on every build until fixed.
+        """
+        signature: list[tuple[str, int, int, int]] = []
+        for folder in (self.root / "templates", default_theme()):
+            for path in theme_files(folder):
+                try:
+                    info = path.stat()
+                except OSError:  # gone since it was listed: the next build sees the change
+                    continue
+                signature.append((str(path), info.st_mtime_ns, info.st_size, info.st_ino))
+        if self._theme is None or self._theme[0] != tuple(signature):
+            self._theme = (tuple(signature), load_theme(self.root))
+        return self._theme[1]
+
+    def _read_entries(
+        self, context: Context, journal: Journal, report: BuildReport, grace: float = 0.0
+    ) -> dict[str, Entry]:
         folder = self.root / ENTRIES
+        self._taken_down = {}
         seen: set[str] = set()
         entries: dict[str, Entry] = {}
         try:
@@ -177,11 +226,35 @@ class Site:
                 continue
             assert parsed.error is not None
             report.problems.extend(parsed.error.problems)
+            taken = taken_down(parsed.text.encode(), display)
+            if taken:  # a withdrawal never waits for a mistake elsewhere in the file to be fixed
+                self._taken_down[ident] = taken
+                continue
             fallback = self._last_good(journal, ident, context)
             if fallback is not None:
                 entries[ident] = fallback
-        for stale in set(self._parsed) - {f"{ENTRIES}/{i}.md" for i in seen}:
+        present = {f"{ENTRIES}/{i}.md" for i in seen}
+        for display in present:
+            self._missing.pop(display, None)
+        clock = time.monotonic()
+        for display in sorted((self._present | set(self._missing)) - present):
+            since = self._missing.setdefault(display, clock)
+            if clock - since >= grace:
+                del self._missing[display]
+                continue
+            ident = entry_id(display)  # gone, but maybe only between an editor's rename and rewrite
+            cached = self._parsed.get(display)
+            held = cached.entry if cached is not None and cached.entry is not None else None
+            held = held or self._last_good(journal, ident, context)
+            if held is not None:
+                entries[ident] = held
+            present.add(display)
+            report.held.append(ident)
+            until = since + grace
+            report.hold_until = until if report.hold_until is None else min(report.hold_until, until)
+        for stale in set(self._parsed) - present:
             del self._parsed[stale]
+        self._present = present
         return entries
 
     def _read_one(self, item: os.DirEntry[str], display: str, context: Context, report: BuildReport) -> _Parsed | None:
@@ -208,10 +281,12 @@ class Site:
             self._parsed[display] = parsed
             return parsed
         try:
-            with open(item.path, "rb") as handle:  # a regular file: opening cannot block
-                data = handle.read(MAX_BYTES + 1)
+            data = _read_regular(item.path)
         except OSError as err:
             report.warnings.append(f"{display}: could not be read ({err.strerror}); will retry")
+            return None
+        if data is None:  # swapped for a FIFO or device between the stat and the open
+            report.warnings.append(f"{display}: skipped (not a regular file)")
             return None
         digest = hashlib.sha256(data).hexdigest()
         if cached is not None and cached.digest == digest:
@@ -227,13 +302,19 @@ class Site:
         return parsed
 
     def _last_good(self, journal: Journal, ident: str, context: Context) -> Entry | None:
+        """The version readers were last shown, from the journal (parsed once per version)."""
         record = journal.current.get(ident)
         if record is None:
             return None
+        cached = self._last_goods.get(ident)
+        if cached is not None and cached[0] == record.hash:
+            return cached[1]
         try:
-            return parse_entry(record.text.encode(), record.path or f"{ENTRIES}/{ident}.md", context)
+            entry: Entry | None = parse_entry(record.text.encode(), record.path or f"{ENTRIES}/{ident}.md", context)
         except InputError:
-            return None
+            entry = None
+        self._last_goods[ident] = (record.hash, entry)
+        return entry
 
     def _select(
         self, entries: dict[str, Entry], journal: Journal, now: datetime, report: BuildReport
@@ -253,25 +334,32 @@ class Site:
             if ident in live_ids:
                 continue
             entry = entries.get(ident)
-            removed[ident] = "deleted" if entry is None else entry.status if entry.status != "published" else "draft"
+            if entry is None:
+                removed[ident] = self._taken_down.get(ident, "deleted")
+            else:
+                removed[ident] = entry.status if entry.status != "published" else "draft"
         report.live = len(shown)
         return shown, removed
 
-    def _night(
-        self, setup: _Setup, views: list[EntryView], journal: Journal, removed: dict[str, str], now: datetime
-    ) -> Night:
+    def _views_of(self, setup: _Setup, shown: list[Entry]) -> tuple[list[EntryView], dict[str, str]]:
+        """Views and fragments of the shown entries; only entries that changed are computed and rendered."""
+        views: list[EntryView] = []
         fragments: dict[str, str] = {}
-        live_keys: set[tuple[str, str]] = set()
-        for view in views:
-            key = (view.id, view.entry.model_dump_json())
-            live_keys.add(key)
-            html = self._fragments.get(key)
-            if html is None:
-                html = render_entry(setup.theme, view)
-                self._fragments[key] = html
-            fragments[view.id] = html
-        for stale in set(self._fragments) - live_keys:
-            del self._fragments[stale]
+        cache: dict[str, tuple[Entry, EntryView, str]] = {}
+        for entry in shown:
+            cached = self._views.get(entry.id)
+            if cached is None or cached[0] is not entry:
+                view = make_view(entry, setup.baseline, setup.event.timezone)
+                cached = (entry, view, render_entry(setup.theme, view))
+            cache[entry.id] = cached
+            views.append(cached[1])
+            fragments[entry.id] = cached[2]
+        self._views = cache
+        return views, fragments
+
+    def _night(
+        self, setup: _Setup, views: list[EntryView], fragments: dict[str, str], removed: dict[str, str], now: datetime
+    ) -> Night:
         results: dict[str, EntryView] = {}
         for view in views:  # newest first: the first result of a constituency is the one that counts
             if isinstance(view.entry, ResultEntry):
@@ -314,6 +402,8 @@ class Site:
                 continue
             records.append(Record("shown", view.id, stamp(now), parsed.digest, parsed.text, f"{ENTRIES}/{view.id}.md"))
             report.published.append(view)
+            if current is not None:
+                report.revised.add(view.id)
         for ident, why in sorted(removed.items()):
             if ident in journal.current:
                 records.append(Record(why, ident, stamp(now)))  # type: ignore[arg-type]
@@ -324,6 +414,47 @@ class Site:
         report.problems.sort()
         report.seconds = time.perf_counter() - started
         return report
+
+
+def _signature(path: Path) -> tuple[int, int, int]:
+    try:
+        info = path.stat()
+    except OSError:
+        return (0, 0, 0)
+    return (info.st_size, info.st_mtime_ns, info.st_ino)
+
+
+def _read_regular(path: str) -> bytes | None:
+    """Read at most MAX_BYTES + 1 bytes of a regular file; None if it is not one.
+
+    O_NONBLOCK: the file was a regular file when stat-ed, but a FIFO put in its place since then must not
+    hang the build (opening a FIFO for reading blocks until a writer comes; non-blocking, it returns at once).
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        chunks: list[bytes] = []
+        left = MAX_BYTES + 1
+        while left > 0:
+            chunk = os.read(fd, left)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def taken_down(data: bytes, path: str) -> str | None:
+    """'withdrawn' or 'draft' when a file that fails validation still says so in readable front matter."""
+    try:
+        status = read_entry(data, path).front.get("status")
+    except InputError:
+        return None
+    word = status.strip().lower() if isinstance(status, str) else ""
+    return word if word in ("withdrawn", "draft") else None
 
 
 def _template_problem(err: jinja2.TemplateError) -> Problem:
