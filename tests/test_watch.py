@@ -382,14 +382,14 @@ from pathlib import Path
 import countnight.publish as publish
 from countnight.cli import main
 
-real = publish.write_atomic
-def dying(target, data):  # the second build dies halfway through writing a page
+real = publish._stage
+def dying(target, data, *, sync):  # the second build dies halfway through writing a page
     if "crash" in data.decode(errors="replace") and target.name.endswith(".html"):
         tmp = target.parent / f"{publish._TEMP_PREFIX}{os.getpid()}-{target.name}"
         tmp.write_bytes(data[: len(data) // 2])
         os.kill(os.getpid(), signal.SIGKILL)
-    real(target, data)
-publish.write_atomic = dying
+    return real(target, data, sync=sync)
+publish._stage = dying
 sys.argv = ["countnight", "watch", "--root", sys.argv[1]]
 main()
 """

@@ -16,6 +16,10 @@ import yaml
 from .errors import InputError, Problem
 
 MAX_BYTES = 1024 * 1024
+# An entry nests three levels at most (candidates → a candidate → its fields). Each value's location is a
+# tuple as long as its depth, so without a cap 100 KB of "[" would cost depth² memory: 40 GB (found by
+# tests/test_fuzz.py, which the OOM killer ended).
+MAX_DEPTH = 20
 _FENCE = re.compile(r"^---[ \t]*$")
 _CLOSE = re.compile(r"^(---|\.\.\.)[ \t]*$")
 _NULLS = {"", "~", "null", "Null", "NULL"}
@@ -147,6 +151,11 @@ class _Builder:
         return False
 
     def feed(self, event: yaml.Event) -> None:
+        if type(event) is yaml.ScalarEvent and not event.anchor and (event.tag in (None, "!") or event.implicit[0]):
+            # The common case, first and cheap: a plain or quoted value with no anchor or tag.
+            value = event.value
+            self._place(None if not event.style and value in _NULLS else value, event)
+            return
         if isinstance(event, yaml.DocumentStartEvent):
             self._docs += 1
             if self._docs > 1:
@@ -168,6 +177,12 @@ class _Builder:
             self._place(None, event)
             return
         if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            if len(self._stack) >= MAX_DEPTH:
+                raise InputError.one(
+                    self.path,
+                    self._line(event),
+                    f"lists and fields are nested more than {MAX_DEPTH} levels deep; an entry needs three at most",
+                )
             loc = self._child_loc()
             self.lines.setdefault(loc, self._line(event))
             container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []

@@ -24,7 +24,7 @@ from .config import Event
 from .elections import Scoreboard
 from .feeds import atom, describe, json_ld, share_path, site_url
 from .render import Theme, entry_rev, render_entry, render_summary, render_template
-from .views import EntryView
+from .views import EntryView, memo
 
 LIVE_JSON_ENTRIES = 50
 INDEX = "index.html"
@@ -171,51 +171,80 @@ def render_pages(theme: Theme, night: Night, cache: PageCache | None = None) -> 
         newer=None,
         older=page_name(count) if count else None,
     ).encode()
-    older_fragments = {v.id: Markup(_older_fragment(night.fragments[v.id])) for views in paging.older for v in views}
+    setting = _setting(theme, night)
     for number, views in enumerate(paging.older, 1):
         path = page_name(number)
-        files[path] = render_template(
-            theme,
-            "page.html",
-            event=event,
-            ended=ended,
-            entries=views,
-            fragments=older_fragments,
-            json_ld=json_ld(night, views, path, paging.where),
-            page=path,
-            root="../",
-            number=number,
-            span=_span(night, views),
-            newer=f"../{INDEX}" if number == count else f"{number + 1}.html",
-            older=f"{number - 1}.html" if number > 1 else None,
-        ).encode()
+        # An older page changes only when its own entries do (or the last one's "newer" link): at 10,000
+        # entries that is one page of 500 per new entry.
+        key = f"{setting} {number == count} " + " ".join(f"{v.id}={entry_rev(theme.fingerprint, v)}" for v in views)
+        files[path] = _cached(
+            cache,
+            path,
+            key,
+            lambda path=path, views=views, number=number: _older_page(theme, night, paging, path, views, number, count),
+        )
     files.update(_share_pages(theme, night, paging, cache))
     files["live.json"] = live_json(night, theme, panels)
     files["results.json"] = results_json(night)
     from .results_page import render_results_page  # it imports this module: import here, not at the top
 
-    files["results.html"] = render_results_page(theme, night)
+    key = f"{setting} " + " ".join(
+        f"{v.id}={entry_rev(theme.fingerprint, v)}@{paging.where.get(v.id)}" for v in night.results
+    )
+    files["results.html"] = _cached(cache, "results.html", key, lambda: render_results_page(theme, night))
     files["atom.xml"] = atom(night, night.fragments)
+    if cache is not None:
+        for gone in set(cache) - set(files):
+            del cache[gone]
     return files
 
 
-def _share_pages(theme: Theme, night: Night, paging: Paging, cache: PageCache | None) -> dict[str, bytes]:
+def _setting(theme: Theme, night: Night) -> str:
+    """What every cached page depends on besides its own entries: the theme, the event, whether it ended."""
     event = night.event
-    setting = hashlib.sha256(f"{theme.fingerprint}{event!r}{event.ended(night.now)}".encode()).hexdigest()
+    return hashlib.sha256(f"{theme.fingerprint}{event!r}{event.ended(night.now)}".encode()).hexdigest()
+
+
+def _cached(cache: PageCache | None, path: str, key: str, make: Callable[[], bytes]) -> bytes:
+    """The page at ``path`` from the cache when it was made from the same ``key``, else made anew."""
+    if cache is not None:
+        hit = cache.get(path)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+    data = make()
+    if cache is not None:
+        cache[path] = (key, data)
+    return data
+
+
+def _older_page(
+    theme: Theme, night: Night, paging: Paging, path: str, views: list[EntryView], number: int, count: int
+) -> bytes:
+    fragments = {v.id: Markup(_older_fragment(night.fragments[v.id])) for v in views}
+    return render_template(
+        theme,
+        "page.html",
+        event=night.event,
+        ended=night.event.ended(night.now),
+        entries=views,
+        fragments=fragments,
+        json_ld=json_ld(night, views, path, paging.where),
+        page=path,
+        root="../",
+        number=number,
+        span=_span(night, views),
+        newer=f"../{INDEX}" if number == count else f"{number + 1}.html",
+        older=f"{number - 1}.html" if number > 1 else None,
+    ).encode()
+
+
+def _share_pages(theme: Theme, night: Night, paging: Paging, cache: PageCache | None) -> dict[str, bytes]:
+    setting = _setting(theme, night)
     files: dict[str, bytes] = {}
     for view in night.shown:
         path, where = share_path(view.id), paging.where.get(view.id, INDEX)
         key = f"{setting} {entry_rev(theme.fingerprint, view)} {where}"
-        hit = cache.get(path) if cache is not None else None
-        if hit is not None and hit[0] == key:
-            files[path] = hit[1]
-            continue
-        files[path] = share_page(theme, night, view, where)
-        if cache is not None:
-            cache[path] = (key, files[path])
-    if cache is not None:
-        for gone in set(cache) - set(files):
-            del cache[gone]
+        files[path] = _cached(cache, path, key, lambda view=view, where=where: share_page(theme, night, view, where))
     return files
 
 
@@ -280,10 +309,16 @@ def live_json(night: Night, theme: Theme, panels: Mapping[str, Panel]) -> bytes:
 
 
 def results_json(night: Night) -> bytes:
-    """Every declared result (SPEC's shape) with the seat tally."""
-    records = []
-    for view in sorted(night.results, key=lambda v: (v.entry.constituency or "").casefold()):
-        assert view.result is not None and view.entry.constituency is not None
-        records.append(view.result.as_dict(view.entry.constituency, view.id))
-    data = {"results": records, **night.scoreboard.as_dict()}
-    return json.dumps(data, ensure_ascii=False, indent=1).encode()
+    """Every declared result (SPEC's shape) with the seat tally; one result a line."""
+    records = [
+        memo(view, "results.json", lambda view=view: _record_json(view))
+        for view in sorted(night.results, key=lambda v: (v.entry.constituency or "").casefold())
+    ]
+    tally = json.dumps(night.scoreboard.as_dict(), ensure_ascii=False, separators=(",", ":"))
+    return ('{"results":[\n' + ",\n".join(records) + "\n]," + tally[1:] + "\n").encode()
+
+
+def _record_json(view: EntryView) -> str:
+    assert view.result is not None and view.entry.constituency is not None
+    record = view.result.as_dict(view.entry.constituency, view.id)
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))

@@ -27,7 +27,7 @@ from .parties import (
     party_short,
     party_text_colour,
 )
-from .views import EntryView
+from .views import EntryView, memo
 
 # No inline script or style anywhere: a sanitiser slip can never run code (the tests switch it off to prove it).
 # The page's <meta> carries CSP_META; a web server should send CSP as a header (deploy/nginx.conf does):
@@ -100,11 +100,15 @@ def entry_rev(fingerprint: str, view: EntryView) -> str:
     """A short version tag of what an entry shows: open pages compare it to spot corrections.
 
     It covers the entry as written, what was computed from it and the baseline, and the theme, so
-    anything that changes the entry's HTML changes its tag.
+    anything that changes the entry's HTML changes its tag. Computed once per view and theme.
     """
-    parts = (fingerprint, view.entry.model_dump_json(), view.headline, view.time_shown)
-    text = "\n".join((*parts, repr(view.result), repr(view.turnout)))
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    def make() -> str:
+        parts = (fingerprint, view.entry.model_dump_json(), view.headline, view.time_shown)
+        text = "\n".join((*parts, repr(view.result), repr(view.turnout)))
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    return memo(view, f"rev {fingerprint}", make)
 
 
 def party_class(code: str) -> str:

@@ -23,6 +23,7 @@ from .frontmatter import MAX_BYTES, read_entry
 from .journal import JOURNAL, STATE_DIR, Journal, Record, stamp
 from .models import Context, Entry, ResultEntry, SummaryEntry
 from .pages import Night, PageCache, render_pages
+from .parallel import PARALLEL_MIN, prepare_many, usable_cpus
 from .publish import PublishError, clean_temp_files, publish
 from .render import Theme, default_theme, load_theme, render_entry, theme_files
 from .views import EntryView, make_view
@@ -80,6 +81,8 @@ class Site:
         # id → (the entry, its view, its <article>): reused while the parsed entry is the same object
         self._views: dict[str, tuple[Entry, EntryView, str]] = {}
         self._page_cache: PageCache = {}
+        self._journaled: dict[str, Entry] = {}  # id → the entry object whose version the journal holds
+        self._rendered: dict[str, tuple[Entry, str]] = {}  # id → (entry, <article>) rendered by the workers
         self._last_goods: dict[str, tuple[str, Entry | None]] = {}  # id → (journal hash, that version parsed)
         self._journal: tuple[tuple[int, int, int], Journal] | None = None  # (file signature, journal)
         self._setup_key = ""
@@ -110,7 +113,7 @@ class Site:
             return self._done(report, started)
         journal = self._open_journal(report)
         context = Context(setup.event.window, setup.baseline)
-        entries = self._read_entries(context, journal, report, grace)
+        entries = self._read_entries(context, journal, report, grace, setup)
         shown, removed = self._select(entries, journal, now, report)
         try:
             views, fragments = self._views_of(setup, shown)
@@ -177,6 +180,7 @@ class Site:
         if key != self._setup_key:  # the night's rules changed: every entry is read anew
             self._parsed.clear()
             self._views.clear()
+            self._rendered.clear()
             self._page_cache.clear()
             self._last_goods.clear()
             self._setup_key = key
@@ -201,7 +205,12 @@ class Site:
         return self._theme[1]
 
     def _read_entries(
-        self, context: Context, journal: Journal, report: BuildReport, grace: float = 0.0
+        self,
+        context: Context,
+        journal: Journal,
+        report: BuildReport,
+        grace: float = 0.0,
+        setup: _Setup | None = None,
     ) -> dict[str, Entry]:
         folder = self.root / ENTRIES
         self._taken_down = {}
@@ -212,6 +221,8 @@ class Site:
         except FileNotFoundError:
             report.warnings.append(f"{ENTRIES}/: not found; no entries yet")
             items = []
+        if setup is not None:
+            self._prepare_in_parallel(items, context, setup)
         for item in items:
             if not is_entry_name(item.name):
                 continue
@@ -257,6 +268,39 @@ class Site:
         self._present = present
         return entries
 
+    def _prepare_in_parallel(self, items: list[os.DirEntry[str]], context: Context, setup: _Setup) -> None:
+        """A cold build's many new files, read, validated and rendered on every core (see parallel.py).
+
+        Only plain regular files go to the workers; links, FIFOs and the oversized take the careful
+        one-by-one path below, which also reports them.
+        """
+        workers = usable_cpus()
+        if workers < 2 or len(items) - len(self._parsed) < PARALLEL_MIN:
+            return  # not a cold build: the few changed files are cheaper one by one
+        todo: list[tuple[str, str, tuple[int, int, int]]] = []
+        for item in items:
+            if not is_entry_name(item.name) or item.is_symlink():
+                continue
+            try:
+                info = item.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
+                continue
+            display = f"{ENTRIES}/{item.name}"
+            signature = (info.st_mtime_ns, info.st_size, info.st_ino)
+            cached = self._parsed.get(display)
+            if cached is None or cached.signature != signature:
+                todo.append((display, item.path, signature))
+        if len(todo) < PARALLEL_MIN:
+            return
+        for done in prepare_many(self.root, context, setup.event.timezone, todo, workers):
+            if done is None:  # unreadable now: the one-by-one path retries and reports it
+                continue
+            self._parsed[done.display] = _Parsed(done.signature, done.digest, done.text, done.entry, done.error)
+            if done.entry is not None and done.html is not None:
+                self._rendered[done.entry.id] = (done.entry, done.html)
+
     def _read_one(self, item: os.DirEntry[str], display: str, context: Context, report: BuildReport) -> _Parsed | None:
         try:
             info = item.stat(follow_symlinks=True)
@@ -281,7 +325,7 @@ class Site:
             self._parsed[display] = parsed
             return parsed
         try:
-            data = _read_regular(item.path)
+            data = read_regular(item.path)
         except OSError as err:
             report.warnings.append(f"{display}: could not be read ({err.strerror}); will retry")
             return None
@@ -346,11 +390,14 @@ class Site:
         views: list[EntryView] = []
         fragments: dict[str, str] = {}
         cache: dict[str, tuple[Entry, EntryView, str]] = {}
+        rendered, self._rendered = self._rendered, {}
         for entry in shown:
             cached = self._views.get(entry.id)
             if cached is None or cached[0] is not entry:
                 view = make_view(entry, setup.baseline, setup.event.timezone)
-                cached = (entry, view, render_entry(setup.theme, view))
+                ready = rendered.get(entry.id)
+                html = ready[1] if ready is not None and ready[0] is entry else render_entry(setup.theme, view)
+                cached = (entry, view, html)
             cache[entry.id] = cached
             views.append(cached[1])
             fragments[entry.id] = cached[2]
@@ -391,11 +438,15 @@ class Site:
         report: BuildReport,
     ) -> None:
         """Journal what readers can now see, after the files that show it are written."""
-        texts = {p.entry.id: p for p in self._parsed.values() if p.entry is not None}
         records: list[Record] = []
+        journaled: dict[str, Entry] = {}
         for view in views:
-            parsed = texts.get(view.id)
-            if parsed is None or parsed.entry is not view.entry:
+            entry = view.entry
+            journaled[view.id] = entry
+            if self._journaled.get(view.id) is entry:
+                continue  # this very version was journalled (or found there) by an earlier build
+            parsed = self._parsed.get(f"{ENTRIES}/{view.id}.md")
+            if parsed is None or parsed.entry is not entry:
                 continue  # shown from its last good version: already in the journal
             current = journal.current.get(view.id)
             if current is not None and current.hash == parsed.digest:
@@ -409,6 +460,7 @@ class Site:
                 records.append(Record(why, ident, stamp(now)))  # type: ignore[arg-type]
                 report.removed.append((ident, why))
         journal.append(records)
+        self._journaled = journaled  # only once the journal holds them
 
     def _done(self, report: BuildReport, started: float) -> BuildReport:
         report.problems.sort()
@@ -424,7 +476,7 @@ def _signature(path: Path) -> tuple[int, int, int]:
     return (info.st_size, info.st_mtime_ns, info.st_ino)
 
 
-def _read_regular(path: str) -> bytes | None:
+def read_regular(path: str) -> bytes | None:
     """Read at most MAX_BYTES + 1 bytes of a regular file; None if it is not one.
 
     O_NONBLOCK: the file was a regular file when stat-ed, but a FIFO put in its place since then must not

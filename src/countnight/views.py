@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from .baseline import Baseline
 from .clock import show_clock, show_time
 from .elections import ResultFigures, Vote, compute_result
 from .models import Entry, QuoteEntry, ResultEntry, TurnoutEntry
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,19 @@ class EntryView:
     @property
     def modified(self) -> datetime:
         return self.entry.updated or self.entry.time
+
+
+def memo(view: EntryView, name: str, make: Callable[[], T]) -> T:
+    """A value derived from a view, computed once per view.
+
+    The build keeps a view for as long as its entry is unchanged, so whatever is derived from it (its
+    version tag, its results.json record) is too: a rebuild for one new entry does not redo the rest.
+    """
+    store = view.__dict__  # a frozen dataclass still has a __dict__; writing to it is the cached_property way
+    key = f"_memo {name}"
+    if key not in store:
+        store[key] = make()
+    return store[key]  # type: ignore[no-any-return]
 
 
 def result_figures(entry: ResultEntry, baseline: Baseline | None) -> ResultFigures:
