@@ -30,7 +30,8 @@ def is_entry_name(name: str) -> bool:
 
 def entry_id(path: PurePath | str) -> str:
     """The entry's id: its file name without ``.md``."""
-    return PurePath(path).name.removesuffix(".md")
+    name = path.rpartition("/")[2] if isinstance(path, str) else path.name  # str: the hot path, no PurePath
+    return name.removesuffix(".md")
 
 
 def parse_entry(data: bytes, path: str, context: Context) -> Entry:

@@ -30,7 +30,7 @@ LIVE_JSON_ENTRIES = 50
 INDEX = "index.html"
 PANELS = ("notice", "summary", "key_events", "pinned", "scoreboard", "follow")
 PINNED_PREFIX = "pinned-"
-PageCache = dict[str, tuple[str, bytes]]  # path → (what it was made from, its bytes)
+PageCache = dict[str, tuple[object, bytes]]  # path → (what it was made from, its bytes)
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,7 @@ def _setting(theme: Theme, night: Night) -> str:
     return hashlib.sha256(f"{theme.fingerprint}{event!r}{event.ended(night.now)}".encode()).hexdigest()
 
 
-def _cached(cache: PageCache | None, path: str, key: str, make: Callable[[], bytes]) -> bytes:
+def _cached(cache: PageCache | None, path: str, key: object, make: Callable[[], bytes]) -> bytes:
     """The page at ``path`` from the cache when it was made from the same ``key``, else made anew."""
     if cache is not None:
         hit = cache.get(path)
@@ -243,7 +243,7 @@ def _share_pages(theme: Theme, night: Night, paging: Paging, cache: PageCache | 
     files: dict[str, bytes] = {}
     for view in night.shown:
         path, where = share_path(view.id), paging.where.get(view.id, INDEX)
-        key = f"{setting} {entry_rev(theme.fingerprint, view)} {where}"
+        key = (setting, entry_rev(theme.fingerprint, view), where)
         files[path] = _cached(cache, path, key, lambda view=view, where=where: share_page(theme, night, view, where))
     return files
 
