@@ -7,6 +7,7 @@ lines before it are whole by construction.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterable
@@ -88,10 +89,20 @@ class Journal:
         payload = "".join(r.to_json() + "\n" for r in batch).encode()
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            if os.fstat(fd).st_size and not _ends_with_newline(self.path):
+            start = os.fstat(fd).st_size
+            if start and not _ends_with_newline(self.path):
                 payload = b"\n" + payload  # after a torn line, start clean
-            os.write(fd, payload)
-            os.fsync(fd)
+            try:
+                view = memoryview(payload)
+                while view:  # a nearly full disk takes part of a write: the rest must follow, or fail
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            except OSError:
+                # Leave no torn record (a short write used to do so silently, and the build then believed
+                # those versions recorded); the caller reports the error and the next build records them.
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, start)
+                raise
         finally:
             os.close(fd)
         for record in batch:

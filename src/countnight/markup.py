@@ -7,8 +7,11 @@ Content-Security-Policy is the second wall (see ``render.CSP``).
 
 from __future__ import annotations
 
+import html
 import re
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import markdown
 import nh3
@@ -37,11 +40,53 @@ _EXTENSIONS = ["tables", "sane_lists"]
 # Python-Markdown instances are not thread-safe; keep one per thread and reset it between uses.
 _local = threading.local()
 
+# Hostile bodies (tests/test_fuzz.py): Python-Markdown rescans the rest of a paragraph from every "[" and
+# "<", so 10 KB of "[" took 19 s and 1 MiB hours, stalling every build; 1,000 nested list levels raised
+# RecursionError and crashed it. Link text is now matched with a bounded scan (_link_text), and a body
+# longer than MAX_MARKDOWN characters, or one that still defeats the parser, is shown as plain text:
+# every character kept, no formatting. Real entries are a few hundred characters.
+MAX_MARKDOWN = 20_000
+_LINK_SPAN = 1_000  # link text or URL longer than this is not a link
+_BRACKET = re.compile(r"[\[\]]")
+_LINK_PROCESSORS = ("reference", "link", "image_link", "image_reference", "short_reference", "short_image_ref")
+
+
+def _link_text(data: str, index: int) -> tuple[str, int, bool]:
+    """``LinkInlineProcessor.getText`` (the text up to the "]" matching an opened "["), in bounded time:
+    it jumps from bracket to bracket, and gives up once the brackets cannot close or span too far."""
+    depth = 1
+    end = min(len(data), index + _LINK_SPAN)
+    closers = data.count("]", index, end)
+    for match in _BRACKET.finditer(data, index, end):
+        if match[0] == "]":
+            depth -= 1
+            closers -= 1
+            if depth == 0:
+                return data[index : match.start()], match.end(), True
+        else:
+            depth += 1
+        if depth > closers:
+            break
+    return "", index, False
+
+
+def _bounded(get_link: Callable[[str, int], Any]) -> Callable[[str, int], Any]:
+    """``getLink`` (the "(url "title")" after a link's text) that looks no further than _LINK_SPAN characters."""
+
+    def get(data: str, index: int) -> Any:
+        return get_link(data[: index + _LINK_SPAN], index)
+
+    return get
+
 
 def _converter() -> markdown.Markdown:
     md = getattr(_local, "md", None)
     if md is None:
         md = markdown.Markdown(extensions=_EXTENSIONS, output_format="html")
+        for name in _LINK_PROCESSORS:
+            processor = md.inlinePatterns[name]
+            processor.getText = _link_text  # type: ignore[attr-defined,method-assign]
+            processor.getLink = _bounded(processor.getLink)  # type: ignore[attr-defined]
         _local.md = md
     return md
 
@@ -62,12 +107,22 @@ def render_markdown(text: str) -> str:
     """A reporter's Markdown → sanitised HTML (a body's headings start at h4, below the entry's own)."""
     if not text.strip():
         return ""
+    if len(text) > MAX_MARKDOWN:
+        return plain_text_html(text)
     md = _converter()
     try:
-        html = md.convert(text)
+        converted = md.convert(text)
+    except RecursionError:  # nesting deeper than the parser's recursion (1,000 list levels)
+        return plain_text_html(text)
     finally:
         md.reset()
-    return clean(_demote_headings(html))
+    return clean(_demote_headings(converted))
+
+
+def plain_text_html(text: str) -> str:
+    """Text as escaped paragraphs, line breaks kept: for bodies Markdown cannot be trusted with."""
+    paragraphs = [p.strip("\n") for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
+    return "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>\n" for p in paragraphs)
 
 
 _HEADING = re.compile(r"<(/?)h([1-6])\b")

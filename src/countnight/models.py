@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -81,15 +81,24 @@ def _flag(value: Any) -> bool:
 
 
 _COUNT = re.compile(r"^\d{1,3}(,\d{3})+$|^\d+$")
+# Far above any constituency's count. Without a cap a 4,300-digit "votes" validated and then broke the
+# whole build (Python refuses to print an int that long). Found by tests/test_fuzz.py.
+MAX_COUNT = 10**9
 
 
 def _count(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    text = _as_text(value).strip()
-    if not _COUNT.match(text):
-        raise ValueError(f"'{text}' is not a whole number (write 16222 or 16,222)")
-    return int(text.replace(",", ""))
+        number = value
+    else:
+        text = _as_text(value).strip()
+        if not _COUNT.match(text):
+            raise ValueError(f"'{text}' is not a whole number (write 16222 or 16,222)")
+        if len(text) > 13:  # longer than 999,999,999,999: too big, without converting a huge text
+            raise ValueError(f"'{text[:16]}…' is too large to be a count: check the number")
+        number = int(text.replace(",", ""))
+    if number > MAX_COUNT:
+        raise ValueError(f"{number:,} is too large to be a count: check the number")
+    return number
 
 
 def _percent(value: Any) -> Decimal:
@@ -124,7 +133,14 @@ def _moment(value: Any, info: ValidationInfo) -> datetime:
         return value
     from .clock import parse_time
 
-    return parse_time(_as_text(value), _context(info).window)
+    window = _context(info).window
+    moment = parse_time(_as_text(value), window)
+    try:  # pages show it in the event's zone, feeds in UTC: year 1 at +14:00 has neither (it broke the build)
+        moment.astimezone(UTC)
+        moment.astimezone(window.zone)
+    except OverflowError:
+        raise ValueError(f"'{_as_text(value).strip()}' is out of range: write a time on the night") from None
+    return moment
 
 
 Text = Annotated[str, BeforeValidator(_text)]
@@ -199,7 +215,7 @@ class ResultEntry(EntryBase):
     winner: Line | None = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> ResultEntry:
+    def _consistent(self, info: ValidationInfo) -> ResultEntry:
         # Namesakes do stand (two Greg Smiths in Mid Buckinghamshire, 2024), so only the same name for the
         # same party is a copy-and-paste slip.
         seen = [(c.name.casefold(), c.party) for c in self.candidates]
@@ -219,9 +235,17 @@ class ResultEntry(EntryBase):
                 f"candidates: a tie between {' and '.join(tied)} on {top:,} votes: "
                 "add `winner:` with the name of the one declared elected"
             )
+        if top == 0:  # shares and turnout divide by the votes: this broke the build
+            raise ValueError("candidates: no candidate has any votes")
         ballots = sum(c.votes for c in self.candidates) + (self.rejected or 0)
         if self.electorate is not None and ballots > self.electorate:
             raise ValueError(f"electorate: {self.electorate:,} is fewer than the {ballots:,} ballots counted")
+        register = _baseline_electorate(info, self.constituency) if self.electorate is None else None
+        if register is not None and ballots > register:  # a mistyped count: this broke the build
+            raise ValueError(
+                f"candidates: the {ballots:,} ballots counted are more than the baseline's electorate of "
+                f"{register:,} (check the votes, or add electorate: if the register has changed)"
+            )
         return self
 
 
@@ -237,6 +261,8 @@ class TurnoutEntry(EntryBase):
     def _agree(self, info: ValidationInfo) -> TurnoutEntry:
         if self.turnout is None and self.ballots is None:
             raise ValueError("turnout: give the percent (turnout: 65.39) or the ballots counted (ballots: 46169)")
+        if self.electorate == 0:  # the turnout divides by the electorate an entry gives: this broke the build
+            raise ValueError("electorate: must be more than 0")
         electorate = self.electorate or _baseline_electorate(info, self.constituency)
         if self.ballots is not None and electorate is not None:
             if self.ballots > electorate:

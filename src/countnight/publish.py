@@ -132,12 +132,19 @@ def publish(out: Path, files: Mapping[str, bytes], *, known: Mapping[str, bytes]
         else:
             changed.append((name, target))
     changed.sort(key=lambda pair: _write_order(pair[0]))
+    listing = known is None or known.keys() != files.keys()  # which files exist may have changed
+    previous = _read_manifest(out) if listing else set()
+    manifest = "\n".join(sorted(files)).encode() + b"\n"
     staged: list[tuple[Path, Path]] = []
     try:
-        # Stage everything first: a full disk fails here, before a single published file has changed.
+        # Stage everything first, the manifest too: a full disk fails here, before a single published
+        # file has changed. (Written after the renames, a manifest that hit a full disk left the new site
+        # up while the build said the previous one was intact and the journal missed what readers saw.)
         sync_each = len(changed) <= _SYNC_EACH_MAX
         for name, target in changed:
             staged.append((_stage(target, files[name], sync=sync_each), target))
+        if listing and not _same(out / MANIFEST, manifest):
+            staged.append((_stage(out / MANIFEST, manifest, sync=sync_each), out / MANIFEST))
         if staged and not sync_each:
             _sync_filesystem(out)
         folders: dict[Path, None] = {}
@@ -148,15 +155,10 @@ def publish(out: Path, files: Mapping[str, bytes], *, known: Mapping[str, bytes]
         for folder in folders:
             _fsync_dir(folder)
         report.written = [name for name, _ in changed]
-        if known is None or known.keys() != files.keys():  # which files exist changed: prune and say so
-            previous = _read_manifest(out)
-            for name in sorted(previous - set(files)):
-                with contextlib.suppress(FileNotFoundError, ValueError):
-                    (out / _safe(name)).unlink()
-                    report.removed.append(name)
-            manifest = "\n".join(sorted(files)).encode() + b"\n"
-            if not _same(out / MANIFEST, manifest):
-                write_atomic(out / MANIFEST, manifest)
+        for name in sorted(previous - set(files)):  # prune what the previous build wrote and this one did not
+            with contextlib.suppress(FileNotFoundError, ValueError):
+                (out / _safe(name)).unlink()
+                report.removed.append(name)
     except OSError as err:
         for tmp, _ in staged:  # nothing of this build was renamed into place: leave no temp files
             with contextlib.suppress(OSError):

@@ -4,6 +4,7 @@ once; watch mode runs the same ``Site.build`` again on every change, reusing wha
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
@@ -81,6 +82,7 @@ class Site:
         # id → (the entry, its view, its <article>): reused while the parsed entry is the same object
         self._views: dict[str, tuple[Entry, EntryView, str]] = {}
         self._page_cache: PageCache = {}
+        self._order_keys: dict[str, tuple[Entry, tuple[float, str]]] = {}  # id → (entry, its sort key)
         self._journaled: dict[str, Entry] = {}  # id → the entry object whose version the journal holds
         self._rendered: dict[str, tuple[Entry, str]] = {}  # id → (entry, <article>) rendered by the workers
         self._last_goods: dict[str, tuple[str, Entry | None]] = {}  # id → (journal hash, that version parsed)
@@ -134,7 +136,11 @@ class Site:
         self._written = files
         report.written = written.written
         report.built = True
-        self._record(journal, views, entries, removed, now, report)
+        try:
+            self._record(journal, views, entries, removed, now, report)
+        except OSError as err:  # the site is out but its record is not (a full disk): say so; the next build records it
+            what = "the disk is full" if err.errno == errno.ENOSPC else err.strerror or str(err)
+            report.warnings.append(f"{journal.path}: could not record what readers now see ({what}); will retry")
         self._journal = (_signature(journal.path), journal)
         return self._done(report, started)
 
@@ -360,6 +366,14 @@ class Site:
         self._last_goods[ident] = (record.hash, entry)
         return entry
 
+    def _order(self, entry: Entry) -> tuple[float, str]:
+        """Stream order (time, then id), kept per entry: aware datetimes compare through their zone each time."""
+        cached = self._order_keys.get(entry.id)
+        if cached is None or cached[0] is not entry:
+            cached = (entry, (entry.time.timestamp(), entry.id))
+            self._order_keys[entry.id] = cached
+        return cached[1]
+
     def _select(
         self, entries: dict[str, Entry], journal: Journal, now: datetime, report: BuildReport
     ) -> tuple[list[Entry], dict[str, str]]:
@@ -369,7 +383,9 @@ class Site:
                 shown.append(entry)
             elif entry.status == "published":
                 report.scheduled.append(entry)
-        shown.sort(key=lambda e: (e.time, e.id), reverse=True)
+        shown.sort(key=self._order, reverse=True)
+        if len(self._order_keys) > len(entries) + 1000:  # forget entries long gone
+            self._order_keys = {k: v for k, v in self._order_keys.items() if k in entries}
         report.scheduled.sort(key=lambda e: (e.time, e.id))
         report.next_due = report.scheduled[0].time if report.scheduled else None
         live_ids = {e.id for e in shown}

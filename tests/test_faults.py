@@ -1,0 +1,226 @@
+"""Faults without the watcher: the output folder's disk fills up mid-build.
+
+What must hold (SPEC: every file replaced atomically; a failed build keeps the last good site):
+* the build reports a clear error ("the disk is full") and ``countnight build`` exits 1 with it;
+* the previous site is intact: every file byte for byte as before, no temp file left, nothing new;
+* the journal does not claim readers saw what was never published;
+* when space returns, the next build publishes everything and records it.
+
+Two ways to fill the disk: ENOSPC injected into ``os.write`` for files under the output folder, at
+every write of a build in turn (always runs); and a real, small tmpfs (runs where ``mount`` is allowed,
+as root in this sandbox). Results and the command to reproduce them: RELIABILITY.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import AFTER_THE_NIGHT, BlogMaker
+from countnight.cli import main
+from countnight.journal import Journal
+from countnight.site import Site
+
+ENTRIES = {
+    "entries/0101-first.md": "---\ntime: 01:01\ntitle: First update\n---\nThe first boxes are in.\n",
+    "entries/0202-second.md": "---\ntime: 02:02\ntitle: Second update\n---\nTurnout looks low.\n",
+    "entries/0303-result.md": (
+        "---\nkind: result\ntime: 03:03\nconstituency: Stafford\ncandidates:\n"
+        "- {name: Ann Smith, party: Lab, votes: 20000}\n- {name: Bob Jones, party: Con, votes: 15000}\n---\n"
+    ),
+}
+CHANGED = "---\ntime: 02:02\ntitle: Second update, corrected\n---\nTurnout looks high after all.\n"
+NEW = "---\ntime: 04:04\ntitle: Fourth update\n---\nA late declaration.\n"
+
+
+def snapshot(out: Path) -> dict[str, bytes]:
+    """Every file under ``out`` (the manifest and any temp file included)."""
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def shown_versions(root: Path) -> list[tuple[str, str]]:
+    return [(r.id, r.hash) for r in Journal.open(root).records if r.op == "shown"]
+
+
+class DiskFull:
+    """ENOSPC from ``os.write`` for files under ``folder`` from the ``fail_at``-th write on (1-based);
+    the failing write first writes half of what it was given (``partial``), as a filling disk does."""
+
+    def __init__(self, folder: Path, fail_at: int, *, partial: bool = True) -> None:
+        self.folder = str(folder.resolve())
+        self.fail_at = fail_at
+        self.partial = partial
+        self.writes = 0
+        self.failed = 0
+        self._write = os.write
+
+    def __call__(self, fd: int, data: bytes | memoryview) -> int:
+        try:
+            where = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            where = ""
+        if not where.startswith(self.folder + os.sep):
+            return self._write(fd, data)
+        self.writes += 1
+        if self.writes < self.fail_at:
+            return self._write(fd, data)
+        if self.partial and self.writes == self.fail_at and len(data) > 1:
+            return self._write(fd, memoryview(data)[: len(data) // 2])
+        self.failed += 1
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+@pytest.fixture
+def night(blog: BlogMaker, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(os, "fsync", lambda fd: None)  # durability is not under test, and fsync is slow here
+    return blog(ENTRIES)
+
+
+def _change(root: Path) -> None:
+    (root / "entries/0202-second.md").write_text(CHANGED)
+    (root / "entries/0404-fourth.md").write_text(NEW)
+
+
+@pytest.mark.parametrize("same_site", [True, False], ids=["watch-like", "cold-build"])
+def test_full_disk_at_every_write_keeps_the_previous_site(
+    night: Path, monkeypatch: pytest.MonkeyPatch, same_site: bool
+) -> None:
+    """Fail the 1st, 2nd, … write of the rebuild in turn until a rebuild gets through."""
+    site = Site(night)
+    assert site.build(AFTER_THE_NIGHT).built
+    before, journal_before = snapshot(night / "site"), shown_versions(night)
+    _change(night)
+    cases = 0
+    for fail_at in range(1, 500):
+        fault = DiskFull(night / "site", fail_at)
+        monkeypatch.setattr(os, "write", fault)
+        report = (site if same_site else Site(night)).build(AFTER_THE_NIGHT)
+        monkeypatch.setattr(os, "write", fault._write)
+        if not fault.failed:
+            assert report.built  # the fault came after the last write: the disk had room for this build
+            break
+        cases += 1
+        assert not report.built
+        assert any("the disk is full" in w and "previous files are intact" in w for w in report.warnings)
+        assert snapshot(night / "site") == before, f"the site changed when write {fail_at} failed"
+        assert shown_versions(night) == journal_before, "the journal recorded a version readers never saw"
+    else:
+        pytest.fail("every write failed")
+    after = snapshot(night / "site")
+    assert b"Second update, corrected" in after["index.html"] and b"Fourth update" in after["index.html"]
+    assert not any(".countnight-tmp-" in name for name in after)
+    assert len(shown_versions(night)) == len(journal_before) + 2  # the corrected and the new entry
+    print(f"\nRELIABILITY faults-enospc-{'watch' if same_site else 'cold'}: {cases} failure points, 0 lost")
+    assert cases >= 5
+
+
+def test_cli_says_the_disk_is_full(night: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["build", "--root", str(night)]).exit_code == 0
+    before = snapshot(night / "site")
+    _change(night)
+    monkeypatch.setattr(os, "write", DiskFull(night / "site", 1))
+    result = runner.invoke(main, ["build", "--root", str(night)])
+    monkeypatch.undo()
+    assert result.exit_code == 1
+    assert "the disk is full" in result.output and "previous" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert snapshot(night / "site") == before
+    assert runner.invoke(main, ["build", "--root", str(night)]).exit_code == 0
+
+
+def test_full_disk_for_the_journal_is_reported_not_raised(night: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The site was written but the record of it cannot be: say so, keep going, record it next time."""
+    site = Site(night)
+    assert site.build(AFTER_THE_NIGHT).built
+    journal_before = shown_versions(night)
+    _change(night)
+    fault = DiskFull(night / ".countnight", 1)  # half a record goes in, then the disk is full
+    monkeypatch.setattr(os, "write", fault)
+    report = site.build(AFTER_THE_NIGHT)  # must not raise
+    monkeypatch.setattr(os, "write", fault._write)
+    assert fault.failed and Journal.open(night).warnings == [], "a torn record was left in the journal"
+    assert any("journal" in w and "disk is full" in w for w in report.warnings), report.warnings
+    assert b"Second update, corrected" in (night / "site/index.html").read_bytes()
+    report = site.build(AFTER_THE_NIGHT)
+    assert report.built and not any("disk is full" in w for w in report.warnings)
+    versions = shown_versions(night)
+    assert len(versions) == len(journal_before) + 2, "the versions readers saw were not recorded after recovery"
+
+
+# -- a real full file system -----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def tmpfs(where: Path, size: str) -> Iterator[Path]:
+    where.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"mount -t tmpfs is not permitted here: {done.stderr.decode().strip()}")
+    try:
+        yield where
+    finally:
+        if subprocess.run(["umount", str(where)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(where)], capture_output=True)
+
+
+def fill(folder: Path) -> Path:
+    """Write a file until the disk is full; returns it (delete it to free the space)."""
+    filler = folder / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        for size in (65536, 4096, 1):  # down to the last byte
+            with contextlib.suppress(OSError):
+                while os.write(fd, b"\0" * size):
+                    pass
+    finally:
+        os.close(fd)
+    return filler
+
+
+LAYOUTS: dict[str, Callable[[Path, Path], tuple[Path, Path]]] = {
+    # --out on its own small disk (the blog folder, and so the journal, elsewhere)
+    "out-on-full-disk": lambda blog, disk: (blog, disk / "site"),
+    # the default layout: site/ inside the blog folder, everything on the one full disk
+    "blog-on-full-disk": lambda blog, disk: (disk / "blog", disk / "blog" / "site"),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_real_full_tmpfs(night: Path, tmp_path: Path, layout: str) -> None:
+    with tmpfs(tmp_path / "disk", "1m") as disk:
+        if layout == "blog-on-full-disk":
+            subprocess.run(["cp", "-a", str(night), str(disk / "blog")], check=True)
+        root, out = LAYOUTS[layout](night, disk)
+        site = Site(root, out)
+        assert site.build(AFTER_THE_NIGHT).built
+        before, journal_before = snapshot(out), shown_versions(root)
+        _change(root)
+        filler = fill(disk)
+        cases = 0
+        for _ in range(3):  # and again: a watcher retries while the disk stays full
+            report = site.build(AFTER_THE_NIGHT)
+            cases += 1
+            assert not report.built
+            assert any("the disk is full" in w for w in report.warnings), report.warnings
+            assert snapshot(out) == before
+            assert shown_versions(root) == journal_before
+        filler.unlink()
+        report = site.build(AFTER_THE_NIGHT)
+        assert report.built, report.warnings
+        after = snapshot(out)
+        assert b"Second update, corrected" in after["index.html"] and b"Fourth update" in after["index.html"]
+        assert not any(".countnight-tmp-" in name for name in after)
+        assert len(shown_versions(root)) == len(journal_before) + 2
+        print(
+            f"\nRELIABILITY faults-tmpfs-{layout}: {cases} failed builds on a full 1 MiB tmpfs, then recovery, 0 lost"
+        )

@@ -1,0 +1,501 @@
+"""Fuzzing entry files: whatever bytes a reporter's editor, a sync tool or a cat on the keyboard leaves in
+entries/, parsing gives an ``Entry`` or ``InputError`` (with a file and a line) and nothing else, a
+valid entry renders, and a build over a folder of such files never raises.
+
+Strategies: (a) random bytes; (b) YAML-ish text built from YAML's own syntax, real field names and
+the values YAML 1.1 likes to reinterpret, between ``---`` fences, in several encodings and line ends;
+(c) front matter as data — real and unknown fields, right and wrong types, nested lists and maps, huge
+numbers, NaN, unicode, control characters — dumped to YAML, with or without a BOM and CRLF. Each test
+prints how many cases it ran (``pytest -s``); RELIABILITY.md has the counts and the command.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import AFTER_THE_NIGHT, BASELINE, CONFIG, DURING_THE_NIGHT, write_blog
+from countnight import markup
+from countnight.baseline import load_baseline
+from countnight.config import parse_config
+from countnight.entries import parse_entry
+from countnight.errors import InputError, Problem
+from countnight.frontmatter import MAX_BYTES
+from countnight.models import KINDS, Context
+from countnight.render import load_theme, render_entry
+from countnight.site import Site
+from countnight.views import make_view
+
+PATH = "entries/0317-fuzz.md"
+EVENT = parse_config(CONFIG.encode(), "countnight.toml")
+FIELDS = [
+    "kind", "time", "title", "author", "role", "breaking", "key", "pinned", "status", "updated", "correction",
+    "constituency", "candidates", "electorate", "rejected", "recount", "winner", "turnout", "ballots",
+    "previous", "speaker", "speaker_role", "quote", "id", "body",
+]  # fmt: skip
+CANDIDATE_FIELDS = ["name", "party", "votes"]
+# Values YAML 1.1 would turn into something else, times in and out of range, numbers as reporters type them.
+TRICKY = [
+    "", " ", "~", "null", "NULL", "yes", "NO", "on", "Off", "true", "y", "0123", "0x1F", "0o17", "1e3", "1_000",
+    "16,222", "1,2,3", ",", "-1", "-0", "+5", "65.39", "65.39%", "100.0001", "NaN", ".nan", ".inf", "-.inf",
+    "1e400", "9" * 5000, "03:17", "3.17", "23:45", "24:00", "00:00:60", "22:00", "12:00", "2024-07-05T03:17:00+01:00",
+    "2024-07-05T03:17:00", "2024-07-05 03:17", "2024-10-27T01:30:00", "2024-03-31T01:30:00",
+    "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00", "9999-12-31T23:59:59",
+    "2024-07-05T03:17:00+23:59", "2024-07-05T03:17:00Z", "Lab", "con", "Reform UK", "Labour", "Ind", "Spk",
+    "Stafford", "cannock  CHASE", "Cannock & Chase", "result", "RESULT", " quote ", "draft", "withdrawn",
+    "published", "\ufeff", "\u202e", "\u2028", "\x85", "\x1b[31m", "a\x00b", "\ud7ff", "😀" * 10, "<b>x</b>",
+]  # fmt: skip
+ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "utf-32", "latin-1", "cp1252", "shift_jis"]
+
+
+@pytest.fixture(scope="module")
+def contexts(tmp_path_factory: pytest.TempPathFactory) -> list[Context]:
+    """The night without a baseline (free constituency names) and with one (names must match)."""
+    folder = tmp_path_factory.mktemp("baseline")
+    (folder / "baseline.csv").write_text(BASELINE)
+    baseline = load_baseline(folder / "baseline.csv", "baseline.csv")
+    return [Context(EVENT.window), Context(EVENT.window, baseline)]
+
+
+@pytest.fixture(scope="module")
+def theme(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return load_theme(tmp_path_factory.mktemp("theme-root"))
+
+
+def check(data: bytes, context: Context, theme: Any, outcomes: Counter[str]) -> None:
+    """The property: an Entry that renders, or InputError naming this file; any other exception fails."""
+    try:
+        entry = parse_entry(data, PATH, context)
+    except InputError as err:
+        assert err.problems, "an InputError with no problem in it"
+        for problem in err.problems:
+            assert isinstance(problem, Problem) and problem.path == PATH
+            assert isinstance(problem.line, int) and problem.line >= 0
+            assert problem.message and isinstance(problem.message, str)
+        outcomes["refused"] += 1
+        return
+    view = make_view(entry, context.baseline, EVENT.timezone)
+    html = render_entry(theme, view)
+    assert f'id="{entry.id}"' in html
+    entry.model_dump_json()
+    outcomes[f"valid {entry.kind}"] += 1
+
+
+def _report(name: str, outcomes: Counter[str]) -> None:
+    print(f"\nRELIABILITY fuzz-{name}: {dict(sorted(outcomes.items()))}")
+
+
+# -- strategies ----------------------------------------------------------------------------------
+
+YAML_BITS = [
+    "-", ":", ": ", "- ", "? ", "[", "]", "{", "}", "#", "&a ", "*a", "!", "!!str ", "!!python/object ", "|", ">",
+    "'", '"', "%YAML 1.1", "@", "`", ",", "\\", "\t", "  ", "\n", "\n  ", "---", "...", "<<: ", "=", "\r", "\x00",
+]  # fmt: skip
+token = st.one_of(
+    st.sampled_from(YAML_BITS),
+    st.sampled_from(FIELDS + CANDIDATE_FIELDS),
+    st.sampled_from(TRICKY),
+    st.text(max_size=6),
+)
+yaml_line = st.lists(token, max_size=8).map("".join)
+line_ends = st.sampled_from(["\n", "\r\n", "\r"])
+
+
+@st.composite
+def yamlish_files(draw: st.DrawFn) -> bytes:
+    front = "\n".join(draw(st.lists(yaml_line, max_size=12)))
+    opening = draw(st.sampled_from(["---", "--- ", "---\t", "----", "", "+++"]))
+    closing = draw(st.sampled_from(["---", "...", "--- # end", "", "---\n---"]))
+    body = draw(st.text(max_size=120))
+    text = f"{opening}\n{front}\n{closing}\n{body}".replace("\n", draw(line_ends))
+    return _encode(draw, text)
+
+
+def _encode(draw: st.DrawFn, text: str) -> bytes:
+    encoding = draw(st.sampled_from(ENCODINGS))
+    # surrogatepass writes lone surrogates as (invalid) UTF-8/16/32; other codecs replace what they lack.
+    errors = draw(st.sampled_from(["surrogatepass", "replace"])) if encoding.startswith("utf") else "replace"
+    data = text.encode(encoding, errors=errors)
+    if draw(st.booleans()) and encoding == "utf-8":
+        data = b"\xef\xbb\xbf" + data
+    return data
+
+
+scalar = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(),
+    st.text(max_size=20),
+    st.sampled_from(TRICKY),
+    st.datetimes(),
+    st.dates(),
+)
+value = st.recursive(
+    scalar,
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.sampled_from(FIELDS + CANDIDATE_FIELDS) | st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=6,
+)
+good_time = st.sampled_from(["03:17", "22:05", "2024-07-05T03:17:00+01:00", "04:59:59", "11:59"])
+candidate = st.dictionaries(
+    st.sampled_from([*CANDIDATE_FIELDS, "extra"]),
+    st.sampled_from(["Ann Smith", "Lab", "Reform UK", "Monster Raving Loony", "", 16222, "16,222", 0, -5]) | value,
+    max_size=4,
+)
+field_value = {
+    "kind": st.sampled_from([*KINDS, "Result", "bogus", None, 5]) | value,
+    "time": good_time | value,
+    "candidates": st.lists(candidate, max_size=4) | value,
+    "constituency": st.sampled_from(["Stafford", "Cannock Chase", "Nowhere"]) | value,
+}
+
+
+@st.composite
+def front_matter(draw: st.DrawFn) -> dict[str, Any]:
+    """Real and unknown fields with values of any shape, the kind and time usually present."""
+    front: dict[str, Any] = {}
+    for name in ("kind", "time"):
+        if draw(st.integers(0, 4)):
+            front[name] = draw(field_value[name])
+    for name in draw(st.lists(st.sampled_from([*FIELDS, "unknown_field"]) | st.text(max_size=10), max_size=5)):
+        front[name] = draw(field_value.get(name, value))
+    return front
+
+
+# A valid entry of each kind, for mutations that reach the models' checks, the arithmetic and the template.
+VALID: dict[str, dict[str, Any]] = {
+    "update": {"time": "03:17", "title": "Polls closed"},
+    "result": {
+        "time": "03:17",
+        "constituency": "Stafford",
+        "candidates": [
+            {"name": "Ann Smith", "party": "Lab", "votes": "16,222"},
+            {"name": "Bob Jones", "party": "Con", "votes": 12000},
+        ],
+    },
+    "turnout": {"time": "03:17", "constituency": "Stafford", "turnout": "65.39%"},
+    "quote": {"time": "03:17", "speaker": "Ann Smith", "quote": "Thank you, Stafford."},
+    "summary": {"time": "03:17"},
+}
+
+
+@st.composite
+def mutated_valid(draw: st.DrawFn) -> dict[str, Any]:
+    kind = draw(st.sampled_from(sorted(VALID)))
+    front: dict[str, Any] = {"kind": kind, **VALID[kind]}
+    front = {**front, "candidates": [dict(c) for c in front["candidates"]]} if "candidates" in front else front
+    for name, new in draw(st.lists(st.tuples(st.sampled_from(FIELDS), value), max_size=3)):
+        front[name] = new
+    for name in draw(st.lists(st.sampled_from(sorted(front)), max_size=1)):
+        del front[name]
+    if isinstance(front.get("candidates"), list) and front["candidates"] and draw(st.booleans()):
+        first = front["candidates"][0]
+        if isinstance(first, dict):
+            first[draw(st.sampled_from([*CANDIDATE_FIELDS, "extra"]))] = draw(value)
+    return front
+
+
+@st.composite
+def structured_files(draw: st.DrawFn) -> bytes:
+    front = draw(front_matter() | mutated_valid())
+    text = yaml.dump(
+        front,
+        Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
+        allow_unicode=draw(st.booleans()),
+        default_flow_style=draw(st.sampled_from([False, True, None])),
+        sort_keys=False,
+        width=draw(st.sampled_from([40, 80, 1 << 20])),
+    )
+    body = draw(
+        st.sampled_from(
+            ["", "Some text.", "Some text.", "Some text.", "**bold** [link](https://example.org)", "# Head\n\n- a\n- b"]
+        )
+    )
+    text = f"---\n{text}---\n{body}\n".replace("\n", draw(st.sampled_from(["\n", "\r\n"])))
+    data = text.encode("utf-8", errors="surrogatepass")
+    return (b"\xef\xbb\xbf" + data) if draw(st.booleans()) else data
+
+
+FAST = settings(max_examples=1500, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+# -- the properties ------------------------------------------------------------------------------
+
+
+def test_random_bytes(contexts: list[Context], theme: Any) -> None:
+    outcomes: Counter[str] = Counter()
+
+    @FAST
+    @given(data=st.binary(max_size=2048) | st.binary(max_size=512).map(lambda b: b"---\n" + b + b"\n---\n"))
+    def run(data: bytes) -> None:
+        outcomes["examples"] += 1
+        for context in contexts:
+            check(data, context, theme, outcomes)
+
+    run()
+    _report("bytes", outcomes)
+
+
+def test_yamlish_text(contexts: list[Context], theme: Any) -> None:
+    outcomes: Counter[str] = Counter()
+
+    @settings(FAST, max_examples=1000)
+    @given(data=yamlish_files())
+    def run(data: bytes) -> None:
+        outcomes["examples"] += 1
+        for context in contexts:
+            check(data, context, theme, outcomes)
+
+    run()
+    _report("yaml-text", outcomes)
+
+
+def test_structured_front_matter(contexts: list[Context], theme: Any) -> None:
+    outcomes: Counter[str] = Counter()
+
+    @settings(FAST, max_examples=1000)
+    @given(data=structured_files())
+    def run(data: bytes) -> None:
+        outcomes["examples"] += 1
+        for context in contexts:
+            check(data, context, theme, outcomes)
+
+    run()
+    _report("structured", outcomes)
+    assert any(k.startswith("valid") for k in outcomes), "the strategy never reached a valid entry"
+
+
+BIG = [
+    pytest.param(b"---\ntitle: x\ntime: 03:17\n---\n" + b"a" * (MAX_BYTES - 28), id="just-under-1MiB"),
+    pytest.param(b"---\ntitle: x\ntime: 03:17\n---\n" + b"a" * MAX_BYTES, id="over-1MiB"),
+    pytest.param(b"---\ntitle: " + b"[" * 100_000 + b"\n---\n", id="100k-open-brackets"),
+    pytest.param(b"---\ntitle: " + b"[" * 5_000 + b"]" * 5_000 + b"\ntime: 03:17\n---\n", id="5k-nested-lists"),
+    pytest.param(b"---\n" + b"".join(b"  " * i + b"a:\n" for i in range(700)) + b"---\n", id="700-nested-maps"),
+    pytest.param(b"---\n" + b"".join(b"k%d: v\n" % i for i in range(5_000)) + b"---\n", id="5k-keys"),
+    pytest.param(b"---\ntitle: " + b"x" * 900_000 + b"\ntime: 03:17\n---\n", id="900k-title"),
+    pytest.param(
+        b"---\nkind: result\nconstituency: Stafford\ntime: 03:17\ncandidates:\n"
+        + b"".join(b"- {name: c%d, party: Lab, votes: %d}\n" % (i, i) for i in range(5_000))
+        + b"---\n",
+        id="5k-candidates",
+    ),
+    pytest.param(
+        b"---\nkind: result\nconstituency: Stafford\ntime: 03:17\ncandidates:\n"
+        b"- {name: a, party: Lab, votes: " + b"9" * 4300 + b"}\n- {name: b, party: Con, votes: 1}\n---\n",
+        id="4300-digit-votes",
+    ),
+    pytest.param(b"---\ntime: 03:17\ntitle: x\n---\n" + b"\n" * 500_000, id="500k-blank-lines"),
+    pytest.param(b"---\ntime: 03:17\ntitle: x\n---\n" + b"> " * 50_000 + b"deep quote", id="50k-nested-quotes"),
+    pytest.param(b"---\ntime: 03:17\ntitle: x\n---\n" + b"*" * 200_000, id="200k-stars"),
+    pytest.param(b"\xef\xbb\xbf\xef\xbb\xbf---\ntime: 03:17\ntitle: x\n---\n", id="double-BOM"),
+    pytest.param("---\ntime: 03:17\ntitle: x\n---\n".encode("utf-16"), id="utf-16"),
+    pytest.param(b"---\ntime: 03:17\ntitle: \xc0\xbcscript\xc0\xbe\n---\n", id="overlong-utf-8"),
+    pytest.param(b"---\ntime: 03:17\ntitle: \xed\xa0\x80\n---\n", id="encoded-surrogate"),
+]
+
+
+@pytest.mark.parametrize("data", BIG)
+def test_big_and_deep_files(data: bytes, contexts: list[Context], theme: Any) -> None:
+    outcomes: Counter[str] = Counter()
+    for context in contexts:
+        check(data, context, theme, outcomes)
+
+
+# -- whole builds ---------------------------------------------------------------------------------
+
+entry_names = st.sampled_from(
+    ["0317-a.md", "0318-b.md", "x.md", "_draft.md", ".hidden.md", "a.md~", "a.md.swp", "a.tmp", "a b.md",
+     "ünï.md", "-x.md", "..md", "0317-a.MD", "notes.txt"]
+)  # fmt: skip
+valid_file = st.sampled_from(sorted(VALID)).map(
+    lambda kind: f"---\n{yaml.safe_dump({'kind': kind, **VALID[kind]})}---\nSome text.\n".encode()
+)
+any_file = valid_file | structured_files() | yamlish_files() | st.binary(max_size=300)
+
+
+def test_builds_never_raise(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One ``Site``, as the watcher keeps it, over a folder whose entries/ is refilled with a handful of random
+    files for each example (with and without a baseline), built twice with an edit between: ``Site.build``
+    (the loop the watcher runs) never raises and always publishes."""
+    monkeypatch.setattr(os, "fsync", lambda fd: None)  # durability is not under test: fsync is slow here
+    outcomes: Counter[str] = Counter()
+    root = write_blog(tmp_path / "blog", {"baseline.csv": BASELINE})
+    site = Site(root)
+
+    @settings(FAST, max_examples=60)
+    @given(
+        files=st.dictionaries(entry_names, any_file, min_size=1, max_size=5),
+        edit=st.tuples(entry_names, any_file),
+        baseline=st.booleans(),
+        now=st.sampled_from([AFTER_THE_NIGHT, DURING_THE_NIGHT]),
+    )
+    def run(files: dict[str, bytes], edit: tuple[str, bytes], baseline: bool, now: datetime) -> None:
+        shutil.rmtree(root / "entries")
+        (root / "entries").mkdir()
+        for name, data in files.items():
+            (root / "entries" / name).write_bytes(data)
+        (root / "countnight.toml").write_text(CONFIG + ('baseline = "baseline.csv"\n' if baseline else ""))
+        first = site.build(now)
+        assert first.built, first.warnings
+        (root / "entries" / edit[0]).write_bytes(edit[1])
+        second = site.build(now)
+        assert second.built, second.warnings
+        assert (root / "site" / "index.html").is_file()
+        outcomes["examples"] += 1
+        outcomes["builds"] += 2
+        outcomes["files"] += len(files)
+        outcomes["problems"] += len(first.problems) + len(second.problems)
+        outcomes["entries shown"] += first.live + second.live
+
+    run()
+    _report("builds", outcomes)
+
+
+# -- what fuzzing found: each of these took down a whole build (or the machine) before its fix ------------
+
+FOUND = [
+    # frontmatter.MAX_DEPTH: 100 KB of "[" cost 40 GB (each value's location is a tuple as long as its depth)
+    pytest.param("---\ntitle: " + "[" * 100_000 + "\n---\n", "nested more than 20 levels", id="depth-bomb"),
+    # models: these validated, then the arithmetic or the page raised and the build stopped
+    pytest.param(
+        "---\nkind: result\ntime: 03:17\nconstituency: Stafford\ncandidates:\n- {name: A, party: Lab, votes: 0}\n---\n",
+        "no candidate has any votes",
+        id="result-without-votes",
+    ),
+    pytest.param(
+        "---\nkind: result\ntime: 03:17\nconstituency: Stafford\ncandidates:\n- {name: A, party: Lab, votes: 80000}\n---\n",
+        "more than the baseline's electorate of 70,608",
+        id="more-ballots-than-the-baseline-electorate",
+    ),
+    pytest.param(
+        "---\nkind: turnout\ntime: 03:17\nconstituency: Stafford\nballots: 100\nelectorate: 0\n---\n",
+        "electorate: must be more than 0",
+        id="turnout-electorate-0",
+    ),
+    pytest.param(
+        "---\nkind: result\ntime: 03:17\nconstituency: Stafford\ncandidates:\n- {name: A, party: Lab, votes: "
+        + "9" * 4300
+        + "}\n---\n",
+        "too large to be a count",
+        id="4300-digit-votes",
+    ),
+    pytest.param("---\ntitle: x\ntime: 0001-01-01T00:00:00+14:00\n---\n", "out of range", id="year-1-at-plus-14"),
+    pytest.param(
+        "---\ntitle: x\ntime: 03:17\nupdated: 9999-12-31T23:59:59-12:00\n---\n", "out of range", id="year-9999"
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), FOUND)
+def test_found_by_fuzzing_is_a_problem_not_a_crash(
+    text: str, message: str, blog: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "fsync", lambda fd: None)
+    root = blog(
+        {"baseline.csv": BASELINE, "entries/0317-found.md": text.encode(), "entries/0318-fine.md": VALID_FILE},
+        config=CONFIG + 'baseline = "baseline.csv"\n',
+    )
+    report = Site(root).build(AFTER_THE_NIGHT)
+    assert report.built
+    assert [p.path for p in report.problems] == ["entries/0317-found.md"]
+    assert message in report.problems[0].message and report.problems[0].line > 0
+    assert b"0318-fine" in (root / "site" / "index.html").read_bytes()
+
+
+VALID_FILE = b"---\ntime: 03:18\ntitle: Fine\n---\nStill here.\n"
+
+# Bodies that made Python-Markdown rescan the rest of a paragraph from every "[" or "<" (10 KB of "["
+# took 19 s, 20 KB minutes) or recurse past Python's limit (1,000 nested list levels).
+BOMBS = {
+    "open-brackets": "[" * 19_990,
+    "image-openers": "![" * 9_995,
+    "nested-links": "[" * 2_400 + "x" + "](y)" * 2_400,
+    "unclosed-links": "[a](" * 4_990,
+    "angle-brackets": "<http://a" * 2_200,
+    "nested-quotes": "> " * 9_990,
+    "nested-lists": "".join("\t" * i + "- x\n" for i in range(190)),
+    "over-the-limit": "".join("  " * i + "- x\n" for i in range(1_000)),  # 1 MB: shown as plain text
+}
+
+
+@pytest.mark.parametrize("name", sorted(BOMBS))
+def test_markdown_bombs_render_in_bounded_time(name: str) -> None:
+    started = time.perf_counter()
+    html = markup.render_markdown(BOMBS[name])
+    seconds = time.perf_counter() - started
+    assert html and markup.clean(html) == html
+    assert seconds < 10, f"{name}: {seconds:.1f} s"  # under 1 s on an idle machine; minutes before the fix
+
+
+def test_a_body_markdown_cannot_parse_is_shown_as_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Deep:
+        def convert(self, text: str) -> str:
+            raise RecursionError
+
+        def reset(self) -> None:
+            pass
+
+    monkeypatch.setattr(markup, "_converter", Deep)
+    assert markup.render_markdown("a <b>\n\nc") == "<p>a &lt;b&gt;</p>\n<p>c</p>\n"
+
+
+markdown_text = st.lists(
+    st.sampled_from(["[", "]", "(", ")", "!", "<", ">", "*", "_", "`", "#", "-", "|", "\n", "\n\n", "    ", "\t", "&",
+                     ";", ":", "\\", '"', "'", "x", " ", "javascript:", "http://e.org", "<img src=x onerror=alert(1)>",
+                     "<a href=", "&#106;", "1."])
+    | st.text(max_size=3),
+    max_size=80,
+).map("".join)  # fmt: skip
+
+
+def test_markdown_bodies() -> None:
+    """Any body renders, and what it renders to is a fixed point of the sanitiser (nothing left to remove)."""
+    outcomes: Counter[str] = Counter()
+
+    @settings(FAST, max_examples=1000)
+    @given(text=markdown_text)
+    def run(text: str) -> None:
+        html = markup.render_markdown(text)
+        assert markup.clean(html) == html
+        outcomes["examples"] += 1
+
+    run()
+    _report("markdown", outcomes)
+
+
+def test_bounded_link_scan_matches_python_markdown() -> None:
+    """``markup._link_text`` finds the same link text as Python-Markdown's own scan, wherever that finds one
+    within ``_LINK_SPAN`` characters."""
+    from markdown.inlinepatterns import LinkInlineProcessor
+
+    original = LinkInlineProcessor.getText
+    outcomes: Counter[str] = Counter()
+
+    @settings(FAST, max_examples=1000)
+    @given(text=st.text(alphabet="[[]]x (", max_size=60), pick=st.data())
+    def run(text: str, pick: st.DataObject) -> None:
+        data = "[" + text  # called just after an opening "[", as the link patterns call it
+        index = pick.draw(st.sampled_from([i + 1 for i, c in enumerate(data) if c == "["]))
+        theirs = original(None, data, index)  # type: ignore[arg-type]  # it does not use self
+        ours = markup._link_text(data, index)
+        assert ours[2] == theirs[2]
+        if theirs[2]:
+            assert ours == theirs
+        outcomes["found" if theirs[2] else "none"] += 1
+
+    run()
+    _report("link-scan", outcomes)
