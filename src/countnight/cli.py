@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections import Counter
@@ -43,6 +44,12 @@ def _fail(err: InputError) -> None:
 def _site(root: Path, out: Path | None) -> Site:
     if not root.is_dir():
         raise click.BadParameter(f"{root} is not a folder", param_hint="--root")
+    if out is not None and Path(os.path.realpath(root)).is_relative_to(os.path.realpath(out)):
+        # The output is published whole and `serve` serves it: the blog folder, or a folder above it, would
+        # put the config, the record and entries/ (drafts, embargoed results) on the web, and the watcher
+        # would take every change in entries/ for its own output and never rebuild.
+        message = f"{out} holds the blog folder; the output needs a folder of its own"
+        raise click.BadParameter(message, param_hint="--out")
     return Site(root, out)
 
 

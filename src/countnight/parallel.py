@@ -9,9 +9,12 @@ rebuild of one file never comes here.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import multiprocessing
 import os
+import signal
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +28,7 @@ from .render import Theme, load_theme, render_entry
 from .views import make_view
 
 PARALLEL_MIN = 400
+_PR_SET_PDEATHSIG = 1  # prctl(2)
 _CHUNKS_PER_WORKER = 8
 
 Signature = tuple[int, int, int]
@@ -76,9 +80,22 @@ def prepare(
 _worker: tuple[Context, ZoneInfo, Theme] | None = None
 
 
-def _start(root: Path, context: Context, zone: ZoneInfo) -> None:
+def _start(root: Path, context: Context, zone: ZoneInfo, parent: int) -> None:
     global _worker
+    _die_with(parent)
     _worker = (context, zone, load_theme(root))
+
+
+def _die_with(parent: int) -> None:
+    """End this worker when the build's process ends, however it ends.
+
+    A worker outliving a SIGKILLed (or OOM-killed) watcher waits on the task queue for ever: it holds the
+    queue's write end too, so it never sees EOF. A watcher restarted after each crash would pile them up.
+    """
+    with contextlib.suppress(OSError, AttributeError):  # Linux only; elsewhere a worker may outlive a crash
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the build died before prctl took effect
+        os._exit(1)
 
 
 def _run(chunk: Sequence[tuple[str, str, Signature]]) -> list[Prepared | None]:
@@ -99,7 +116,7 @@ def prepare_many(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_start,
-        initargs=(root, context, zone),
+        initargs=(root, context, zone, os.getpid()),
     ) as pool:
         for prepared in pool.map(_run, chunks):
             yield from prepared
