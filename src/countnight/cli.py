@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -149,16 +150,24 @@ def history(entry_id: str, root: Path) -> None:
 # -- editors: change an entry's front matter in place, list the night, bring a version back ----------
 
 
-def _edit(action: Callable[[], Edited], done: str, already: str) -> None:
-    """Run an editing command; unknown id → usage error (exit 2), refusal → FILE:LINE (exit 1)."""
+@contextlib.contextmanager
+def _editor_errors() -> Iterator[None]:
+    """Editor commands' errors as the CLI says them: unknown id → usage error (exit 2), refusal → FILE:LINE
+    (exit 1), a file system error → its file and reason (exit 1)."""
     try:
-        edited = action()
+        yield
     except UnknownEntry as err:
         raise click.BadParameter(str(err), param_hint="'ENTRY_ID'") from None
     except InputError as err:
         _fail(err)
     except OSError as err:
         raise click.ClickException(f"{err.filename}: {err.strerror}") from None
+
+
+def _edit(action: Callable[[], Edited], done: str, already: str) -> None:
+    """Run an editing command; unknown id → usage error (exit 2), refusal → FILE:LINE (exit 1)."""
+    with _editor_errors():
+        edited = action()
     for problem in edited.problems:
         click.echo(f"warning: {problem}", err=True)
     name = f"entries/{edited.path.name}"
@@ -249,14 +258,8 @@ def restore(entry_id: str, number: int | None, force: bool, root: Path) -> None:
     """
     from .editing import restore as restore_entry
 
-    try:
+    with _editor_errors():
         done = restore_entry(root, entry_id, number, force=force)
-    except UnknownEntry as err:
-        raise click.BadParameter(str(err), param_hint="'ENTRY_ID'") from None
-    except InputError as err:
-        _fail(err)
-    except OSError as err:
-        raise click.ClickException(f"{err.filename}: {err.strerror}") from None
     name = f"entries/{done.path.name}"
     what = f"version {done.version} (live from {done.record.at})"
     click.echo(f"{name}: restored {what}" if done.changed else f"{name}: already holds {what}; unchanged")
