@@ -25,12 +25,15 @@ _run: dict[str, int] = {"batches": 0, "files": 0}
 def watcher(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     root = write_blog(tmp_path_factory.mktemp("fuzzwatch") / "blog", {}, config=CONFIG.format(page_size=20))
     process = WatchProcess(root, root.parent / "watch.log")
-    dropper = Dropper(root)
-    dropper.drop(0)
-    wait_for(lambda: not missing(root / "site", [entry_id(0)]) or None, "the first entry published")
-    yield root, process, dropper
-    assert process.alive(), (root.parent / "watch.log").read_text()[-2000:]
-    assert process.stop() == 0
+    try:
+        dropper = Dropper(root)
+        dropper.drop(0)
+        wait_for(lambda: not missing(root / "site", [entry_id(0)]) or None, "the first entry published")
+        yield root, process, dropper
+        assert process.alive(), (root.parent / "watch.log").read_text()[-2000:]
+    finally:
+        code = process.stop()  # never leave a watcher running, whatever failed
+    assert code == 0
     record("fuzz_watch", {"batches": _run["batches"], "hostile_files": _run["files"], "lost": 0})
 
 
