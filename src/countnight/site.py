@@ -82,6 +82,7 @@ class Site:
         # id → (the entry, its view, its <article>): reused while the parsed entry is the same object
         self._views: dict[str, tuple[Entry, EntryView, str]] = {}
         self._page_cache: PageCache = {}
+        self._baseline: tuple[tuple[str, str], Baseline] | None = None  # ((name, sha256), parsed)
         self._order_keys: dict[str, tuple[Entry, tuple[float, str]]] = {}  # id → (entry, its sort key)
         self._journaled: dict[str, Entry] = {}  # id → the entry object whose version the journal holds
         self._rendered: dict[str, tuple[Entry, str]] = {}  # id → (entry, <article>) rendered by the workers
@@ -178,8 +179,11 @@ class Site:
                 data = path.read_bytes()
             except OSError as err:
                 raise InputError.one(event.baseline, 0, f"baseline file: {err.strerror}") from None
-            baseline = load_baseline(path, event.baseline)
             digest.update(data)
+            key = (event.baseline, hashlib.sha256(data).hexdigest())
+            if self._baseline is None or self._baseline[0] != key:  # read again only when its bytes change
+                self._baseline = (key, load_baseline(path, event.baseline))
+            baseline = self._baseline[1]
         theme = self._load_theme()
         digest.update(theme.fingerprint.encode())
         key = digest.hexdigest()
