@@ -29,6 +29,7 @@ from .views import EntryView, memo
 LIVE_JSON_ENTRIES = 50
 INDEX = "index.html"
 PANELS = ("notice", "summary", "key_events", "pinned", "scoreboard", "follow")
+PANEL_PREFIX = "panel:"  # panels share the page cache under these keys (they are not files)
 PINNED_PREFIX = "pinned-"
 PageCache = dict[str, tuple[object, bytes]]  # path → (what it was made from, its bytes)
 
@@ -111,24 +112,51 @@ def _follow(night: Night) -> list[dict[str, Any]]:
     return [{"name": name, "result": declared.get(fold_name(name))} for name in night.baseline.names()]
 
 
-def _panels(theme: Theme, night: Night, where: Mapping[str, str]) -> dict[str, Panel]:
-    pinned = [Markup(render_entry(theme, v, prefix=PINNED_PREFIX)) for v in night.shown if v.entry.pinned]
-    event = night.event
-    context: dict[str, Any] = {
-        "event": event,
-        "ended": event.ended(night.now),
-        "coverage_end_shown": show_time(event.coverage_end, event.timezone) if event.coverage_end else None,
-        "summary": night.summary,
-        "summary_html": render_summary(night.summary),
-        "key_events": [v for v in night.shown if v.entry.key],
-        "pinned": pinned,
-        "scoreboard": night.scoreboard,
-        "follow": _follow(night),
-        "href": _linker(where, INDEX),
+def _panels(theme: Theme, night: Night, where: Mapping[str, str], cache: PageCache | None = None) -> dict[str, Panel]:
+    fingerprint = theme.fingerprint
+
+    def revs(views: Sequence[EntryView]) -> tuple[tuple[str, str, str | None], ...]:
+        return tuple((v.id, entry_rev(fingerprint, v), where.get(v.id)) for v in views)
+
+    key_events = [v for v in night.shown if v.entry.key]
+    pinned_views = [v for v in night.shown if v.entry.pinned]
+    results = revs(night.results)
+    # What each panel is made from, beyond the theme and the event (in _setting): a panel is rendered again
+    # only when that changes. The follow list of 650 seats was a third of a one-entry rebuild.
+    made_from: dict[str, object] = {
+        "notice": (),
+        "summary": revs([night.summary] if night.summary else []),
+        "key_events": revs(key_events),
+        "pinned": revs(pinned_views),
+        "scoreboard": results,
+        "follow": results,
     }
+    setting = _setting(theme, night)
+    event = night.event
+    context: dict[str, Any] | None = None
     panels = {}
     for name in PANELS:
-        html = render_template(theme, f"partials/{name}.html", **context).strip()
+        key = (setting, made_from[name])
+        hit = cache.get(f"{PANEL_PREFIX}{name}") if cache is not None else None
+        if hit is not None and hit[0] == key:
+            html = hit[1].decode()
+        else:
+            if context is None:
+                context = {
+                    "event": event,
+                    "ended": event.ended(night.now),
+                    "coverage_end_shown": show_time(event.coverage_end, event.timezone) if event.coverage_end else None,
+                    "summary": night.summary,
+                    "summary_html": render_summary(night.summary),
+                    "key_events": key_events,
+                    "pinned": [Markup(render_entry(theme, v, prefix=PINNED_PREFIX)) for v in pinned_views],
+                    "scoreboard": night.scoreboard,
+                    "follow": _follow(night),
+                    "href": _linker(where, INDEX),
+                }
+            html = render_template(theme, f"partials/{name}.html", **context).strip()
+            if cache is not None:
+                cache[f"{PANEL_PREFIX}{name}"] = (key, html.encode())
         panels[name] = Panel(Markup(html), hashlib.sha256(html.encode()).hexdigest()[:12])
     return panels
 
@@ -152,7 +180,7 @@ def render_pages(theme: Theme, night: Night, cache: PageCache | None = None) -> 
     """
     files: dict[str, bytes] = {path: data for path, data in theme.assets.values()}
     paging = paginate(night)
-    panels = _panels(theme, night, paging.where)
+    panels = _panels(theme, night, paging.where, cache)
     fragments = {k: Markup(v) for k, v in night.fragments.items()}
     event = night.event
     ended = event.ended(night.now)
@@ -195,7 +223,8 @@ def render_pages(theme: Theme, night: Night, cache: PageCache | None = None) -> 
     files["atom.xml"] = atom(night, night.fragments)
     if cache is not None:
         for gone in set(cache) - set(files):
-            del cache[gone]
+            if not gone.startswith(PANEL_PREFIX):
+                del cache[gone]
     return files
 
 
