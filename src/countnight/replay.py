@@ -44,6 +44,7 @@ from .clock import parse_time
 from .config import CONFIG_NAME, load_config
 from .errors import InputError
 from .ge2024 import CONSTITUENCIES_FILE, Constituency2024, build_baseline, read_results
+from .publish import write_atomic
 
 __all__ = [
     "Declaration",
@@ -217,16 +218,6 @@ def make_drops(plan: Iterable[Declaration], clock: Callable[[datetime], str]) ->
     return sorted(drops, key=lambda d: (d.at, d.kind != "turnout", d.name))
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="\n") as out:
-        out.write(text)
-        out.flush()
-        os.fsync(out.fileno())
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
 def _config_text(region: str | None) -> str:
     title = f"General election 2024: {region} (replay)" if region else "General election 2024 (replay)"
     return (
@@ -250,7 +241,7 @@ def prepare_folder(root: Path, rows: Sequence[BaselineRow], region: str | None) 
     notes: list[str] = []
     (root / "entries").mkdir(parents=True, exist_ok=True)
     if not (root / CONFIG_NAME).exists():
-        _write_atomic(root / CONFIG_NAME, _config_text(region))
+        write_atomic(root / CONFIG_NAME, _config_text(region).encode())
         notes.append(f"wrote {CONFIG_NAME}")
     event = load_config(root)
     if event.baseline is None:
