@@ -59,12 +59,16 @@ def blog(tmp_path: Path) -> BlogMaker:
     return make
 
 
-@pytest.fixture
-def sample_night(tmp_path: Path) -> Path:
-    """A copy of the repository's own blog folder (config, baseline, entries) to build and change freely."""
-    root = tmp_path / "night"
-    root.mkdir()
+def copy_sample(root: Path) -> Path:
+    """Copy the repository's own blog folder (config, baseline, entries) to ``root``, a new folder."""
+    root.mkdir(parents=True)
     for name in ("countnight.toml", "baseline.csv"):
         shutil.copy(REPO / name, root / name)
     shutil.copytree(REPO / "entries", root / "entries")
     return root
+
+
+@pytest.fixture
+def sample_night(tmp_path: Path) -> Path:
+    """A copy of the sample night to build and change freely."""
+    return copy_sample(tmp_path / "night")

@@ -11,7 +11,6 @@ import io
 import itertools
 import json
 import re
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from conftest import AFTER_THE_NIGHT, DURING_THE_NIGHT, REPO
+from conftest import AFTER_THE_NIGHT, DURING_THE_NIGHT, REPO, copy_sample
 from countnight.console import QUIET, Console
 from countnight.render import CSP
 from countnight.site import Site
@@ -48,14 +47,6 @@ Object.defineProperty(Document.prototype, "visibilityState", {
 def update(time: str, title: str, *extra: str, body: str = "Words from the count.") -> str:
     lines = ["---", f'time: "{time}"', f"title: {title}", *extra, "---", body, ""]
     return "\n".join(lines)
-
-
-def copy_sample(root: Path) -> Path:
-    root.mkdir(parents=True)
-    for name in ("countnight.toml", "baseline.csv"):
-        shutil.copy(REPO / name, root / name)
-    shutil.copytree(REPO / "entries", root / "entries")
-    return root
 
 
 @dataclass

@@ -10,7 +10,6 @@ import html
 import itertools
 import json
 import re
-import shutil
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from conftest import AFTER_THE_NIGHT, BASELINE, CONFIG, DURING_THE_NIGHT, REPO, BlogMaker
+from conftest import AFTER_THE_NIGHT, BASELINE, CONFIG, DURING_THE_NIGHT, REPO, BlogMaker, copy_sample
 from countnight.feeds import plain_text, shorten
 from countnight.render import CSP, CSP_META, party_class
 from countnight.site import Site
@@ -66,14 +65,6 @@ def parse(path: Path) -> Parsed:
     page = Parsed()
     page.feed(path.read_text())
     return page
-
-
-def copy_sample(root: Path) -> Path:
-    root.mkdir(parents=True)
-    for name in ("countnight.toml", "baseline.csv"):
-        shutil.copy(REPO / name, root / name)
-    shutil.copytree(REPO / "entries", root / "entries")
-    return root
 
 
 def build(root: Path, now: datetime) -> Path:
