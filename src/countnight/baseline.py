@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import functools
 import io
 import math
 import os
@@ -40,6 +41,7 @@ REQUIRED_COLUMNS: tuple[str, ...] = ("constituency", "electorate", "turnout", "w
 _SHARE_TOTAL_SLACK = 0.5
 
 
+@functools.lru_cache(maxsize=8192)  # the follow list folds every seat's name on each change of results
 def fold_name(name: str) -> str:
     """Fold a constituency name for matching: case, accents, ``&``/``and``, punctuation and spacing.
 

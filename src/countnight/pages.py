@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+import operator
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +32,7 @@ INDEX = "index.html"
 PANELS = ("notice", "summary", "key_events", "pinned", "scoreboard", "follow")
 PANEL_PREFIX = "panel:"  # panels share the page cache under these keys (they are not files)
 PINNED_PREFIX = "pinned-"
-PageCache = dict[str, tuple[object, bytes]]  # path → (what it was made from, its bytes)
+_ID = operator.attrgetter("id")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ class Night:
     results: Sequence[EntryView]  # the newest result per constituency, newest first
     baseline: Baseline | None
     withdrawn: Sequence[str]  # ids readers were shown that are gone now
+    # ids whose view is new, replaced or gone since the previous night this build's cache saw; None: unknown
+    changed: Collection[str] | None = None
+    key_events: Sequence[EntryView] | None = None  # the shown key events, newest first (None: find them)
+    pinned: Sequence[EntryView] | None = None  # the shown pinned entries, newest first (None: find them)
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,7 @@ class Paging:
     front: list[EntryView]  # the index: the newest page_size, newest first
     older: list[list[EntryView]]  # older[0] is page 1, the start of the night; each newest first
     where: dict[str, str]  # entry id → the page that holds it ("index.html", "page/3.html")
+    moved: set[str] | None = None  # ids whose page may differ from the previous paging's; None: all
 
 
 @dataclass(frozen=True)
@@ -66,24 +72,93 @@ class Panel:
     rev: str
 
 
+@dataclass
+class PageCache:
+    """What the previous build made each output file from, so the next renders only what changed.
+
+    It keeps digests, not bytes (10,000 share pages were most of a watcher's memory): a page whose key
+    is unchanged is known to be on disk as published. ``render_changes`` fills a working copy; the build
+    calls ``commit`` once the files are written, so a failed write never leaves a page marked done.
+    """
+
+    pages: dict[str, object] = field(default_factory=dict)  # path → what it was made from
+    paging: Paging | None = None
+    setting: str = ""
+    share_ids: set[str] = field(default_factory=set)  # entries with a share page
+    share_paths: set[str] = field(default_factory=set)  # and the paths of those pages
+    fragments: dict[str, tuple[object, str]] = field(default_factory=dict)  # panels and table rows → (key, html)
+
+    def clear(self) -> None:
+        self.pages.clear()
+        self.paging = None
+        self.setting = ""
+        self.share_ids.clear()
+        self.share_paths.clear()
+        self.fragments.clear()
+
+    def working_copy(self) -> PageCache:
+        return PageCache(
+            dict(self.pages), self.paging, self.setting, set(self.share_ids), set(self.share_paths), self.fragments
+        )
+
+    def commit(self, work: PageCache) -> None:
+        self.pages, self.paging, self.setting = work.pages, work.paging, work.setting
+        self.share_ids, self.share_paths = work.share_ids, work.share_paths
+
+
+@dataclass(frozen=True)
+class Output:
+    """A build's pages: the bytes of those made anew, and the name of every file the site holds."""
+
+    fresh: dict[str, bytes]
+    paths: set[str]
+
+
 def page_name(number: int) -> str:
     return f"page/{number}.html"
 
 
-def paginate(night: Night) -> Paging:
+def paginate(night: Night, previous: Paging | None = None) -> Paging:
     """The newest ``page_size`` for the index; the rest in pages numbered from the oldest entry.
 
     Page k always holds the k-th ``page_size`` entries of the night counted from its start, so an
-    entry's older-page address does not change as new entries arrive.
+    entry's older-page address does not change as new entries arrive. Given the ``previous`` paging,
+    only the pages whose entries changed are looked at again (a new entry changes the index and the
+    newest older page; comparing the rest is a pointer comparison per entry).
     """
     size = night.event.page_size
     front = list(night.shown[:size])
-    rest = list(reversed(night.shown[size:]))  # oldest first
-    older = [list(reversed(rest[i : i + size])) for i in range(0, len(rest), size)]
-    where = {v.id: INDEX for v in front}
-    for number, views in enumerate(older, 1):
-        where.update((v.id, page_name(number)) for v in views)
-    return Paging(front, older, where)
+    rest = night.shown[size:][::-1]  # oldest first
+    older = [rest[i : i + size][::-1] for i in range(0, len(rest), size)]
+    if previous is None:
+        where = {v.id: INDEX for v in front}
+        for number, views in enumerate(older, 1):
+            where.update((v.id, page_name(number)) for v in views)
+        return Paging(front, older, where)
+    where = dict(previous.where)
+    moved: set[str] = set()
+    pairs = [(INDEX, front, previous.front)]
+    pairs += [
+        (page_name(number), views, previous.older[number - 1] if number <= len(previous.older) else [])
+        for number, views in enumerate(older, 1)
+    ]
+    gone = enumerate(previous.older[len(older) :], len(older) + 1)  # pages the night no longer fills
+    pairs += [(page_name(number), [], views) for number, views in gone]
+    changed = [(page, views, before) for page, views, before in pairs if not _same_views(views, before)]
+    for page, views, before in changed:
+        for view in before:
+            if where.get(view.id) == page:
+                del where[view.id]
+            moved.add(view.id)
+        moved.update(v.id for v in views)
+    for page, views, _ in changed:
+        where.update((v.id, page) for v in views)
+    return Paging(front, older, where, moved)
+
+
+def _same_views(a: Sequence[EntryView], b: Sequence[EntryView]) -> bool:
+    """The very same view objects in the same order (a view is replaced whenever its entry changes)."""
+    return len(a) == len(b) and all(map(operator.is_, a, b))
 
 
 def split_pages(night: Night) -> tuple[list[EntryView], list[list[EntryView]]]:
@@ -105,24 +180,68 @@ def _linker(where: Mapping[str, str], page: str) -> Callable[[str], str]:
     return href
 
 
-def _follow(night: Night) -> list[dict[str, Any]]:
+Fragments = dict[str, tuple[object, str]]  # name → (what it was made from, its HTML)
+
+
+def _fragment(store: Fragments | None, name: str, key: object, make: Callable[[], str]) -> str:
+    """A rendered piece of a page, made again only when what it is made from (``key``) changed."""
+    if store is not None:
+        hit = store.get(name)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+    html = make()
+    if store is not None:
+        store[name] = (key, html)
+    return html
+
+
+@dataclass(frozen=True)
+class FollowRow:
+    """A constituency in the follow list, with its result once declared."""
+
+    name: str
+    result: EntryView | None
+    html: Markup  # the row as the theme's partials/follow_row.html renders it
+
+
+def _follow(
+    theme: Theme, night: Night, href: Callable[[str], str], setting: str, store: Fragments | None
+) -> list[FollowRow]:
+    """Every constituency followed. A row is rendered again only when its result or that result's page
+    changes: with 650 (or 2,500) seats the list was a third of a one-entry rebuild."""
     if night.baseline is None:
         return []
     declared = {fold_name(v.entry.constituency or ""): v for v in night.results}
-    return [{"name": name, "result": declared.get(fold_name(name))} for name in night.baseline.names()]
+    rows = []
+    for name in night.baseline.names():
+        view = declared.get(fold_name(name))
+        link = href(view.id) if view is not None else None
+        html = _fragment(
+            store,
+            f"follow:{name}",
+            (setting, view, link),
+            lambda name=name, view=view, link=link: render_template(
+                theme, "partials/follow_row.html", seat=name, v=view, href=link
+            ),
+        )
+        rows.append(FollowRow(name, view, Markup(html)))
+    return rows
 
 
-def _panels(theme: Theme, night: Night, where: Mapping[str, str], cache: PageCache | None = None) -> dict[str, Panel]:
+def _panels(
+    theme: Theme, night: Night, where: Mapping[str, str], setting: str, store: Fragments | None = None
+) -> dict[str, Panel]:
     fingerprint = theme.fingerprint
 
     def revs(views: Sequence[EntryView]) -> tuple[tuple[str, str, str | None], ...]:
         return tuple((v.id, entry_rev(fingerprint, v), where.get(v.id)) for v in views)
 
-    key_events = [v for v in night.shown if v.entry.key]
-    pinned_views = [v for v in night.shown if v.entry.pinned]
-    results = revs(night.results)
-    # What each panel is made from, beyond the theme and the event (in _setting): a panel is rendered again
-    # only when that changes. The follow list of 650 seats was a third of a one-entry rebuild.
+    key_events = night.key_events if night.key_events is not None else [v for v in night.shown if v.entry.key]
+    pinned_views = night.pinned if night.pinned is not None else [v for v in night.shown if v.entry.pinned]
+    # The results as they are and where each is: the same view objects mean the same figures.
+    results = (tuple(night.results), tuple(map(where.get, map(_ID, night.results))))
+    # What each panel is made from, beyond the theme and the event (in the setting): a panel is rendered
+    # again only when that changes.
     made_from: dict[str, object] = {
         "notice": (),
         "summary": revs([night.summary] if night.summary else []),
@@ -131,16 +250,14 @@ def _panels(theme: Theme, night: Night, where: Mapping[str, str], cache: PageCac
         "scoreboard": results,
         "follow": results,
     }
-    setting = _setting(theme, night)
     event = night.event
+    href = _linker(where, INDEX)
     context: dict[str, Any] | None = None
     panels = {}
     for name in PANELS:
-        key = (setting, made_from[name])
-        hit = cache.get(f"{PANEL_PREFIX}{name}") if cache is not None else None
-        if hit is not None and hit[0] == key:
-            html = hit[1].decode()
-        else:
+
+        def make(name: str = name) -> str:
+            nonlocal context
             if context is None:
                 context = {
                     "event": event,
@@ -151,12 +268,14 @@ def _panels(theme: Theme, night: Night, where: Mapping[str, str], cache: PageCac
                     "key_events": key_events,
                     "pinned": [Markup(render_entry(theme, v, prefix=PINNED_PREFIX)) for v in pinned_views],
                     "scoreboard": night.scoreboard,
-                    "follow": _follow(night),
-                    "href": _linker(where, INDEX),
+                    "href": href,
                 }
-            html = render_template(theme, f"partials/{name}.html", **context).strip()
-            if cache is not None:
-                cache[f"{PANEL_PREFIX}{name}"] = (key, html.encode())
+            if name == "follow":
+                context["follow"] = rows = _follow(theme, night, href, setting, store)
+                context["follow_html"] = Markup("".join(row.html for row in rows))
+            return render_template(theme, f"partials/{name}.html", **context).strip()
+
+        html = _fragment(store, f"{PANEL_PREFIX}{name}", (setting, made_from[name]), make)
         panels[name] = Panel(Markup(html), hashlib.sha256(html.encode()).hexdigest()[:12])
     return panels
 
@@ -172,78 +291,74 @@ def _span(night: Night, views: Sequence[EntryView]) -> str:
     return f"{show_time(first, zone)} to {show_time(last, zone)}"
 
 
-def render_pages(theme: Theme, night: Night, cache: PageCache | None = None) -> dict[str, bytes]:
-    """Every output file of the night.
+def render_pages(theme: Theme, night: Night) -> dict[str, bytes]:
+    """Every output file of the night, made from nothing (what ``render_changes`` must always agree with)."""
+    return render_changes(theme, night, PageCache()).fresh
 
-    ``cache`` (kept by the caller from one build to the next) spares re-rendering the share pages that
-    did not change: with a thousand entries they are most of the work.
+
+def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
+    """The night's output files, rendering only those whose inputs changed since ``work`` was made.
+
+    ``work`` is a working copy of the build's cache, updated here; the caller commits it once the files
+    are written. Files it says are unchanged are not in ``fresh``; ``paths`` names every file.
     """
-    files: dict[str, bytes] = {path: data for path, data in theme.assets.values()}
-    paging = paginate(night)
-    panels = _panels(theme, night, paging.where, cache)
-    fragments = {k: Markup(v) for k, v in night.fragments.items()}
+    setting = _setting(theme, night)
+    if setting != work.setting:  # the theme, the event or "ended" changed: every page is made anew
+        work.clear()
+        work.setting = setting
+    previous = work.paging
+    paging = paginate(night, previous)
+    fresh: dict[str, bytes] = {path: data for path, data in theme.assets.values()}
+    panels = _panels(theme, night, paging.where, setting, work.fragments)
     event = night.event
     ended = event.ended(night.now)
     count = len(paging.older)
-    files[INDEX] = render_template(
+    fresh[INDEX] = render_template(
         theme,
         "index.html",
         event=event,
         ended=ended,
         panels=panels,
         entries=paging.front,
-        fragments=fragments,
+        fragments={v.id: Markup(night.fragments[v.id]) for v in paging.front},
         json_ld=json_ld(night, paging.front, INDEX, paging.where),
         page=INDEX,
         root="",
         newer=None,
         older=page_name(count) if count else None,
     ).encode()
-    setting = _setting(theme, night)
+    paths = set(fresh)
     for number, views in enumerate(paging.older, 1):
-        path = page_name(number)
         # An older page changes only when its own entries do (or the last one's "newer" link): at 10,000
         # entries that is one page of 500 per new entry.
-        key = f"{setting} {number == count} " + " ".join(f"{v.id}={entry_rev(theme.fingerprint, v)}" for v in views)
-        files[path] = _cached(
-            cache,
-            path,
-            key,
-            lambda path=path, views=views, number=number: _older_page(theme, night, paging, path, views, number, count),
-        )
-    files.update(_share_pages(theme, night, paging, cache))
-    files["live.json"] = live_json(night, theme, panels)
-    files["results.json"] = results_json(night)
-    from .results_page import render_results_page  # it imports this module: import here, not at the top
+        path = page_name(number)
+        paths.add(path)
+        key = (number == count, views)
+        if work.pages.get(path) != key:
+            fresh[path] = _older_page(theme, night, paging, path, views, number, count)
+            work.pages[path] = key
+    fresh.update(_share_pages(theme, night, paging, work, setting))
+    paths |= work.share_paths
+    fresh["live.json"] = live_json(night, theme, panels)
+    results_key = (tuple(night.results), tuple(map(paging.where.get, map(_ID, night.results))))
+    if work.pages.get("results") != results_key:
+        fresh["results.json"] = results_json(night)
+        from .results_page import render_results_page  # it imports this module: import here, not at the top
 
-    key = f"{setting} " + " ".join(
-        f"{v.id}={entry_rev(theme.fingerprint, v)}@{paging.where.get(v.id)}" for v in night.results
-    )
-    files["results.html"] = _cached(cache, "results.html", key, lambda: render_results_page(theme, night))
-    files["atom.xml"] = atom(night, night.fragments)
-    if cache is not None:
-        for gone in set(cache) - set(files):
-            if not gone.startswith(PANEL_PREFIX):
-                del cache[gone]
-    return files
+        fresh["results.html"] = render_results_page(theme, night, paging.where, work.fragments, setting)
+        work.pages["results"] = results_key
+    fresh["atom.xml"] = atom(night, night.fragments)
+    paths.update(("live.json", "results.json", "results.html", "atom.xml"))
+    for number in range(count + 1, len(previous.older) + 1 if previous is not None else 0):
+        work.pages.pop(page_name(number), None)  # pages the night no longer fills (entries withdrawn)
+    work.paging = paging
+    return Output(fresh, paths)
 
 
 def _setting(theme: Theme, night: Night) -> str:
     """What every cached page depends on besides its own entries: the theme, the event, whether it ended."""
     event = night.event
     return hashlib.sha256(f"{theme.fingerprint}{event!r}{event.ended(night.now)}".encode()).hexdigest()
-
-
-def _cached(cache: PageCache | None, path: str, key: object, make: Callable[[], bytes]) -> bytes:
-    """The page at ``path`` from the cache when it was made from the same ``key``, else made anew."""
-    if cache is not None:
-        hit = cache.get(path)
-        if hit is not None and hit[0] == key:
-            return hit[1]
-    data = make()
-    if cache is not None:
-        cache[path] = (key, data)
-    return data
 
 
 def _older_page(
@@ -267,14 +382,52 @@ def _older_page(
     ).encode()
 
 
-def _share_pages(theme: Theme, night: Night, paging: Paging, cache: PageCache | None) -> dict[str, bytes]:
-    setting = _setting(theme, night)
+def _share_pages(theme: Theme, night: Night, paging: Paging, work: PageCache, setting: str) -> dict[str, bytes]:
+    """The share pages that changed: those of changed entries and of entries that moved page.
+
+    Without that knowledge (a first build, a new setting) every shown entry's page is looked at.
+    """
+    shown = {v.id: v for v in night.shown} if night.changed is None or paging.moved is None else None
+    if shown is not None:
+        candidates: Collection[str] = shown.keys()
+        for gone in work.share_ids - shown.keys():
+            work.pages.pop(share_path(gone), None)
+        work.share_ids = set(shown)
+        work.share_paths = {share_path(ident) for ident in shown}
+    else:
+        candidates = set(night.changed or ()) | (paging.moved or set())
+        by_id = {v.id: v for v in paging.front}
+        shown = {}
+        for ident in candidates:
+            view = by_id.get(ident) or _find(paging, ident)
+            if view is not None:
+                shown[ident] = view
     files: dict[str, bytes] = {}
-    for view in night.shown:
-        path, where = share_path(view.id), paging.where.get(view.id, INDEX)
-        key = (setting, entry_rev(theme.fingerprint, view), where)
-        files[path] = _cached(cache, path, key, lambda view=view, where=where: share_page(theme, night, view, where))
+    for ident in candidates:
+        path = share_path(ident)
+        view = shown.get(ident)
+        if view is None:
+            work.share_ids.discard(ident)
+            work.share_paths.discard(path)
+            work.pages.pop(path, None)
+            continue
+        work.share_ids.add(ident)
+        work.share_paths.add(path)
+        where = paging.where.get(ident, INDEX)
+        key = (view, where)
+        if work.pages.get(path) != key:
+            files[path] = share_page(theme, night, view, where)
+            work.pages[path] = key
     return files
+
+
+def _find(paging: Paging, ident: str) -> EntryView | None:
+    """The shown view with this id, found through the page that holds it."""
+    page = paging.where.get(ident)
+    if page is None:
+        return None
+    views = paging.front if page == INDEX else paging.older[int(page[len("page/") : -len(".html")]) - 1]
+    return next((v for v in views if v.id == ident), None)
 
 
 def _promote_headline(html: str, ident: str) -> str:

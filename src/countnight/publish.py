@@ -10,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import hashlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -29,6 +30,7 @@ class Published:
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
+    digests: dict[str, str] = field(default_factory=dict)  # every file of the site → digest of its bytes
 
 
 def _safe(name: str) -> PurePosixPath:
@@ -111,30 +113,47 @@ def _same(path: Path, data: bytes) -> bool:
         return False
 
 
-def publish(out: Path, files: Mapping[str, bytes], *, known: Mapping[str, bytes] | None = None) -> Published:
-    """Make ``out`` hold exactly ``files`` (plus anything we did not write, which is left alone).
+def digest(data: bytes) -> str:
+    """What the writer remembers of a file it published (not its bytes: a watcher keeps 10,000 pages)."""
+    return hashlib.sha256(data).hexdigest()
 
-    ``known`` is what the previous publish in this process wrote, to skip reading unchanged files
-    back from disk. Pages are written before the files that point at them change: assets first,
-    then pages, then ``live.json`` (what open pages poll) and ``index.html`` last.
+
+def publish(
+    out: Path,
+    files: Mapping[str, bytes],
+    paths: Collection[str] | None = None,
+    *,
+    known: Mapping[str, str] | None = None,
+) -> Published:
+    """Make ``out`` hold exactly ``paths`` (plus anything we did not write, which is left alone).
+
+    ``files`` holds the bytes of the files made anew; every other name in ``paths`` (default: the names
+    in ``files``) must be in ``known``, the digests of what this process published last time, which also
+    spares reading unchanged files back from disk. Without ``known`` every file is compared with the disk.
+    Pages are written before the files that point at them change: assets first, then pages, then
+    ``live.json`` (what open pages poll) and ``index.html`` last.
     """
+    names = set(files) if paths is None else set(paths)
+    unknown = names - files.keys() - (known.keys() if known is not None else set())
+    if unknown:
+        raise ValueError(f"no bytes and no record for {sorted(unknown)[:3]}")
     out.mkdir(parents=True, exist_ok=True)
     report = Published()
+    digests = dict(known) if known is not None else {}
     changed: list[tuple[str, Path]] = []
     for name, data in files.items():
-        if known is not None and known.get(name) is data:
-            report.unchanged += 1  # the very bytes this process published last time: nothing to look at
-            continue
         target = out / _safe(name)
-        unchanged = known.get(name) == data and target.exists() if known is not None else _same(target, data)
+        digests[name] = made = digest(data)
+        unchanged = known.get(name) == made and target.exists() if known is not None else _same(target, data)
         if unchanged:
             report.unchanged += 1
         else:
             changed.append((name, target))
+    report.unchanged += len(names) - len(files)
     changed.sort(key=lambda pair: _write_order(pair[0]))
-    listing = known is None or known.keys() != files.keys()  # which files exist may have changed
+    listing = known is None or known.keys() != names  # which files exist may have changed
     previous = _read_manifest(out) if listing else set()
-    manifest = "\n".join(sorted(files)).encode() + b"\n"
+    manifest = "\n".join(sorted(names)).encode() + b"\n"
     staged: list[tuple[Path, Path]] = []
     try:
         # Stage everything first, the manifest too: a full disk fails here, before a single published
@@ -155,7 +174,7 @@ def publish(out: Path, files: Mapping[str, bytes], *, known: Mapping[str, bytes]
         for folder in folders:
             _fsync_dir(folder)
         report.written = [name for name, _ in changed]
-        for name in sorted(previous - set(files)):  # prune what the previous build wrote and this one did not
+        for name in sorted(previous - names):  # prune what the previous build wrote and this one did not
             with contextlib.suppress(FileNotFoundError, ValueError):
                 (out / _safe(name)).unlink()
                 report.removed.append(name)
@@ -165,6 +184,9 @@ def publish(out: Path, files: Mapping[str, bytes], *, known: Mapping[str, bytes]
                 tmp.unlink()
         what = "the disk is full" if err.errno == errno.ENOSPC else err.strerror or str(err)
         raise PublishError(f"{out}: could not write the site ({what}); the previous files are intact") from err
+    for name in digests.keys() - names:
+        del digests[name]
+    report.digests = digests
     return report
 
 

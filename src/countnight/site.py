@@ -4,11 +4,13 @@ once; watch mode runs the same ``Site.build`` again on every change, reusing wha
 
 from __future__ import annotations
 
+import bisect
 import errno
 import hashlib
 import os
 import stat
 import time
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +25,7 @@ from .errors import InputError, Problem
 from .frontmatter import MAX_BYTES, read_entry
 from .journal import JOURNAL, STATE_DIR, Journal, Record, stamp
 from .models import Context, Entry, ResultEntry, SummaryEntry
-from .pages import Night, PageCache, render_pages
+from .pages import Night, PageCache, render_changes
 from .parallel import PARALLEL_MIN, prepare_many, usable_cpus
 from .publish import PublishError, clean_temp_files, publish
 from .render import Theme, default_theme, load_theme, render_entry, theme_files
@@ -65,6 +67,56 @@ class _Parsed:
 
 
 @dataclass(frozen=True)
+class _Outcome:
+    """What one entry file gives the stream: its entry (or, when it fails validation, the version readers
+    were last shown), its problems, and a withdrawal it says it is even though it fails."""
+
+    entry: Entry | None
+    problems: tuple[Problem, ...] = ()
+    taken: str | None = None
+
+
+@dataclass(frozen=True)
+class _Path:
+    """What ``_read_one`` uses of an ``os.DirEntry``, for a file named by a file event."""
+
+    path: str
+    link: bool
+
+    @classmethod
+    def at(cls, path: Path) -> _Path | None:
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            return None
+        except OSError:  # the stat in _read_one reports it
+            return cls(str(path), False)
+        return cls(str(path), stat.S_ISLNK(info.st_mode))
+
+    def stat(self, *, follow_symlinks: bool = True) -> os.stat_result:
+        return os.stat(self.path, follow_symlinks=follow_symlinks)
+
+    def is_symlink(self) -> bool:
+        return self.link
+
+
+class _Fragments(Mapping[str, str]):
+    """id → the shown entry's <article>, read straight from the build's view cache (no copy per build)."""
+
+    def __init__(self, views: dict[str, tuple[Entry, EntryView, str]]) -> None:
+        self._views = views
+
+    def __getitem__(self, ident: str) -> str:
+        return self._views[ident][2]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._views)
+
+    def __len__(self) -> int:
+        return len(self._views)
+
+
+@dataclass(frozen=True)
 class _Setup:
     event: Event
     baseline: Baseline | None
@@ -81,27 +133,49 @@ class Site:
         self._parsed: dict[str, _Parsed] = {}
         # id → (the entry, its view, its <article>): reused while the parsed entry is the same object
         self._views: dict[str, tuple[Entry, EntryView, str]] = {}
-        self._page_cache: PageCache = {}
+        self._page_cache = PageCache()
+        self._pages_stale = False  # a build failed after rendering: the next one looks at every page
         self._baseline: tuple[tuple[str, str], Baseline] | None = None  # ((name, sha256), parsed)
         self._order_keys: dict[str, tuple[Entry, tuple[float, str]]] = {}  # id → (entry, its sort key)
-        self._journaled: dict[str, Entry] = {}  # id → the entry object whose version the journal holds
         self._rendered: dict[str, tuple[Entry, str]] = {}  # id → (entry, <article>) rendered by the workers
         self._last_goods: dict[str, tuple[str, Entry | None]] = {}  # id → (journal hash, that version parsed)
         self._journal: tuple[tuple[int, int, int], Journal] | None = None  # (file signature, journal)
         self._setup_key = ""
         self._theme: tuple[tuple[tuple[str, int, int, int], ...], Theme] | None = None  # (file signatures, theme)
-        self._written: dict[str, bytes] | None = None
+        self._written: dict[str, str] | None = None  # path → digest of what this process published
         self._cleaned = False
-        self._present: set[str] = set()  # entry files seen by the last build (or held by it)
+        # What the last build found, kept so the next can start from it and look only at what changed:
+        self._outcomes: dict[str, _Outcome] = {}  # entry file → its outcome (files present, or held)
+        self._entries: dict[str, Entry] = {}  # id → the entry the stream considers
+        self._bad: set[str] = set()  # entry files with problems
+        self._unread: set[str] = set()  # entry files skipped with a warning (looked at again each build)
         self._missing: dict[str, float] = {}  # entry file → time.monotonic() when it was first found gone
         self._taken_down: dict[str, str] = {}  # id → 'withdrawn'/'draft' said by a file that fails validation
+        self._stream: list[EntryView] = []  # the shown entries, oldest first
+        self._live: dict[str, EntryView] = {}  # id → its view in the stream
+        self._scheduled: dict[str, Entry] = {}  # published, their time not yet come
+        self._summaries: set[str] = set()  # ids of summaries in the stream
+        self._keyed: set[str] = set()  # ids of key events in the stream
+        self._pinned: set[str] = set()  # ids of pinned entries in the stream
+        self._removed: dict[str, str] = {}  # id → why readers no longer see it
+        self._stream_at: datetime | None = None  # the `now` of the last stream update; None: start afresh
+        self._results: list[EntryView] | None = None
+        self._results_dirty = False  # a result came into or left the stream since the results were worked out
+        self._board: Scoreboard | None = None
+        self._unrecorded: set[str] = set()  # shown ids the journal may not hold yet
 
-    def build(self, now: datetime | None = None, *, grace: float = 0.0) -> BuildReport:
+    def build(
+        self, now: datetime | None = None, *, grace: float = 0.0, changed: Collection[str] | None = None
+    ) -> BuildReport:
         """Build the site once. Input problems are reported, never raised; the last good site stays.
 
         ``grace`` (watch mode): an entry file that a previous build saw and that is now gone stays on the
         page from its last good version until it has been gone this many seconds, so an editor's
         delete-and-rewrite save (vim renames the file away, then writes it anew) never takes it down.
+
+        ``changed`` (watch mode): the entry files (``entries/NAME.md``) that file events say changed since
+        the previous build. Only those are looked at again; None looks at every file (``countnight build``,
+        the watcher's first build and its periodic rescan). Either way the same steps run, on what changed.
         """
         started = time.perf_counter()
         now = now or datetime.now(UTC)
@@ -115,30 +189,36 @@ class Site:
             report.problems.append(_template_problem(err))
             return self._done(report, started)
         journal = self._open_journal(report)
+        if self._stream_at is None or now < self._stream_at:
+            changed = None  # a first build, new rules, a journal someone else wrote, or the clock went back
         context = Context(setup.event.window, setup.baseline)
-        entries = self._read_entries(context, journal, report, grace, setup)
-        shown, removed = self._select(entries, journal, now, report)
+        touched = self._scan(context, journal, report, grace, setup, changed)
         try:
-            views, fragments = self._views_of(setup, shown)
-            night = self._night(setup, views, fragments, removed, now)
-            files = render_pages(setup.theme, night, cache=self._page_cache)
+            views_changed = self._update_stream(setup, journal, touched, now, report, reset=changed is None)
+            night = self._night(setup, now, views_changed)
+            output = render_changes(setup.theme, night, work := self._page_cache.working_copy())
         except jinja2.TemplateError as err:
             report.problems.append(_template_problem(err))
+            self._pages_stale = True
             return self._done(report, started)
         if not self._cleaned:
             clean_temp_files(self.out)
             self._cleaned = True
         try:
-            written = publish(self.out, files, known=self._written)
+            written = publish(self.out, output.fresh, output.paths, known=self._written)
         except PublishError as err:
-            self._written = None  # we no longer know what is on disk
+            self._written = None  # we no longer know what is on disk: the next build makes every page
+            self._page_cache.clear()
+            self._pages_stale = True
             report.warnings.append(str(err))
             return self._done(report, started)
-        self._written = files
+        self._page_cache.commit(work)
+        self._written = written.digests
+        self._pages_stale = False
         report.written = written.written
         report.built = True
         try:
-            self._record(journal, views, entries, removed, now, report)
+            self._record(journal, views_changed, now, report)
         except OSError as err:  # the site is out but its record is not (a full disk): say so; the next build records it
             what = "the disk is full" if err.errno == errno.ENOSPC else err.strerror or str(err)
             report.warnings.append(f"{journal.path}: could not record what readers now see ({what}); will retry")
@@ -153,6 +233,7 @@ class Site:
             journal = Journal.open(self.root)
             report.warnings.extend(journal.warnings)
             self._journal = (signature, journal)
+            self._stream_at = None  # written by someone else: what was withdrawn is worked out afresh
         return self._journal[1]
 
     def check(self) -> list[Problem]:
@@ -164,7 +245,7 @@ class Site:
             return sorted(err.problems)
         except jinja2.TemplateError as err:
             return [_template_problem(err)]
-        self._read_entries(Context(setup.event.window, setup.baseline), Journal(self.root), report)
+        self._scan(Context(setup.event.window, setup.baseline), Journal(self.root), report)
         return sorted(report.problems)
 
     # -- steps ---------------------------------------------------------------------------------
@@ -193,6 +274,11 @@ class Site:
             self._rendered.clear()
             self._page_cache.clear()
             self._last_goods.clear()
+            self._outcomes.clear()
+            self._entries.clear()
+            self._bad.clear()
+            self._taken_down.clear()
+            self._stream_at = None
             self._setup_key = key
         return _Setup(event, baseline, theme, key)
 
@@ -214,69 +300,111 @@ class Site:
             self._theme = (tuple(signature), load_theme(self.root))
         return self._theme[1]
 
-    def _read_entries(
+    def _scan(
         self,
         context: Context,
         journal: Journal,
         report: BuildReport,
         grace: float = 0.0,
         setup: _Setup | None = None,
-    ) -> dict[str, Entry]:
-        folder = self.root / ENTRIES
-        self._taken_down = {}
-        seen: set[str] = set()
-        entries: dict[str, Entry] = {}
-        try:
-            items = sorted(os.scandir(folder), key=lambda d: d.name)
-        except FileNotFoundError:
-            report.warnings.append(f"{ENTRIES}/: not found; no entries yet")
-            items = []
-        if setup is not None:
-            self._prepare_in_parallel(items, context, setup)
-        for item in items:
-            if not is_entry_name(item.name):
-                continue
-            display = f"{ENTRIES}/{item.name}"
-            parsed = self._read_one(item, display, context, report)
-            if parsed is None:
-                continue
-            ident = entry_id(item.name)
-            seen.add(ident)
-            if parsed.entry is not None:
-                entries[ident] = parsed.entry
-                continue
-            assert parsed.error is not None
-            report.problems.extend(parsed.error.problems)
-            taken = taken_down(parsed.text.encode(), display)
-            if taken:  # a withdrawal never waits for a mistake elsewhere in the file to be fixed
-                self._taken_down[ident] = taken
-                continue
-            fallback = self._last_good(journal, ident, context)
-            if fallback is not None:
-                entries[ident] = fallback
-        present = {f"{ENTRIES}/{i}.md" for i in seen}
-        for display in present:
-            self._missing.pop(display, None)
+        only: Collection[str] | None = None,
+    ) -> set[str]:
+        """Bring each entry file's outcome up to date; the ids whose entry changed.
+
+        ``only``: look at just these files (and those held or unreadable last time); None: list the folder.
+        """
+        candidates: dict[str, os.DirEntry[str] | _Path | None]
+        if only is None:
+            try:
+                items = sorted(os.scandir(self.root / ENTRIES), key=lambda d: d.name)
+            except FileNotFoundError:
+                report.warnings.append(f"{ENTRIES}/: not found; no entries yet")
+                items = []
+            if setup is not None:
+                self._prepare_in_parallel(items, context, setup)
+            candidates = {f"{ENTRIES}/{i.name}": i for i in items if is_entry_name(i.name)}
+            names = sorted(candidates.keys() | self._outcomes.keys() | self._missing.keys())
+        else:
+            wanted = {d for d in only if is_entry_name(d.rpartition("/")[2])} | self._missing.keys() | self._unread
+            candidates = {d: _Path.at(self.root / d) for d in wanted}
+            names = sorted(wanted)
+        self._unread = set()
+        touched: set[str] = set()
         clock = time.monotonic()
-        for display in sorted((self._present | set(self._missing)) - present):
-            since = self._missing.setdefault(display, clock)
-            if clock - since >= grace:
-                del self._missing[display]
-                continue
-            ident = entry_id(display)  # gone, but maybe only between an editor's rename and rewrite
-            cached = self._parsed.get(display)
-            held = cached.entry if cached is not None and cached.entry is not None else None
-            held = held or self._last_good(journal, ident, context)
-            if held is not None:
-                entries[ident] = held
-            present.add(display)
-            report.held.append(ident)
-            until = since + grace
-            report.hold_until = until if report.hold_until is None else min(report.hold_until, until)
-        for stale in set(self._parsed) - present:
-            del self._parsed[stale]
-        self._present = present
-        return entries
+        for display in names:
+            ident = entry_id(display)
+            item = candidates.get(display)
+            parsed = self._read_one(item, display, context, report) if item is not None else None
+            if parsed is not None:
+                self._missing.pop(display, None)
+                outcome: _Outcome | None = self._outcome_of(parsed, ident, journal, context)
+            else:
+                if item is not None:
+                    self._unread.add(display)  # skipped with a warning: look again next time
+                outcome = self._held(display, ident, journal, context, report, grace, clock)
+            before = self._outcomes.get(display)
+            if outcome is None:
+                self._outcomes.pop(display, None)
+                self._bad.discard(display)
+                self._parsed.pop(display, None)
+            else:
+                self._outcomes[display] = outcome
+                if outcome.problems:
+                    self._bad.add(display)
+                else:
+                    self._bad.discard(display)
+            old_entry = before.entry if before is not None else None
+            new_entry = outcome.entry if outcome is not None else None
+            old_taken = before.taken if before is not None else None
+            new_taken = outcome.taken if outcome is not None else None
+            if old_entry is not new_entry or old_taken != new_taken:
+                touched.add(ident)
+                if new_entry is None:
+                    self._entries.pop(ident, None)
+                else:
+                    self._entries[ident] = new_entry
+                if new_taken is None:
+                    self._taken_down.pop(ident, None)
+                else:
+                    self._taken_down[ident] = new_taken
+        for display in sorted(self._bad):
+            report.problems.extend(self._outcomes[display].problems)
+        return touched
+
+    def _outcome_of(self, parsed: _Parsed, ident: str, journal: Journal, context: Context) -> _Outcome:
+        if parsed.entry is not None:
+            return _Outcome(parsed.entry)
+        assert parsed.error is not None
+        problems = tuple(parsed.error.problems)
+        taken = taken_down(parsed.text.encode(), f"{ENTRIES}/{ident}.md")
+        if taken:  # a withdrawal never waits for a mistake elsewhere in the file to be fixed
+            return _Outcome(None, problems, taken)
+        return _Outcome(self._last_good(journal, ident, context), problems)
+
+    def _held(
+        self,
+        display: str,
+        ident: str,
+        journal: Journal,
+        context: Context,
+        report: BuildReport,
+        grace: float,
+        clock: float,
+    ) -> _Outcome | None:
+        """A file gone since the last build: kept from its last good version through the grace period."""
+        if display not in self._outcomes and display not in self._missing:
+            return None  # never seen: nothing to hold
+        since = self._missing.setdefault(display, clock)
+        if clock - since >= grace:
+            del self._missing[display]
+            return None
+        cached = self._parsed.get(display)  # gone, but maybe only between an editor's rename and rewrite
+        held = cached.entry if cached is not None and cached.entry is not None else None
+        held = held or self._last_good(journal, ident, context)
+        report.held.append(ident)
+        until = since + grace
+        report.hold_until = until if report.hold_until is None else min(report.hold_until, until)
+        return _Outcome(held)
 
     def _prepare_in_parallel(self, items: list[os.DirEntry[str]], context: Context, setup: _Setup) -> None:
         """A cold build's many new files, read, validated and rendered on every core (see parallel.py).
@@ -311,7 +439,9 @@ class Site:
             if done.entry is not None and done.html is not None:
                 self._rendered[done.entry.id] = (done.entry, done.html)
 
-    def _read_one(self, item: os.DirEntry[str], display: str, context: Context, report: BuildReport) -> _Parsed | None:
+    def _read_one(
+        self, item: os.DirEntry[str] | _Path, display: str, context: Context, report: BuildReport
+    ) -> _Parsed | None:
         try:
             info = item.stat(follow_symlinks=True)
         except OSError as err:
@@ -378,109 +508,168 @@ class Site:
             self._order_keys[entry.id] = cached
         return cached[1]
 
-    def _select(
-        self, entries: dict[str, Entry], journal: Journal, now: datetime, report: BuildReport
-    ) -> tuple[list[Entry], dict[str, str]]:
-        shown: list[Entry] = []
-        for entry in entries.values():
-            if entry.live_at(now):
-                shown.append(entry)
-            elif entry.status == "published":
-                report.scheduled.append(entry)
-        shown.sort(key=self._order, reverse=True)
-        if len(self._order_keys) > len(entries) + 1000:  # forget entries long gone
-            self._order_keys = {k: v for k, v in self._order_keys.items() if k in entries}
-        report.scheduled.sort(key=lambda e: (e.time, e.id))
+    def _update_stream(
+        self, setup: _Setup, journal: Journal, touched: set[str], now: datetime, report: BuildReport, *, reset: bool
+    ) -> set[str] | None:
+        """Put the touched entries in (or out of) the stream; the ids whose view changed (None: all may have).
+
+        The stream is kept oldest first, so a new entry is a binary-search insert, not a sort of the night.
+        """
+        changed: set[str] = set()
+        if reset:
+            self._stream, self._live, self._scheduled = [], {}, {}
+            self._summaries, self._keyed, self._pinned = set(), set(), set()
+            self._views = {i: v for i, v in self._views.items() if i in self._entries}
+            for entry in self._entries.values():
+                self._place(entry, setup, now, insert=False)
+            self._stream.sort(key=self._view_order)
+            self._removed = {}
+            for ident in journal.ever_shown:
+                self._set_removal(ident, journal)
+        else:
+            for ident in sorted(touched):
+                view = self._live.pop(ident, None)
+                if view is not None:
+                    self._unstream(view)
+                    changed.add(ident)
+                self._scheduled.pop(ident, None)
+                entry = self._entries.get(ident)
+                if entry is not None and self._place(entry, setup, now):
+                    changed.add(ident)
+                if ident not in self._live:
+                    self._views.pop(ident, None)
+            for entry in sorted((e for e in self._scheduled.values() if e.live_at(now)), key=lambda e: e.id):
+                del self._scheduled[entry.id]
+                self._place(entry, setup, now)
+                changed.add(entry.id)
+                touched.add(entry.id)
+            for ident in touched:
+                self._set_removal(ident, journal)
+        self._rendered = {}
+        if len(self._order_keys) > len(self._entries) + 1000:  # forget entries long gone
+            self._order_keys = {k: v for k, v in self._order_keys.items() if k in self._entries}
+        report.scheduled = sorted(self._scheduled.values(), key=lambda e: (e.time, e.id))
         report.next_due = report.scheduled[0].time if report.scheduled else None
-        live_ids = {e.id for e in shown}
-        removed: dict[str, str] = {}
-        for ident in journal.ever_shown:
-            if ident in live_ids:
-                continue
-            entry = entries.get(ident)
-            if entry is None:
-                removed[ident] = self._taken_down.get(ident, "deleted")
-            else:
-                removed[ident] = entry.status if entry.status != "published" else "draft"
-        report.live = len(shown)
-        return shown, removed
+        report.live = len(self._stream)
+        self._stream_at = now
+        if reset or self._pages_stale:
+            self._unrecorded |= set(self._live)
+            return None
+        self._unrecorded |= changed
+        return changed
 
-    def _views_of(self, setup: _Setup, shown: list[Entry]) -> tuple[list[EntryView], dict[str, str]]:
-        """Views and fragments of the shown entries; only entries that changed are computed and rendered."""
-        views: list[EntryView] = []
-        fragments: dict[str, str] = {}
-        cache: dict[str, tuple[Entry, EntryView, str]] = {}
-        rendered, self._rendered = self._rendered, {}
-        for entry in shown:
-            cached = self._views.get(entry.id)
-            if cached is None or cached[0] is not entry:
-                view = make_view(entry, setup.baseline, setup.event.timezone)
-                ready = rendered.get(entry.id)
-                html = ready[1] if ready is not None and ready[0] is entry else render_entry(setup.theme, view)
-                cached = (entry, view, html)
-            cache[entry.id] = cached
-            views.append(cached[1])
-            fragments[entry.id] = cached[2]
-        self._views = cache
-        return views, fragments
+    def _place(self, entry: Entry, setup: _Setup, now: datetime, *, insert: bool = True) -> bool:
+        """Into the stream if it is live now (True), or among the scheduled if its time has not come."""
+        if not entry.live_at(now):
+            if entry.status == "published":
+                self._scheduled[entry.id] = entry
+            return False
+        cached = self._views.get(entry.id)
+        if cached is None or cached[0] is not entry:
+            view = make_view(entry, setup.baseline, setup.event.timezone)
+            ready = self._rendered.get(entry.id)
+            html = ready[1] if ready is not None and ready[0] is entry else render_entry(setup.theme, view)
+            cached = (entry, view, html)
+            self._views[entry.id] = cached
+        view = cached[1]
+        self._live[entry.id] = view
+        if isinstance(entry, SummaryEntry):
+            self._summaries.add(entry.id)
+        elif isinstance(entry, ResultEntry):
+            self._results_dirty = True
+        if entry.key:
+            self._keyed.add(entry.id)
+        if entry.pinned:
+            self._pinned.add(entry.id)
+        if insert:
+            bisect.insort(self._stream, view, key=self._view_order)
+        else:
+            self._stream.append(view)
+        return True
 
-    def _night(
-        self, setup: _Setup, views: list[EntryView], fragments: dict[str, str], removed: dict[str, str], now: datetime
-    ) -> Night:
-        results: dict[str, EntryView] = {}
-        for view in views:  # newest first: the first result of a constituency is the one that counts
-            if isinstance(view.entry, ResultEntry):
-                results.setdefault(view.entry.constituency.casefold(), view)
-        summary = next((v for v in views if isinstance(v.entry, SummaryEntry)), None)
-        board: Scoreboard = tally(
-            ((v.entry.constituency or "", v.result) for v in results.values() if v.result is not None),
-            setup.baseline,
+    def _unstream(self, view: EntryView) -> None:
+        for flagged in (self._summaries, self._keyed, self._pinned):
+            flagged.discard(view.id)
+        if isinstance(view.entry, ResultEntry):
+            self._results_dirty = True
+        at = bisect.bisect_left(self._stream, self._view_order(view), key=self._view_order)
+        if at < len(self._stream) and self._stream[at] is view:
+            del self._stream[at]
+        else:  # pragma: no cover - the order key of a view never changes; kept as a safety net
+            self._stream = [v for v in self._stream if v is not view]
+
+    def _view_order(self, view: EntryView) -> tuple[float, str]:
+        return self._order(view.entry)
+
+    def _set_removal(self, ident: str, journal: Journal) -> None:
+        """Whether readers were shown this entry and it is gone now: withdrawn, deleted or back to draft."""
+        if ident in self._live or ident not in journal.ever_shown:
+            self._removed.pop(ident, None)
+            return
+        entry = self._entries.get(ident)
+        if entry is None:
+            self._removed[ident] = self._taken_down.get(ident, "deleted")
+        else:
+            self._removed[ident] = entry.status if entry.status != "published" else "draft"
+
+    def _night(self, setup: _Setup, now: datetime, changed: set[str] | None) -> Night:
+        views = self._stream[::-1]  # newest first
+        results_changed = changed is None or self._results is None or self._results_dirty
+        self._results_dirty = False
+        if results_changed:
+            results: dict[str, EntryView] = {}
+            for view in views:  # newest first: the first result of a constituency is the one that counts
+                if isinstance(view.entry, ResultEntry):
+                    results.setdefault(view.entry.constituency.casefold(), view)
+            self._results = list(results.values())
+            self._board = tally(
+                ((v.entry.constituency or "", v.result) for v in self._results if v.result is not None),
+                setup.baseline,
+            )
+        summaries = [self._live[i] for i in self._summaries]
+        summary = max(summaries, key=self._view_order) if summaries else None
+        key_events, pinned = (
+            sorted((self._live[i] for i in flagged if i not in self._summaries), key=self._view_order, reverse=True)
+            for flagged in (self._keyed, self._pinned)
         )
+        assert self._results is not None and self._board is not None
         return Night(
             event=setup.event,
             now=now,
-            shown=[v for v in views if not isinstance(v.entry, SummaryEntry)],
-            fragments=fragments,
+            shown=[v for v in views if not isinstance(v.entry, SummaryEntry)] if summaries else views,
+            fragments=_Fragments(self._views),
             summary=summary,
-            scoreboard=board,
-            results=list(results.values()),
+            scoreboard=self._board,
+            results=self._results,
             baseline=setup.baseline,
-            withdrawn=sorted(removed),
+            withdrawn=sorted(self._removed),
+            changed=changed,
+            key_events=key_events,
+            pinned=pinned,
         )
 
-    def _record(
-        self,
-        journal: Journal,
-        views: list[EntryView],
-        entries: dict[str, Entry],
-        removed: dict[str, str],
-        now: datetime,
-        report: BuildReport,
-    ) -> None:
+    def _record(self, journal: Journal, changed: set[str] | None, now: datetime, report: BuildReport) -> None:
         """Journal what readers can now see, after the files that show it are written."""
         records: list[Record] = []
-        journaled: dict[str, Entry] = {}
-        for view in views:
-            entry = view.entry
-            journaled[view.id] = entry
-            if self._journaled.get(view.id) is entry:
-                continue  # this very version was journalled (or found there) by an earlier build
-            parsed = self._parsed.get(f"{ENTRIES}/{view.id}.md")
-            if parsed is None or parsed.entry is not entry:
+        check = sorted((i for i in self._unrecorded if i in self._live), key=lambda i: self._order(self._live[i].entry))
+        for ident in reversed(check):  # newest first
+            view = self._live[ident]
+            parsed = self._parsed.get(f"{ENTRIES}/{ident}.md")
+            if parsed is None or parsed.entry is not view.entry:
                 continue  # shown from its last good version: already in the journal
-            current = journal.current.get(view.id)
+            current = journal.current.get(ident)
             if current is not None and current.hash == parsed.digest:
                 continue
-            records.append(Record("shown", view.id, stamp(now), parsed.digest, parsed.text, f"{ENTRIES}/{view.id}.md"))
+            records.append(Record("shown", ident, stamp(now), parsed.digest, parsed.text, f"{ENTRIES}/{ident}.md"))
             report.published.append(view)
             if current is not None:
-                report.revised.add(view.id)
-        for ident, why in sorted(removed.items()):
+                report.revised.add(ident)
+        for ident, why in sorted(self._removed.items()):
             if ident in journal.current:
                 records.append(Record(why, ident, stamp(now)))  # type: ignore[arg-type]
                 report.removed.append((ident, why))
         journal.append(records)
-        self._journaled = journaled  # only once the journal holds them
+        self._unrecorded = set()  # only once the journal holds them
 
     def _done(self, report: BuildReport, started: float) -> BuildReport:
         report.problems.sort()
