@@ -84,7 +84,7 @@ def _ignored_name(name: str) -> bool:
 class _Handler(FileSystemEventHandler):
     """Only queues paths: watchdog runs this on its dispatcher thread, which an exception would kill."""
 
-    def __init__(self, put: Callable[[str], None], console: Console) -> None:
+    def __init__(self, put: Callable[[str, bool], None], console: Console) -> None:
         self._put = put
         self._console = console
 
@@ -92,10 +92,12 @@ class _Handler(FileSystemEventHandler):
         try:
             if event.is_directory and event.event_type == "modified":
                 return  # a file in it changed: that file's own event says which
-            self._put(os.fsdecode(event.src_path))
+            # A file closed after writing is complete; so is one renamed into place (the way SPEC asks
+            # reporters' tools to deliver). Anything else may be followed by more writes.
+            self._put(os.fsdecode(event.src_path), isinstance(event, FileClosedEvent))
             dest = getattr(event, "dest_path", "")
             if dest:  # a temp-then-rename save: the destination is the entry
-                self._put(os.fsdecode(dest))
+                self._put(os.fsdecode(dest), not event.is_directory)
         except Exception as err:  # never let one out: see the class docstring
             with contextlib.suppress(Exception):
                 self._console.error(f"could not queue a file event ({type(err).__name__}: {err}); the rescan will")
@@ -104,14 +106,14 @@ class _Handler(FileSystemEventHandler):
 class _OverflowListener(logging.Handler):
     """watchdog only logs an inotify queue overflow; turn the log record into a rescan."""
 
-    def __init__(self, put: Callable[[str], None]) -> None:
+    def __init__(self, put: Callable[[str, bool], None]) -> None:
         super().__init__(logging.WARNING)
         self._put = put
 
     def emit(self, record: logging.LogRecord) -> None:
         with contextlib.suppress(Exception):
             if "overflow" in record.getMessage().lower():
-                self._put(_OVERFLOW)
+                self._put(_OVERFLOW, False)
 
 
 class Watcher:
@@ -129,6 +131,7 @@ class Watcher:
         poll: bool = False,
         poll_interval: float = 1.0,
         quiet: float = 0.025,
+        settle: float = 0.002,
         max_wait: float = 1.0,
         grace: float = 0.5,
         rescan: float = 30.0,
@@ -139,7 +142,7 @@ class Watcher:
         self.site = site
         self.console = console or Console()
         self.poll, self.poll_interval = poll, poll_interval
-        self.quiet, self.max_wait, self.grace = quiet, max_wait, grace
+        self.quiet, self.settle, self.max_wait, self.grace = quiet, settle, max_wait, grace
         self.rescan, self.health, self.retry = rescan, health, retry
         self.clock = clock
         self.root = Path(os.path.abspath(site.root))
@@ -147,7 +150,7 @@ class Watcher:
         self.builds = 0  # how many builds have run (tests wait on it)
         self.last: BuildReport | None = None  # the newest report
         self.last_built: BuildReport | None = None  # the newest report of a build that wrote the site
-        self._queue: queue.SimpleQueue[tuple[float, str]] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[float, str, bool]] = queue.SimpleQueue()
         self._handler = _Handler(self._put, self.console)
         self._overflow = _OverflowListener(self._put)
         self._observer: BaseObserver | None = None
@@ -188,7 +191,7 @@ class Watcher:
         """Finish the build under way (writes are atomic either way), then stop watching."""
         self._stopping.set()
         self._stop_requested.set()
-        self._put(_WAKE)
+        self._put(_WAKE, True)
         if self._thread is not None:
             self._thread.join(timeout)
         if self._observer is not None:
@@ -233,8 +236,8 @@ class Watcher:
 
     # -- the builder thread ----------------------------------------------------------------------
 
-    def _put(self, path: str) -> None:
-        self._queue.put((time.monotonic(), path))
+    def _put(self, path: str, complete: bool = False) -> None:
+        self._queue.put((time.monotonic(), path, complete))
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
@@ -255,7 +258,7 @@ class Watcher:
             return
         why: set[str] = set()
         touched: dict[str, float] = {}
-        for at, path in marks:
+        for at, path, _ in marks:
             if path == _OVERFLOW:
                 why.add("overflow")
             elif path != _WAKE:
@@ -275,21 +278,43 @@ class Watcher:
         elif why:
             self._build(why, touched)
 
-    def _collect(self, wait: float) -> list[tuple[float, str]]:
-        """The first mark within ``wait``, then every mark until the queue is quiet (or ``max_wait``)."""
+    def _collect(self, wait: float) -> list[tuple[float, str, bool]]:
+        """The first mark within ``wait``, then every mark until the queue is quiet (or ``max_wait``).
+
+        Quiet means ``quiet`` seconds without a mark, unless every file the batch names is complete
+        (renamed into place, or closed after writing): then only ``settle`` seconds, enough to take the
+        rest of a burst along, so a dropped entry is published at once.
+        """
         try:
             marks = [self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()]
         except queue.Empty:
             return []
         first = time.monotonic()
+        open_files: set[str] = set()  # files with a write not yet followed by a close or a rename
+        relevant = self._note(marks[0], open_files)
         while True:  # a continuous stream is cut at max_wait: what is left goes in the next batch
-            left = min(self.quiet, first + self.max_wait - time.monotonic())
+            pause = self.settle if relevant and not open_files else self.quiet
+            left = min(pause, first + self.max_wait - time.monotonic())
             if left <= 0:
                 return marks
             try:
                 marks.append(self._queue.get(timeout=left))
             except queue.Empty:
                 return marks
+            relevant = self._note(marks[-1], open_files) or relevant
+
+    def _note(self, mark: tuple[float, str, bool], open_files: set[str]) -> bool:
+        """Whether the mark names a file the build looks at; keeps ``open_files`` up to date."""
+        _, path, complete = mark
+        if path in (_WAKE, _OVERFLOW):
+            return path == _OVERFLOW
+        if self._classify(path) is None:
+            return False
+        if complete:
+            open_files.discard(path)
+        else:
+            open_files.add(path)
+        return True
 
     def _classify(self, raw: str) -> str | None:
         """'entry', 'setup' (config, baseline, templates: everything is rebuilt), 'folder', or None."""
@@ -315,8 +340,11 @@ class Watcher:
         if "setup" in why:
             self._find_baseline()
         now = self.clock()
+        # Only entry events, due entries and held files: the build looks at just the files named. Anything
+        # else (the first build, the rescan, an overflow, the config or theme, a folder back) looks at all.
+        partial = not why - {"entry", "due", "hold"}
         try:
-            report = self.site.build(now, grace=self.grace)
+            report = self.site.build(now, grace=self.grace, changed=touched.keys() if partial else None)
         except Exception as err:  # a bug, or the disk: the last good site stays; try again shortly
             self._trouble = f"build failed: {type(err).__name__}: {err}"
             self.console.error(f"{self._trouble}; the last good site stays live; retrying")
