@@ -7,9 +7,11 @@ For each N it writes the night (benchmarks/workload.py) into benchmarks/.work/N/
 
 1. cold full build, the three tools alternating (countnight, Hugo, Pelican, countnight, …), each into a
    fresh output folder with no cache: whole-process wall time and peak RSS (GNU time's %M);
-2. restart with a warm cache: after those builds, ``countnight build`` again (a new process, the
-   ``.countnight/`` state of the last build kept) into a fresh folder, timed to exit; and a new
-   ``countnight watch`` timed until its first publish (index.html and live.json both on disk);
+2. restart with a warm cache: after those builds, the last one's ``.countnight/`` state and its output
+   folder kept as they are (as when an editor restarts countnight): ``countnight build`` again as a new
+   process into the same folder, timed to exit; a new ``countnight watch`` timed until it has published
+   (see warm_restarts); ``countnight build`` again with one new entry written while it was down; and, to
+   show the cost of writing every file, ``countnight build`` into an empty folder (the state still kept);
 3. drop → publish: ``countnight watch`` and ``hugo server --renderToDisk`` running side by side on the
    same night; K times, the same new entry is written to a dot-file beside each tool's folder and
    renamed into it, countnight first then Hugo, each timed until its pages contain the entry's id
@@ -255,11 +257,17 @@ def free_port() -> int:
 # -- the three measurements ------------------------------------------------------------------------
 
 
+def countnight_site(base: Path) -> Path:
+    """The folder countnight's cold builds write to: outside ``out`` (which each peer's turn empties), so the
+    last cold build's site is still there for warm_restarts, as a published site is when countnight restarts."""
+    return base / "countnight-site"
+
+
 def cold_builds(base: Path, n: int, runs: int) -> dict[str, list[Run]]:
     cn, hugo, pelican = base / "countnight", base / "hugo", base / "pelican"
-    out = base / "out"
+    out, site = base / "out", countnight_site(base)
     cmds: dict[str, Callable[[int], tuple[list[str | Path], Path | None]]] = {
-        "countnight": lambda i: ([COUNTNIGHT, "build", "--root", cn, "--out", out / f"countnight-{i}"], None),
+        "countnight": lambda i: ([COUNTNIGHT, "build", "--root", cn, "--out", site], None),
         "hugo": lambda i: (
             ["hugo", "--quiet", "--source", hugo, "--destination", out / f"hugo-{i}", "--cacheDir", out / f"hc-{i}"],
             None,
@@ -272,8 +280,9 @@ def cold_builds(base: Path, n: int, runs: int) -> dict[str, list[Run]]:
     found: dict[str, list[Run]] = {name: [] for name in cmds}
     for i in range(runs):
         for name, make in cmds.items():  # A B C A B C …
-            if name == "countnight":  # no state from before; the last run's is kept for warm_restarts
+            if name == "countnight":  # no state, no site from before; the last run's are kept for warm_restarts
                 fresh(cn / ".countnight")
+                fresh(site)
             fresh(hugo / "resources")
             fresh(out)
             cmd, cwd = make(i)
@@ -316,9 +325,17 @@ class Watch:
         self.tree.__exit__()
 
 
-def start_countnight_watch(root: Path, out: Path, logfile: Path) -> Watch:
-    """A new ``countnight watch`` and the seconds until index.html and live.json are both on disk."""
-    fresh(out)
+def start_countnight_watch(root: Path, out: Path, logfile: Path, restart: bool = False) -> Watch:
+    """A new ``countnight watch`` and the seconds until index.html and live.json are both on disk.
+
+    Into an empty ``out``; or, with ``restart``, into the site a previous run left there, of which only
+    live.json is deleted (just before the clock starts), so the watcher's first build must write it again:
+    see warm_restarts for why.
+    """
+    if restart:
+        (out / "live.json").unlink(missing_ok=True)
+    else:
+        fresh(out)
     with logfile.open("ab") as sink:
         started = time.perf_counter()
         proc = subprocess.Popen(
@@ -333,29 +350,75 @@ def start_countnight_watch(root: Path, out: Path, logfile: Path) -> Watch:
     return watch
 
 
-def warm_restarts(base: Path, n: int, runs: int) -> dict[str, list[float]]:
-    """After cold_builds (which leave the last build's .countnight/): a new build, a new watcher."""
-    root, out = base / "countnight", base / "out"
-    found: dict[str, list[float]] = {"build": [], "build_rss_mb": [], "watch": [], "watch_hwm_mb": []}
-    found |= {"build_tree_mb": [], "watch_tree_mb": []}
+def warm_restarts(base: Path, night: workload.Night, runs: int) -> dict[str, list[float]]:
+    """Restarts after cold_builds, which leave the last build's ``.countnight/`` and its site in place.
+
+    A restart is countnight started again on a blog folder whose ``.countnight/`` state and published
+    site are still there. Each run, every one a new process after settle():
+
+    - ``build``: ``countnight build`` into that same site, timed to exit;
+    - ``watch``: ``countnight watch -q`` on it, timed from the start of the process until it has
+      published. The files are already there, so their appearing says nothing, and neither says the
+      watcher: under -q it prints only problems and errors (console.py: the per-entry lines, the status
+      line and "watching …" are NORMAL level). Nor do mtimes: publish() rewrites only files whose bytes
+      differ from what is on disk, and live.json's one changing field ("generated") has whole seconds.
+      So live.json alone is deleted before the start, and the clock stops when it is on disk again
+      (with index.html, which is still there): a missing file is always written by the first build,
+      and live.json is renamed into place after every other page but index.html (publish's write order);
+    - ``changed``: one new entry (workload.drop_item, tag ``r<run>``) written into entries/ while
+      nothing runs, then ``countnight build`` timed to exit; its id must be in index.html. The entry
+      is then removed and the site rebuilt, untimed, so the runs after it start from the same state;
+    - ``empty``: ``countnight build`` into an empty folder, the state still kept: the cost of writing
+      every file (the earlier definition of this figure).
+    """
+    n = night.n
+    root, site, out = base / "countnight", countnight_site(base), base / "out"
+    build = [COUNTNIGHT, "build", "--root", root, "--out", site]
+    keys = ("build", "watch", "changed", "empty")
+    found: dict[str, list[float]] = {k: [] for k in keys}
+    found |= {f"{k}_{m}": [] for k in ("build", "changed", "empty") for m in ("rss_mb", "tree_mb")}
+    found |= {"watch_hwm_mb": [], "watch_tree_mb": []}
+
+    def measured(key: str, run: Run) -> None:
+        found[key].append(run.seconds)
+        found[f"{key}_rss_mb"].append(run.peak_mb)
+        found[f"{key}_tree_mb"].append(run.tree_mb)
+
     for i in range(runs):
         settle(settle_limit)
-        run = timed([COUNTNIGHT, "build", "--root", root, "--out", fresh(out / "restart-build")])
-        found["build"].append(run.seconds)
-        found["build_rss_mb"].append(run.peak_mb)
-        found["build_tree_mb"].append(run.tree_mb)
+        restart = timed(build)
+        measured("build", restart)
         settle(settle_limit)
-        watch = start_countnight_watch(root, out / "restart-watch", base / "watch.log")
+        watch = start_countnight_watch(root, site, base / "watch.log", restart=True)
         hwm, tree = watch.memory_mb()
         watch.stop()
         found["watch"].append(watch.seconds)
         found["watch_hwm_mb"].append(hwm)
         found["watch_tree_mb"].append(tree)
+        item = workload.drop_item(night, i, f"r{i}")
+        entry = root / "entries" / f"{item.id}.md"
+        try:
+            entry.write_text(workload.countnight_text(item))
+            settle(settle_limit)
+            changed = timed(build)
+            if item.id.encode() not in (site / "index.html").read_bytes():
+                raise RuntimeError(f"the restart did not publish the new entry {item.id}:\n{changed.stdout[-2000:]}")
+            measured("changed", changed)
+        finally:
+            entry.unlink(missing_ok=True)
+        tidy = subprocess.run(list(map(str, build)), capture_output=True, text=True)
+        if tidy.returncode != 0:
+            raise RuntimeError(f"countnight build after removing {item.id} exited {tidy.returncode}:\n{tidy.stderr}")
+        settle(settle_limit)
+        empty = timed([COUNTNIGHT, "build", "--root", root, "--out", fresh(out / "restart-build")])
+        measured("empty", empty)
         log(
-            f"  N={n} warm restart run {i + 1}/{runs}: build {run.seconds:6.2f} s, "
-            f"watch → published {watch.seconds:6.2f} s ({hwm:.0f} MB, with workers {tree:.0f} MB)"
+            f"  N={n} warm restart run {i + 1}/{runs}: build {restart.seconds:6.2f} s, "
+            f"watch → published {watch.seconds:6.2f} s ({hwm:.0f} MB, with workers {tree:.0f} MB), "
+            f"one entry changed {changed.seconds:6.2f} s, into an empty folder {empty.seconds:6.2f} s"
         )
     fresh(out)
+    fresh(site)
     return found
 
 
@@ -478,6 +541,7 @@ def summarise(size: dict[str, object]) -> tuple[list[list[str]], dict[str, objec
     cn_drop, hugo_drop = stats(lat["countnight"]), stats(lat["hugo"])
     drop_ratio = stats(pairs(lat["hugo"], lat["countnight"]))
     rb, rw = stats(restart["build"]), stats(restart["watch"])
+    rc, rempty = stats(restart["changed"]), stats(restart["empty"])
     watch_hwm = max([hwm["countnight"], *restart["watch_hwm_mb"]])
     watch_tree = max([hwm["countnight_tree"], *restart["watch_tree_mb"]])
     watch_peak = max(watch_hwm, watch_tree)
@@ -527,6 +591,8 @@ def summarise(size: dict[str, object]) -> tuple[list[list[str]], dict[str, objec
         [f"{n:,}", "hugo server ÷ drop (pairwise)", x(drop_ratio), "", "", "≥ 10×", verdict(figures["drop_vs_hugo"])],
         [f"{n:,}", "restart, warm cache: `build` to exit", fmt(rb), "", "", "≤ 0.3 s", verdict(med(rb) <= 0.3)],
         [f"{n:,}", "restart, warm cache: `watch` to publish", fmt(rw), "", "", "≤ 0.3 s", verdict(med(rw) <= 0.3)],
+        [f"{n:,}", "restart, warm cache, one entry changed while it was down: `build` to exit", fmt(rc), "", ""],
+        [f"{n:,}", "rebuild into an empty folder, warm cache: `build` to exit", fmt(rempty), "", ""],
         [
             f"{n:,}",
             "watcher peak memory: VmHWM / with its workers",
@@ -649,7 +715,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if busy > 0.2:
             log("  warning: something else is using the CPU; these figures will be noisy")
         cold = cold_builds(base, n, args.runs)
-        restart = warm_restarts(base, n, args.runs)
+        restart = warm_restarts(base, night, args.runs)
         drop = drops(base, night, args.drops)
         sizes.append(
             {
