@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
 
@@ -100,6 +100,13 @@ class ResultFigures:
     swing: Swing | None
     share_change: Mapping[str, float | None] = field(default_factory=dict)
     previous_shares: Mapping[str, float] = field(default_factory=dict)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Cold builds compute figures in worker processes; a mappingproxy does not pickle, its dict does.
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["share_change"] = dict(self.share_change)
+        values["previous_shares"] = dict(self.previous_shares)
+        return (_unpickle_figures, (values,))
 
     @property
     def verdict(self) -> str:
@@ -293,6 +300,12 @@ def compute_result(
         share_change=MappingProxyType(share_change),
         previous_shares=MappingProxyType(dict(before)),
     )
+
+
+def _unpickle_figures(values: dict[str, Any]) -> ResultFigures:
+    values["share_change"] = MappingProxyType(values["share_change"])
+    values["previous_shares"] = MappingProxyType(values["previous_shares"])
+    return ResultFigures(**values)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from .config import Event
 from .models import QuoteEntry, ResultEntry
 from .parties import party_name
-from .views import EntryView
+from .views import EntryView, memo
 
 if TYPE_CHECKING:
     from .pages import Night
@@ -64,7 +64,13 @@ def shorten(text: str, limit: int = DESCRIPTION_CHARS) -> str:
 
 
 def summary_text(view: EntryView) -> str:
-    """What an entry says, as plain text: figures for a result or a quote's words, then its body."""
+    """What an entry says, as plain text: figures for a result or a quote's words, then its body.
+
+    Kept with the view: its share page's description and its JSON-LD both ask for it."""
+    return memo(view, "summary text", lambda: _summary_text(view))
+
+
+def _summary_text(view: EntryView) -> str:
     entry = view.entry
     lead = ""
     if isinstance(entry, ResultEntry) and view.result is not None:
@@ -130,7 +136,7 @@ def json_ld(night: Night, views: Sequence[EntryView], page: str, where: Mapping[
         data["editor"] = {"@type": "Person", "name": event.editor}
     if event.ended(night.now) and event.coverage_end:
         data["coverageEndTime"] = event.coverage_end.isoformat()
-    text = json.dumps(data, ensure_ascii=False, indent=1)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))  # compact: C's encoder, 10× faster
     # "</script>" or "<!--" in a body must not end or confuse the script block.
     return Markup(text.replace("<", "\\u003c"))
 

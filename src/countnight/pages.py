@@ -9,6 +9,7 @@ open page refreshes them without a reload.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import operator
@@ -24,6 +25,7 @@ from .clock import show_time
 from .config import Event
 from .elections import Scoreboard
 from .feeds import atom, describe, json_ld, share_path, site_url
+from .publish import Content
 from .render import Theme, entry_rev, render_entry, render_summary, render_template
 from .views import EntryView, memo
 
@@ -108,9 +110,10 @@ class PageCache:
 
 @dataclass(frozen=True)
 class Output:
-    """A build's pages: the bytes of those made anew, and the name of every file the site holds."""
+    """A build's pages: those made anew (bytes, or how to make them: the writer makes them where it writes
+    them, on every core when there are many), and the name of every file the site holds."""
 
-    fresh: dict[str, bytes]
+    fresh: dict[str, Content]
     paths: set[str]
 
 
@@ -293,7 +296,8 @@ def _span(night: Night, views: Sequence[EntryView]) -> str:
 
 def render_pages(theme: Theme, night: Night) -> dict[str, bytes]:
     """Every output file of the night, made from nothing (what ``render_changes`` must always agree with)."""
-    return render_changes(theme, night, PageCache()).fresh
+    fresh = render_changes(theme, night, PageCache()).fresh
+    return {path: content() if callable(content) else content for path, content in fresh.items()}
 
 
 def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
@@ -308,7 +312,7 @@ def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
         work.setting = setting
     previous = work.paging
     paging = paginate(night, previous)
-    fresh: dict[str, bytes] = {path: data for path, data in theme.assets.values()}
+    fresh: dict[str, Content] = {path: data for path, data in theme.assets.values()}
     panels = _panels(theme, night, paging.where, setting, work.fragments)
     event = night.event
     ended = event.ended(night.now)
@@ -335,7 +339,7 @@ def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
         paths.add(path)
         key = (number == count, views)
         if work.pages.get(path) != key:
-            fresh[path] = _older_page(theme, night, paging, path, views, number, count)
+            fresh[path] = functools.partial(_older_page, theme, night, paging, path, views, number, count)
             work.pages[path] = key
     fresh.update(_share_pages(theme, night, paging, work, setting))
     paths |= work.share_paths
@@ -382,7 +386,7 @@ def _older_page(
     ).encode()
 
 
-def _share_pages(theme: Theme, night: Night, paging: Paging, work: PageCache, setting: str) -> dict[str, bytes]:
+def _share_pages(theme: Theme, night: Night, paging: Paging, work: PageCache, setting: str) -> dict[str, Content]:
     """The share pages that changed: those of changed entries and of entries that moved page.
 
     Without that knowledge (a first build, a new setting) every shown entry's page is looked at.
@@ -402,7 +406,7 @@ def _share_pages(theme: Theme, night: Night, paging: Paging, work: PageCache, se
             view = by_id.get(ident) or _find(paging, ident)
             if view is not None:
                 shown[ident] = view
-    files: dict[str, bytes] = {}
+    files: dict[str, Content] = {}
     for ident in candidates:
         path = share_path(ident)
         view = shown.get(ident)
@@ -416,7 +420,7 @@ def _share_pages(theme: Theme, night: Night, paging: Paging, work: PageCache, se
         where = paging.where.get(ident, INDEX)
         key = (view, where)
         if work.pages.get(path) != key:
-            files[path] = share_page(theme, night, view, where)
+            files[path] = functools.partial(share_page, theme, night, view, where)
             work.pages[path] = key
     return files
 

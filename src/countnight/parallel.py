@@ -15,23 +15,25 @@ import hashlib
 import multiprocessing
 import os
 import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from .entries import parse_entry
 from .errors import InputError
 from .models import Context, Entry
 from .render import Theme, load_theme, render_entry
-from .views import make_view
+from .views import EntryView, make_view
 
 PARALLEL_MIN = 400
 _PR_SET_PDEATHSIG = 1  # prctl(2)
 _CHUNKS_PER_WORKER = 8
 
 Signature = tuple[int, int, int]
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,8 @@ class Prepared:
     text: str
     entry: Entry | None
     error: InputError | None
-    html: str | None  # the entry's <article>; its view is computed again where it is used (cheap, unpicklable)
+    view: EntryView | None  # what the page shows of it (figures computed, version tag memoised)
+    html: str | None  # the entry's <article>
 
 
 def usable_cpus() -> int:
@@ -71,9 +74,9 @@ def prepare(
     try:
         entry = parse_entry(data, display, context)
     except InputError as err:
-        return Prepared(display, signature, digest, text, None, err, None)
-    html = render_entry(theme, make_view(entry, context.baseline, zone))
-    return Prepared(display, signature, digest, text, entry, None, html)
+        return Prepared(display, signature, digest, text, None, err, None, None)
+    view = make_view(entry, context.baseline, zone)
+    return Prepared(display, signature, digest, text, entry, None, view, render_entry(theme, view))
 
 
 # What each worker process holds, set once by _start (fork hands the arguments over without pickling).
@@ -120,3 +123,40 @@ def prepare_many(
     ) as pool:
         for prepared in pool.map(_run, chunks):
             yield from prepared
+
+
+# The function map_forked's workers call, set before they are forked so they inherit it (and everything it
+# refers to: the night, the theme) without a byte of it being pickled.
+_forked: Callable[[int, int], Any] | None = None
+
+
+def _forked_start(parent: int) -> None:
+    _die_with(parent)
+
+
+def _call_forked(span: tuple[int, int]) -> Any:
+    assert _forked is not None
+    return _forked(*span)
+
+
+def map_forked(work: Callable[[int, int], R], count: int, workers: int) -> list[R]:
+    """``work(start, stop)`` over spans covering ``range(count)``, in forked workers; results in order.
+
+    The workers are forked after ``work`` is set, so it can be any closure over the build's state; only
+    what it returns travels back (pickled). ``work`` must not raise: return the error instead, so every
+    span's outcome (temp files to clean up, say) reaches the caller.
+    """
+    global _forked
+    spans = max(1, workers * _CHUNKS_PER_WORKER)
+    size = max(1, -(-count // spans))
+    _forked = work
+    try:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_forked_start,
+            initargs=(os.getpid(),),
+        ) as pool:
+            return list(pool.map(_call_forked, [(i, min(count, i + size)) for i in range(0, count, size)]))
+    finally:
+        _forked = None

@@ -12,9 +12,11 @@ import ctypes
 import errno
 import hashlib
 import os
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+
+from .parallel import PARALLEL_MIN, map_forked, usable_cpus
 
 # Files the writer itself leaves behind while working: never served, never pruned by mistake.
 _TEMP_PREFIX = ".countnight-tmp-"
@@ -33,11 +35,12 @@ class Published:
     digests: dict[str, str] = field(default_factory=dict)  # every file of the site → digest of its bytes
 
 
-def _safe(name: str) -> PurePosixPath:
-    path = PurePosixPath(name)
-    if path.is_absolute() or ".." in path.parts or not path.parts:
+def _safe(name: str) -> str:
+    """``name`` if it stays inside the output folder (a relative path without ".."), else ValueError."""
+    parts = name.split("/")
+    if name.startswith("/") or ".." in parts or "\0" in name or all(part in ("", ".") for part in parts):
         raise ValueError(f"refusing to write outside the output folder: {name}")
-    return path
+    return name
 
 
 def write_atomic(target: Path, data: bytes) -> None:
@@ -59,9 +62,9 @@ def _stage(target: Path, data: bytes, *, sync: bool) -> Path:
                 view = view[os.write(fd, view) :]
             if sync:
                 os.fsync(fd)
+            os.fchmod(fd, 0o644)  # whatever the umask
         finally:
             os.close(fd)
-        os.chmod(tmp, 0o644)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -118,20 +121,88 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+Content = bytes | Callable[[], bytes]  # a file's bytes, or how to make them (rendered where it is staged)
+
+
+@dataclass
+class _Batch:
+    """What staging some of a publish's files did: temp files written, digests, or the error that stopped it."""
+
+    staged: list[tuple[str, str]] = field(default_factory=list)  # (name, temp file beside its target)
+    digests: dict[str, str] = field(default_factory=dict)
+    unchanged: int = 0
+    error: BaseException | None = None
+
+
+def _stage_batch(
+    out: Path, names: Sequence[str], files: Mapping[str, Content], known: Mapping[str, str] | None
+) -> _Batch:
+    """Make and stage each named file that differs from what is published; never raises (see map_forked)."""
+    batch = _Batch()
+    try:
+        for name in names:
+            content = files[name]
+            data = content() if callable(content) else content
+            target = out / _safe(name)
+            batch.digests[name] = made = digest(data)
+            if known.get(name) == made and target.exists() if known is not None else _same(target, data):
+                batch.unchanged += 1
+            else:
+                batch.staged.append((name, str(_stage(target, data, sync=False))))
+    except BaseException as err:  # handed to the caller, which cleans up and raises it
+        _unlink(tmp for _, tmp in batch.staged)
+        batch.staged = []
+        batch.error = err
+    return batch
+
+
+def _unlink(paths: Iterable[str | Path]) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def _stage_all(out: Path, files: Mapping[str, Content], known: Mapping[str, str] | None) -> _Batch:
+    """Stage every file; many files still to be made are made and staged on every core."""
+    names = sorted(files)
+    workers = usable_cpus()
+    made_here = sum(1 for content in files.values() if callable(content))
+    if workers < 2 or made_here < PARALLEL_MIN:
+        batches = [_stage_batch(out, names, files, known)]
+    else:
+
+        def part(start: int, stop: int) -> _Batch:
+            return _stage_batch(out, names[start:stop], files, known)
+
+        batches = map_forked(part, len(names), workers)
+    merged = _Batch()
+    for batch in batches:
+        merged.staged += batch.staged
+        merged.digests.update(batch.digests)
+        merged.unchanged += batch.unchanged
+        merged.error = merged.error or batch.error
+    if merged.error is not None:
+        _unlink(tmp for _, tmp in merged.staged)
+        merged.staged = []
+    return merged
+
+
 def publish(
     out: Path,
-    files: Mapping[str, bytes],
+    files: Mapping[str, Content],
     paths: Collection[str] | None = None,
     *,
     known: Mapping[str, str] | None = None,
 ) -> Published:
     """Make ``out`` hold exactly ``paths`` (plus anything we did not write, which is left alone).
 
-    ``files`` holds the bytes of the files made anew; every other name in ``paths`` (default: the names
-    in ``files``) must be in ``known``, the digests of what this process published last time, which also
-    spares reading unchanged files back from disk. Without ``known`` every file is compared with the disk.
-    Pages are written before the files that point at them change: assets first, then pages, then
-    ``live.json`` (what open pages poll) and ``index.html`` last.
+    ``files`` holds the files made anew: their bytes, or a function that makes them (a cold build's
+    thousands of pages are then made and written on every core, and never all held in memory at once).
+    Every other name in ``paths`` (default: the names in ``files``) must be in ``known``, the digests of
+    what this process published last time, which also spares reading unchanged files back from disk.
+    Without ``known`` every file is compared with the disk. Pages are written before the files that point
+    at them change: assets first, then pages, then ``live.json`` (what open pages poll) and ``index.html``
+    last.
     """
     names = set(files) if paths is None else set(paths)
     unknown = names - files.keys() - (known.keys() if known is not None else set())
@@ -140,54 +211,61 @@ def publish(
     out.mkdir(parents=True, exist_ok=True)
     report = Published()
     digests = dict(known) if known is not None else {}
-    changed: list[tuple[str, Path]] = []
-    for name, data in files.items():
-        target = out / _safe(name)
-        digests[name] = made = digest(data)
-        unchanged = known.get(name) == made and target.exists() if known is not None else _same(target, data)
-        if unchanged:
-            report.unchanged += 1
-        else:
-            changed.append((name, target))
-    report.unchanged += len(names) - len(files)
-    changed.sort(key=lambda pair: _write_order(pair[0]))
-    listing = known is None or known.keys() != names  # which files exist may have changed
-    previous = _read_manifest(out) if listing else set()
-    manifest = "\n".join(sorted(names)).encode() + b"\n"
-    staged: list[tuple[Path, Path]] = []
+    staged: list[tuple[str, str]] = []
     try:
         # Stage everything first, the manifest too: a full disk fails here, before a single published
         # file has changed. (Written after the renames, a manifest that hit a full disk left the new site
         # up while the build said the previous one was intact and the journal missed what readers saw.)
-        sync_each = len(changed) <= _SYNC_EACH_MAX
-        for name, target in changed:
-            staged.append((_stage(target, files[name], sync=sync_each), target))
-        if listing and not _same(out / MANIFEST, manifest):
-            staged.append((_stage(out / MANIFEST, manifest, sync=sync_each), out / MANIFEST))
-        if staged and not sync_each:
+        batch = _stage_all(out, files, known)
+        if batch.error is not None:
+            raise batch.error
+        staged = sorted(batch.staged, key=lambda pair: _write_order(pair[0]))
+        digests.update(batch.digests)
+        report.unchanged = batch.unchanged + len(names) - len(files)
+        report.written = [name for name, _ in staged]
+        listing = known is None or known.keys() != names  # which files exist may have changed
+        previous = (_read_manifest(out) if known is None else set(known)) if listing else set()
+        if listing:
+            manifest = "\n".join(sorted(names)).encode() + b"\n"
+            if known is not None or not _same(out / MANIFEST, manifest):
+                staged.append((MANIFEST, str(_stage(out / MANIFEST, manifest, sync=False))))
+        if len(staged) <= _SYNC_EACH_MAX:
+            for _, tmp in staged:
+                _fsync_file(tmp)
+        elif staged:
             _sync_filesystem(out)
         folders: dict[Path, None] = {}
-        for tmp, target in staged:
+        while staged:
+            name, tmp = staged[0]
+            target = out / _safe(name)
             os.replace(tmp, target)
+            staged.pop(0)
             folders[target.parent] = None
-        staged = []
         for folder in folders:
             _fsync_dir(folder)
-        report.written = [name for name, _ in changed]
         for name in sorted(previous - names):  # prune what the previous build wrote and this one did not
             with contextlib.suppress(FileNotFoundError, ValueError):
                 (out / _safe(name)).unlink()
                 report.removed.append(name)
     except OSError as err:
-        for tmp, _ in staged:  # nothing of this build was renamed into place: leave no temp files
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+        _unlink(tmp for _, tmp in staged)  # nothing of this build was renamed into place: leave no temp files
         what = "the disk is full" if err.errno == errno.ENOSPC else err.strerror or str(err)
         raise PublishError(f"{out}: could not write the site ({what}); the previous files are intact") from err
+    except BaseException:
+        _unlink(tmp for _, tmp in staged)
+        raise
     for name in digests.keys() - names:
         del digests[name]
     report.digests = digests
     return report
+
+
+def _fsync_file(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _write_order(name: str) -> tuple[int, str]:

@@ -137,7 +137,7 @@ class Site:
         self._pages_stale = False  # a build failed after rendering: the next one looks at every page
         self._baseline: tuple[tuple[str, str], Baseline] | None = None  # ((name, sha256), parsed)
         self._order_keys: dict[str, tuple[Entry, tuple[float, str]]] = {}  # id → (entry, its sort key)
-        self._rendered: dict[str, tuple[Entry, str]] = {}  # id → (entry, <article>) rendered by the workers
+        self._rendered: dict[str, tuple[Entry, EntryView, str]] = {}  # id → what the workers made of it
         self._last_goods: dict[str, tuple[str, Entry | None]] = {}  # id → (journal hash, that version parsed)
         self._journal: tuple[tuple[int, int, int], Journal] | None = None  # (file signature, journal)
         self._setup_key = ""
@@ -206,6 +206,10 @@ class Site:
             self._cleaned = True
         try:
             written = publish(self.out, output.fresh, output.paths, known=self._written)
+        except jinja2.TemplateError as err:  # a page made while it was written; nothing was renamed into place
+            report.problems.append(_template_problem(err))
+            self._pages_stale = True
+            return self._done(report, started)
         except PublishError as err:
             self._written = None  # we no longer know what is on disk: the next build makes every page
             self._page_cache.clear()
@@ -436,8 +440,8 @@ class Site:
             if done is None:  # unreadable now: the one-by-one path retries and reports it
                 continue
             self._parsed[done.display] = _Parsed(done.signature, done.digest, done.text, done.entry, done.error)
-            if done.entry is not None and done.html is not None:
-                self._rendered[done.entry.id] = (done.entry, done.html)
+            if done.entry is not None and done.view is not None and done.html is not None:
+                self._rendered[done.entry.id] = (done.entry, done.view, done.html)
 
     def _read_one(
         self, item: os.DirEntry[str] | _Path, display: str, context: Context, report: BuildReport
@@ -566,10 +570,12 @@ class Site:
             return False
         cached = self._views.get(entry.id)
         if cached is None or cached[0] is not entry:
-            view = make_view(entry, setup.baseline, setup.event.timezone)
             ready = self._rendered.get(entry.id)
-            html = ready[1] if ready is not None and ready[0] is entry else render_entry(setup.theme, view)
-            cached = (entry, view, html)
+            if ready is not None and ready[0] is entry:  # made by a worker of a cold build
+                cached = ready
+            else:
+                view = make_view(entry, setup.baseline, setup.event.timezone)
+                cached = (entry, view, render_entry(setup.theme, view))
             self._views[entry.id] = cached
         view = cached[1]
         self._live[entry.id] = view

@@ -1,0 +1,88 @@
+"""Cold builds on every core: what the forked workers make and write equals the one-process build.
+
+A cold build of a big night reads and renders entries in forked workers (parallel.prepare_many) and then
+makes and stages its thousands of pages in forked workers too (publish._stage_all). Both must give the
+same bytes as doing it all in one process, and a full disk in a worker must leave the previous site whole.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import AFTER_THE_NIGHT, BlogMaker
+from countnight import parallel, publish
+from countnight.site import Site
+
+ENTRIES = 450  # above parallel.PARALLEL_MIN, so both stages fork
+
+
+def _night(blog: BlogMaker) -> Path:
+    files: dict[str, str | bytes] = {}
+    for n in range(ENTRIES):
+        minute = n % 600
+        hhmm = f"{(22 + minute // 60) % 24:02d}:{minute % 60:02d}"
+        files[f"entries/e{n:04d}.md"] = (
+            f"---\ntime: {hhmm}\ntitle: Update {n}\nauthor: Reporter {n % 7}\n"
+            f"{'key: true' if n % 50 == 0 else ''}\n---\nParagraph {n}, with *emphasis*.\n\n- one\n- two\n"
+        )
+    return blog(files)
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_forked_workers_write_the_same_site_as_one_process(blog: BlogMaker, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _night(blog)
+    forks: list[int] = []
+    real = parallel.map_forked
+
+    def counting(work, count, workers):  # type: ignore[no-untyped-def]
+        forks.append(count)
+        return real(work, count, workers)
+
+    monkeypatch.setattr(publish, "map_forked", counting)
+    monkeypatch.setattr(publish, "usable_cpus", lambda: 2)
+    assert Site(root, root / "parallel").build(AFTER_THE_NIGHT).built
+    assert forks and forks[0] > ENTRIES, "the pages were not made by forked workers"
+
+    monkeypatch.setattr(publish, "PARALLEL_MIN", 10**9)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN", 10**9)
+    (root / ".countnight" / "journal.jsonl").unlink()
+    assert Site(root, root / "serial").build(AFTER_THE_NIGHT).built
+
+    parallel_site, serial_site = _files(root / "parallel"), _files(root / "serial")
+    assert len(parallel_site) > ENTRIES
+    assert parallel_site == serial_site
+
+
+def test_a_full_disk_in_a_worker_leaves_the_previous_site_and_no_temp_files(
+    blog: BlogMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _night(blog)
+    monkeypatch.setattr(publish, "usable_cpus", lambda: 2)
+    out = root / "site"
+    (out / "update").mkdir(parents=True)
+    (out / "index.html").write_bytes(b"the previous site")
+    real_stage = publish._stage
+
+    def filling(target: Path, data: bytes, *, sync: bool) -> Path:
+        if target.name.startswith("e04"):  # one worker's span of share pages hits a full disk
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_stage(target, data, sync=sync)
+
+    monkeypatch.setattr(publish, "_stage", filling)
+    report = Site(root).build(AFTER_THE_NIGHT)
+    assert not report.built
+    assert any("the disk is full" in warning for warning in report.warnings)
+    assert (out / "index.html").read_bytes() == b"the previous site"
+    left = [p.name for p in out.rglob("*") if p.is_file()]
+    assert left == ["index.html"], left[:5]
+
+    monkeypatch.setattr(publish, "_stage", real_stage)
+    assert Site(root).build(AFTER_THE_NIGHT).built  # space again: everything is written
+    assert b"Update 449" in (out / "index.html").read_bytes()
