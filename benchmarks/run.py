@@ -326,23 +326,43 @@ class Watch:
 
 
 def start_countnight_watch(root: Path, out: Path, logfile: Path, restart: bool = False) -> Watch:
-    """A new ``countnight watch`` and the seconds until index.html and live.json are both on disk.
+    """A new ``countnight watch`` and the seconds until it has published.
 
-    Into an empty ``out``; or, with ``restart``, into the site a previous run left there, of which only
-    live.json is deleted (just before the clock starts), so the watcher's first build must write it again:
-    see warm_restarts for why.
+    Into an empty ``out``: until index.html and live.json are both on disk. With ``restart``, into the site
+    a previous run left there: until the watcher says the site is published, on its standard output (not
+    -q): "…: up to date" when its quick check finds the site already what a build would make, else
+    "watching …", which it prints once its first build has published. See warm_restarts.
     """
-    if restart:
-        (out / "live.json").unlink(missing_ok=True)
-    else:
+    if not restart:
         fresh(out)
-    with logfile.open("ab") as sink:
+        with logfile.open("ab") as sink:
+            started = time.perf_counter()
+            proc = subprocess.Popen(
+                [COUNTNIGHT, "watch", "--root", root, "--out", out, "-q"], stdout=sink, stderr=subprocess.STDOUT
+            )
+        tree = TreeRss(proc.pid).__enter__()
+        ready = wait_for([out / "index.html", out / "live.json"], None, START_TIMEOUT)
+    else:
+        said = threading.Event()
         started = time.perf_counter()
         proc = subprocess.Popen(
-            [COUNTNIGHT, "watch", "--root", root, "--out", out, "-q"], stdout=sink, stderr=subprocess.STDOUT
+            [COUNTNIGHT, "watch", "--root", root, "--out", out], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
-    tree = TreeRss(proc.pid).__enter__()
-    ready = wait_for([out / "index.html", out / "live.json"], None, START_TIMEOUT)
+        tree = TreeRss(proc.pid).__enter__()
+        moments: list[float] = []
+
+        def drain() -> None:
+            assert proc.stdout is not None
+            with logfile.open("ab") as sink:
+                for line in proc.stdout:
+                    if not said.is_set() and (b": up to date" in line or line.startswith(b"watching ")):
+                        moments.append(time.perf_counter())
+                        said.set()
+                    sink.write(line)
+                    sink.flush()
+
+        threading.Thread(target=drain, daemon=True).start()
+        ready = moments[0] if said.wait(START_TIMEOUT) else None
     watch = Watch(proc, float("nan") if ready is None else ready - started, tree)
     if ready is None or proc.poll() is not None:
         watch.stop()
@@ -357,14 +377,10 @@ def warm_restarts(base: Path, night: workload.Night, runs: int) -> dict[str, lis
     site are still there. Each run, every one a new process after settle():
 
     - ``build``: ``countnight build`` into that same site, timed to exit;
-    - ``watch``: ``countnight watch -q`` on it, timed from the start of the process until it has
-      published. The files are already there, so their appearing says nothing, and neither says the
-      watcher: under -q it prints only problems and errors (console.py: the per-entry lines, the status
-      line and "watching …" are NORMAL level). Nor do mtimes: publish() rewrites only files whose bytes
-      differ from what is on disk, and live.json's one changing field ("generated") has whole seconds.
-      So live.json alone is deleted before the start, and the clock stops when it is on disk again
-      (with index.html, which is still there): a missing file is always written by the first build,
-      and live.json is renamed into place after every other page but index.html (publish's write order);
+    - ``watch``: ``countnight watch`` on it, timed from the start of the process until it says the site
+      is published (start_countnight_watch): its quick check (uptodate.py) says so when nothing changed
+      since the site was recorded, before the build's libraries are even loaded; the watcher then loads
+      and builds everything in the background, as before, and is measured for memory once idle;
     - ``changed``: one new entry (workload.drop_item, tag ``r<run>``) written into entries/ while
       nothing runs, then ``countnight build`` timed to exit; its id must be in index.html. The entry
       is then removed and the site rebuilt, untimed, so the runs after it start from the same state;

@@ -8,9 +8,10 @@ import pytest
 
 from conftest import CONFIG
 from countnight.config import parse_config
-from countnight.entries import is_entry_name, parse_entry
+from countnight.entries import parse_entry
 from countnight.frontmatter import read_entry
 from countnight.models import Context, QuoteEntry, ResultEntry, TurnoutEntry, UpdateEntry
+from countnight.names import is_entry_name
 
 EVENT = parse_config(CONFIG.encode(), "countnight.toml")
 CONTEXT = Context(EVENT.window)

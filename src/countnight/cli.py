@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from . import uptodate
 from .config import load_config
 from .console import NORMAL, QUIET, VERBOSE, Console
 from .editing import Edited
@@ -111,7 +112,9 @@ def build(root: Path, out: Path | None) -> None:
 
     Example: countnight build --root election-night/ --out /var/www/election
     """
-    report = _site(root, out).build()
+    site = _site(root, out)
+    report = site.build()
+    uptodate.record_build(site, report)
     for problem in report.problems:
         click.echo(str(problem), err=True)
     for warning in report.warnings:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from difflib import get_close_matches
-from pathlib import PurePath
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -12,6 +11,7 @@ from pydantic import TypeAdapter, ValidationError
 from .errors import InputError, Problem
 from .frontmatter import EntrySource, read_entry
 from .models import KINDS, Candidate, Context, Entry, EntryBase, QuoteEntry, ResultEntry, TurnoutEntry
+from .names import entry_id
 
 _ADAPTER: TypeAdapter[Entry] = TypeAdapter(Entry)
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -21,17 +21,6 @@ _FIELDS = {
     for name in model.model_fields
     if name not in ("id", "body")
 } | {"kind"}
-
-
-def is_entry_name(name: str) -> bool:
-    """SPEC: dot-, underscore-, ~-, .swp- and .tmp- files are editors' and sync tools' files, not entries."""
-    return name.endswith(".md") and not name.startswith((".", "_")) and not name.endswith(("~", ".swp", ".tmp"))
-
-
-def entry_id(path: PurePath | str) -> str:
-    """The entry's id: its file name without ``.md``."""
-    name = path.rpartition("/")[2] if isinstance(path, str) else path.name  # str: the hot path, no PurePath
-    return name.removesuffix(".md")
 
 
 def parse_entry(data: bytes, path: str, context: Context) -> Entry:

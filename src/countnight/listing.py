@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 from .baseline import load_baseline
 from .clock import show_clock
 from .config import Event, load_config
-from .entries import entry_id, is_entry_name, parse_entry
+from .entries import parse_entry
 from .errors import InputError, Problem
 from .journal import Journal
 from .models import Context, Entry
+from .names import entry_id, is_entry_name
 from .site import taken_down
 from .views import make_view
 

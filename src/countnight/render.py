@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import hashlib
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from markupsafe import Markup
 
 from . import __version__
 from .markup import render_markdown
+from .names import default_theme, is_theme_file, theme_files
 from .parties import (
     NEUTRAL_COLOUR,
     PARTIES,
@@ -38,11 +38,6 @@ CSP_META = (
 )
 CSP = f"{CSP_META}; frame-ancestors 'none'"
 ASSETS = ("style.css", "live.js", "sort.js", "results.css")
-
-
-def default_theme() -> Path:
-    """The default theme's folder (the repository's top-level ``templates/``, packaged as countnight.theme)."""
-    return Path(str(resources.files("countnight.theme")))
 
 
 @dataclass(frozen=True)
@@ -91,7 +86,7 @@ def load_theme(root: Path) -> Theme:
         assets[name] = (f"assets/{stem}.{hashlib.sha256(data).hexdigest()[:10]}.{ext}", data)
     fingerprint = digest.hexdigest()[:16]
     env.globals["rev"] = functools.partial(entry_rev, fingerprint)
-    for name in env.list_templates(filter_func=lambda n: n.endswith((".html", ".xml")) and _is_theme_file(n)):
+    for name in env.list_templates(filter_func=lambda n: n.endswith((".html", ".xml")) and is_theme_file(n)):
         env.get_template(name)  # compile every template now: a broken override fails the build, not a page
     return Theme(env, assets, fingerprint)
 
@@ -127,27 +122,6 @@ def party_css() -> bytes:
         ),
     ]
     return ("\n".join(rules) + "\n").encode()
-
-
-def _is_theme_file(relative: str) -> bool:
-    """Editors' lock, swap and backup files (``.#x.html``, ``x.html~``) and caches are not the theme."""
-    parts = relative.replace("\\", "/").split("/")
-    return not any(
-        part.startswith((".", "#")) or part.endswith(("~", ".swp", ".tmp", ".py", ".pyc")) or part == "__pycache__"
-        for part in parts
-    )
-
-
-def theme_files(folder: Path) -> list[Path]:
-    """The theme's own files in ``folder``, sorted, leaving out editors' and Python's leftovers."""
-    if not folder.is_dir():
-        return []
-    found = []
-    for path in folder.rglob("*"):
-        relative = path.relative_to(folder).as_posix()
-        if _is_theme_file(relative) and path.is_file():
-            found.append(path)
-    return sorted(found)
 
 
 def _asset_bytes(folders: list[Path], name: str) -> bytes:

@@ -20,15 +20,17 @@ import jinja2
 from .baseline import Baseline, load_baseline
 from .config import CONFIG_NAME, Event, load_config
 from .elections import Scoreboard, tally
-from .entries import entry_id, is_entry_name, parse_entry
+from .entries import parse_entry
 from .errors import InputError, Problem
 from .frontmatter import MAX_BYTES, read_entry
 from .journal import JOURNAL, STATE_DIR, Journal, Record, stamp
 from .models import Context, Entry, ResultEntry, SummaryEntry
+from .names import entry_id, is_entry_name
 from .pages import Night, PageCache, render_changes
 from .parallel import PARALLEL_MIN, prepare_many, usable_cpus
 from .publish import PublishError, clean_temp_files, publish
-from .render import Theme, default_theme, load_theme, render_entry, theme_files
+from .render import Theme, load_theme, render_entry
+from .uptodate import Inputs, signature, theme_signatures
 from .views import EntryView, make_view
 
 ENTRIES = "entries"
@@ -51,6 +53,7 @@ class BuildReport:
     revised: set[str] = field(default_factory=set)  # ids in `published` that replaced a version readers saw
     held: list[str] = field(default_factory=list)  # ids whose file is gone, kept through the grace period
     hold_until: float | None = None  # time.monotonic() when the first held id's grace period ends
+    valid_until: datetime | None = None  # when the site changes with time alone (an embargo lifts, coverage ends)
 
     @property
     def rejected(self) -> list[str]:
@@ -141,6 +144,8 @@ class Site:
         self._last_goods: dict[str, tuple[str, Entry | None]] = {}  # id → (journal hash, that version parsed)
         self._journal: tuple[tuple[int, int, int], Journal] | None = None  # (file signature, journal)
         self._setup_key = ""
+        # (config, (baseline name, its signature) or None), stat-ed before they were read
+        self._input_signatures: tuple[tuple[int, int, int], tuple[str, tuple[int, int, int]] | None] | None = None
         self._theme: tuple[tuple[tuple[str, int, int, int], ...], Theme] | None = None  # (file signatures, theme)
         self._written: dict[str, str] | None = None  # path → digest of what this process published
         self._cleaned = False
@@ -217,6 +222,9 @@ class Site:
             report.warnings.append(str(err))
             return self._done(report, started)
         self._page_cache.commit(work)
+        event = setup.event
+        ends = event.coverage_end if event.coverage_end and not event.ended(now) else None
+        report.valid_until = min((t for t in (report.next_due, ends) if t is not None), default=None)
         self._written = written.digests
         self._pages_stale = False
         report.written = written.written
@@ -226,17 +234,17 @@ class Site:
         except OSError as err:  # the site is out but its record is not (a full disk): say so; the next build records it
             what = "the disk is full" if err.errno == errno.ENOSPC else err.strerror or str(err)
             report.warnings.append(f"{journal.path}: could not record what readers now see ({what}); will retry")
-        self._journal = (_signature(journal.path), journal)
+        self._journal = (signature(journal.path), journal)
         return self._done(report, started)
 
     def _open_journal(self, report: BuildReport) -> Journal:
         """The journal, read from disk only when someone else has written to it since our last look."""
         path = self.root / STATE_DIR / JOURNAL
-        signature = _signature(path)
-        if self._journal is None or self._journal[0] != signature:
+        seen = signature(path)
+        if self._journal is None or self._journal[0] != seen:
             journal = Journal.open(self.root)
             report.warnings.extend(journal.warnings)
-            self._journal = (signature, journal)
+            self._journal = (seen, journal)
             self._stream_at = None  # written by someone else: what was withdrawn is worked out afresh
         return self._journal[1]
 
@@ -255,11 +263,14 @@ class Site:
     # -- steps ---------------------------------------------------------------------------------
 
     def _setup(self) -> _Setup:
+        config_signature = signature(self.root / CONFIG_NAME)  # taken before reading: see uptodate.py
         event = load_config(self.root)
         digest = hashlib.sha256((self.root / CONFIG_NAME).read_bytes())
         baseline = None
+        self._input_signatures = (config_signature, None)
         if event.baseline:
             path = self.root / event.baseline
+            self._input_signatures = (config_signature, (event.baseline, signature(path)))
             try:
                 data = path.read_bytes()
             except OSError as err:
@@ -292,16 +303,9 @@ class Site:
         Compiling every template is most of the time a small build takes: in watch mode, a change to
         one entry must not pay for it. A broken template raises here on every build until fixed.
         """
-        signature: list[tuple[str, int, int, int]] = []
-        for folder in (self.root / "templates", default_theme()):
-            for path in theme_files(folder):
-                try:
-                    info = path.stat()
-                except OSError:  # gone since it was listed: the next build sees the change
-                    continue
-                signature.append((str(path), info.st_mtime_ns, info.st_size, info.st_ino))
-        if self._theme is None or self._theme[0] != tuple(signature):
-            self._theme = (tuple(signature), load_theme(self.root))
+        signatures = theme_signatures(self.root)  # a file gone since it was listed: the next build sees it
+        if self._theme is None or list(self._theme[0]) != signatures:
+            self._theme = (tuple(signatures), load_theme(self.root))
         return self._theme[1]
 
     def _scan(
@@ -677,18 +681,26 @@ class Site:
         journal.append(records)
         self._unrecorded = set()  # only once the journal holds them
 
+    def inputs_seen(self) -> Inputs | None:
+        """What the last build was made from, as the signatures it saw (for uptodate.record); None when it
+        cannot vouch for them: files held, skipped or rejected, or no build yet."""
+        if self._input_signatures is None or self._theme is None or self._journal is None or self._stream_at is None:
+            return None
+        if self._missing or self._unread or self._bad:
+            return None
+        entries = []
+        for display in sorted(self._outcomes):
+            parsed = self._parsed.get(display)
+            if parsed is None:
+                return None
+            entries.append((display.rpartition("/")[2], *parsed.signature))
+        config, baseline = self._input_signatures
+        return Inputs(config, baseline, list(self._theme[0]), self._journal[0], entries)
+
     def _done(self, report: BuildReport, started: float) -> BuildReport:
         report.problems.sort()
         report.seconds = time.perf_counter() - started
         return report
-
-
-def _signature(path: Path) -> tuple[int, int, int]:
-    try:
-        info = path.stat()
-    except OSError:
-        return (0, 0, 0)
-    return (info.st_size, info.st_mtime_ns, info.st_ino)
 
 
 def read_regular(path: str) -> bytes | None:

@@ -39,10 +39,11 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
+from . import uptodate
 from .config import CONFIG_NAME, load_config
 from .console import VERBOSE, Console
-from .entries import is_entry_name
 from .errors import InputError
+from .names import is_entry_name
 from .site import ENTRIES, BuildReport, Site
 
 TEMPLATES = "templates"
@@ -136,6 +137,7 @@ class Watcher:
         grace: float = 0.5,
         rescan: float = 30.0,
         health: float = 1.0,
+        record_after: float = 2.0,
         retry: float = 0.25,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
@@ -143,7 +145,7 @@ class Watcher:
         self.console = console or Console()
         self.poll, self.poll_interval = poll, poll_interval
         self.quiet, self.settle, self.max_wait, self.grace = quiet, settle, max_wait, grace
-        self.rescan, self.health, self.retry = rescan, health, retry
+        self.rescan, self.health, self.retry, self.record_after = rescan, health, retry, record_after
         self.clock = clock
         self.root = Path(os.path.abspath(site.root))
         self.out = Path(os.path.abspath(site.out))
@@ -163,7 +165,7 @@ class Watcher:
         self._changed = threading.Condition()
         self._trouble: str | None = None  # a watcher-level error the preview banner shows
         self._now_at = _utc_now()  # the clock at the previous build: to tell entries come due from missed ones
-        self._timers = dict.fromkeys(("rescan", "due", "hold", "retry"), math.inf)
+        self._timers = dict.fromkeys(("rescan", "due", "hold", "retry", "record"), math.inf)
         self._health_at = 0.0
 
     # -- life cycle ------------------------------------------------------------------------------
@@ -194,6 +196,8 @@ class Watcher:
         self._put(_WAKE, True)
         if self._thread is not None:
             self._thread.join(timeout)
+            if not self._thread.is_alive() and self._timers["record"] != math.inf:
+                self._record()  # a clean build not yet recorded: a restart can then skip the build
         if self._observer is not None:
             with contextlib.suppress(Exception):
                 self._observer.stop()
@@ -275,8 +279,11 @@ class Watcher:
             self.console.warning("the inotify queue overflowed: file events were lost; rescanning everything")
         if self._paused():
             self._timers = dict.fromkeys(self._timers, math.inf) | {"rescan": now + self.rescan}
+        elif why == {"record"}:
+            self._timers["record"] = math.inf
+            self._record()
         elif why:
-            self._build(why, touched)
+            self._build(why - {"record"}, touched)
 
     def _collect(self, wait: float) -> list[tuple[float, str, bool]]:
         """The first mark within ``wait``, then every mark until the queue is quiet (or ``max_wait``).
@@ -333,7 +340,7 @@ class Watcher:
 
     def _build(self, why: set[str], touched: dict[str, float]) -> None:
         started = time.monotonic()
-        for name in ("due", "hold", "retry"):
+        for name in ("due", "hold", "retry", "record"):
             self._timers[name] = math.inf
         if why & {"start", "rescan", "overflow", "back"} or self._timers["rescan"] == math.inf:
             self._timers["rescan"] = started + self.rescan
@@ -372,6 +379,16 @@ class Watcher:
             self.builds += 1
             self._changed.notify_all()
 
+    def _record(self) -> None:
+        """Record the site as up to date (uptodate.py), once the watcher has been idle ``record_after`` s."""
+        report = self.last
+        if report is None or not report.built:
+            return
+        try:
+            uptodate.record_build(self.site, report)
+        except Exception as err:  # only a restart's shortcut is lost: say so, and go on watching
+            self.console.warning(f"could not record the published site ({type(err).__name__}: {err})")
+
     def _schedule(self, report: BuildReport, now: datetime, touched: dict[str, float], why: set[str]) -> None:
         """Set the timers this report asks for: the next scheduled entry, a grace period, a retry."""
         mono = time.monotonic()
@@ -384,6 +401,8 @@ class Watcher:
             self._timers["retry"] = mono + self.retry
         if not report.built:
             self._timers["rescan"] = min(self._timers["rescan"], mono + max(self.retry, 1.0))
+        elif not report.problems and not report.warnings and not report.held:
+            self._timers["record"] = mono + self.record_after
 
     # -- the watched folders ---------------------------------------------------------------------
 

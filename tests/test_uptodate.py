@@ -1,0 +1,174 @@
+"""A restart over a site that is already up to date skips the build; any change at all means it builds.
+
+uptodate.py records, after a clean build, the signatures of what the site was made from and of what
+it is; ``countnight build`` (and ``watch``) started again compares them with the disk.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from conftest import AFTER_THE_NIGHT, DURING_THE_NIGHT, copy_sample
+from countnight import launch, uptodate
+from countnight.site import Site
+from countnight.watch import Watcher
+
+
+def _built(root: Path, now=AFTER_THE_NIGHT) -> Site:  # type: ignore[no-untyped-def]
+    site = Site(root)
+    report = site.build(now)
+    assert report.built
+    assert uptodate.record_build(site, report)
+    return site
+
+
+@pytest.fixture
+def night(tmp_path: Path) -> Path:
+    return copy_sample(tmp_path / "night")
+
+
+def _later(path: Path) -> None:
+    """Change a file's signature, not its bytes (mtime_ns one second later)."""
+    info = path.stat()
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000_000))
+
+
+def test_a_clean_build_is_recorded_and_found_up_to_date(night: Path) -> None:
+    _built(night)
+    found = uptodate.up_to_date(night, night / "site", AFTER_THE_NIGHT)
+    assert found is not None and found.live == 47
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "an entry touched",
+        "an entry added",
+        "an entry deleted",
+        "a page deleted",
+        "a page touched",
+        "a file added to the site",
+        "the config touched",
+        "the baseline touched",
+        "a template added",
+        "the journal touched",
+    ],
+)
+def test_any_change_means_not_up_to_date(night: Path, change: str) -> None:
+    _built(night)
+    entry = night / "entries" / "0216-cannock-chase-result.md"
+    match change:
+        case "an entry touched":
+            _later(entry)
+        case "an entry added":
+            (night / "entries" / "0700-late.md").write_text('---\ntime: "06:59"\ntitle: Late\n---\nLate.\n')
+        case "an entry deleted":
+            entry.unlink()
+        case "a page deleted":
+            (night / "site" / "live.json").unlink()
+        case "a page touched":
+            _later(night / "site" / "page" / "1.html")
+        case "a file added to the site":
+            (night / "site" / "extra.html").write_text("x")
+        case "the config touched":
+            _later(night / "countnight.toml")
+        case "the baseline touched":
+            _later(night / "baseline.csv")
+        case "a template added":
+            (night / "templates").mkdir()
+            (night / "templates" / "entry.html").write_text("{{ e.id }}")
+        case "the journal touched":
+            _later(night / ".countnight" / "journal.jsonl")
+    assert uptodate.up_to_date(night, night / "site", AFTER_THE_NIGHT) is None
+
+
+def test_not_up_to_date_once_an_embargo_lifts_or_coverage_ends(night: Path) -> None:
+    embargoed = night / "entries" / "0400-embargoed.md"
+    embargoed.write_text('---\ntime: "03:45"\ntitle: Embargoed\n---\nNot yet.\n')
+    _built(night, DURING_THE_NIGHT)
+    assert uptodate.up_to_date(night, night / "site", DURING_THE_NIGHT) is not None
+    assert uptodate.up_to_date(night, night / "site", DURING_THE_NIGHT + timedelta(minutes=15)) is None
+    embargoed.unlink()
+    morning = DURING_THE_NIGHT + timedelta(hours=4)  # 07:30: every sample entry is live; coverage ends at 12:00
+    _built(night, morning)
+    assert uptodate.up_to_date(night, night / "site", morning + timedelta(hours=4)) is not None
+    assert uptodate.up_to_date(night, night / "site", AFTER_THE_NIGHT) is None
+
+
+def test_another_version_of_the_tool_builds(night: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _built(night)
+    monkeypatch.setattr(uptodate, "__version__", "9.9.9")
+    assert uptodate.up_to_date(night, night / "site", AFTER_THE_NIGHT) is None
+
+
+def test_a_build_with_problems_is_not_recorded(night: Path) -> None:
+    _built(night)
+    (night / "entries" / "0300-broken.md").write_text("---\nkind: [unclosed\n---\n")
+    site = Site(night)
+    report = site.build(AFTER_THE_NIGHT)
+    assert report.problems
+    assert not uptodate.record_build(site, report)
+    assert not (night / ".countnight" / "published.json").exists()
+
+
+def test_a_file_changed_after_the_build_looked_is_never_recorded(night: Path) -> None:
+    site = Site(night)
+    report = site.build(AFTER_THE_NIGHT)
+    _later(night / "entries" / "0216-cannock-chase-result.md")  # between the build and the record
+    assert not uptodate.record_build(site, report)
+    assert uptodate.up_to_date(night, night / "site", AFTER_THE_NIGHT) is None
+
+
+def test_the_command_skips_an_up_to_date_build_and_builds_after_a_change(night: Path) -> None:
+    command = [sys.executable, "-c", "from countnight.launch import main; main()", "build", "--root", str(night)]
+    first = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert first.stdout.startswith("published 47,")
+    again = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert again.stdout.strip().endswith("up to date")
+    (night / "entries" / "0700-late.md").write_text('---\ntime: "06:59"\ntitle: Late\n---\nLate.\n')
+    third = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert third.stdout.startswith("published 1,")
+    assert b"0700-late" in (night / "site" / "index.html").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("args", "handled"),
+    [
+        (["build"], True),
+        (["build", "--root", "R"], True),
+        (["build", "--root=R", "--out", "O"], True),
+        (["watch", "--root", "R", "-q"], True),
+        (["build", "--help"], False),
+        (["build", "--root"], False),
+        (["build", "--root", "R", "--root", "S"], False),
+        (["watch", "--rescan", "5"], False),
+        (["serve"], False),
+        ([], False),
+    ],
+)
+def test_only_plain_build_and_watch_take_the_quick_path(args: list[str], handled: bool) -> None:
+    assert (launch._parse(args) is not None) is handled
+
+
+def test_the_watcher_records_once_idle_and_on_stop(night: Path) -> None:
+    watcher = Watcher(Site(night), record_after=0.05, clock=lambda: AFTER_THE_NIGHT)
+    watcher.start()
+    try:
+        deadline = time.monotonic() + 10
+        while uptodate.up_to_date(night, night / "site", AFTER_THE_NIGHT) is None:
+            assert time.monotonic() < deadline, "never recorded"
+            time.sleep(0.02)
+        (night / "entries" / "0700-late.md").write_text('---\ntime: "06:59"\ntitle: Late\n---\nLate.\n')
+        while b"0700-late" not in (night / "site" / "index.html").read_bytes():
+            assert time.monotonic() < deadline, "never published"
+            time.sleep(0.02)
+    finally:
+        watcher.stop()
+    assert uptodate.up_to_date(night, night / "site", AFTER_THE_NIGHT) is not None
