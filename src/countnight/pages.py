@@ -16,7 +16,7 @@ import operator
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from markupsafe import Markup, escape
 
@@ -35,6 +35,7 @@ PANELS = ("notice", "summary", "key_events", "pinned", "scoreboard", "follow")
 PANEL_PREFIX = "panel:"  # panels share the page cache under these keys (they are not files)
 PINNED_PREFIX = "pinned-"
 _ID = operator.attrgetter("id")
+_FOLLOW_STATE = "follow"  # in the fragment store: the follow list as last made
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,7 @@ def _linker(where: Mapping[str, str], page: str) -> Callable[[str], str]:
     return href
 
 
-Fragments = dict[str, tuple[object, str]]  # name → (what it was made from, its HTML)
+Fragments = dict[str, tuple[object, Any]]  # name → (what it was made from, its HTML or rendered row)
 
 
 def _fragment(store: Fragments | None, name: str, key: object, make: Callable[[], str]) -> str:
@@ -198,8 +199,7 @@ def _fragment(store: Fragments | None, name: str, key: object, make: Callable[[]
     return html
 
 
-@dataclass(frozen=True)
-class FollowRow:
+class FollowRow(NamedTuple):
     """A constituency in the follow list, with its result once declared."""
 
     name: str
@@ -208,31 +208,58 @@ class FollowRow:
 
 
 def _follow(
-    theme: Theme, night: Night, href: Callable[[str], str], setting: str, store: Fragments | None
+    theme: Theme,
+    night: Night,
+    where: Mapping[str, str],
+    setting: str,
+    store: Fragments | None,
+    moved: Collection[str] | None = None,
 ) -> list[FollowRow]:
-    """Every constituency followed. A row is rendered again only when its result or that result's page
-    changes: with 650 (or 2,500) seats the list was a third of a one-entry rebuild."""
+    """Every constituency followed, each row rendered by partials/follow_row.html.
+
+    With the previous list in ``store`` and ``moved`` (the ids whose page may have changed), only the rows
+    whose result changed or moved are rendered again: with 650 (or 2,500) seats, going through every row
+    was a third of a one-entry rebuild.
+    """
     if night.baseline is None:
         return []
     declared = {fold_name(v.entry.constituency or ""): v for v in night.results}
-    rows = []
-    for name in night.baseline.names():
-        view = declared.get(fold_name(name))
-        link = href(view.id) if view is not None else None
-        html = _fragment(
-            store,
-            f"follow:{name}",
-            (setting, view, link),
-            lambda name=name, view=view, link=link: render_template(
-                theme, "partials/follow_row.html", seat=name, v=view, href=link
-            ),
-        )
-        rows.append(FollowRow(name, view, Markup(html)))
+    state = store.get(_FOLLOW_STATE) if store is not None else None
+    if state is None or moved is None or state[0][0] != setting or state[0][1] is not night.baseline:
+        names = night.baseline.names()
+        rows = [_follow_row(theme, name, declared.get(fold_name(name)), where) for name in names]
+        index = {fold_name(name): i for i, name in enumerate(names)}
+    else:
+        _, before, previous, index = state[1]
+        check = {fold for fold, view in declared.items() if before.get(fold) is not view}
+        check |= before.keys() - declared.keys()
+        if moved:
+            check |= {fold for fold, view in declared.items() if view.id in moved}
+        rows = list(previous)
+        for fold in check:
+            at = index.get(fold)
+            if at is not None:  # a seat outside the baseline has no row
+                rows[at] = _follow_row(theme, rows[at].name, declared.get(fold), where)
+    if store is not None:
+        store[_FOLLOW_STATE] = ((setting, night.baseline), (None, declared, rows, index))
     return rows
 
 
+def _follow_row(theme: Theme, name: str, view: EntryView | None, where: Mapping[str, str]) -> FollowRow:
+    page = where.get(view.id) if view is not None else None
+    href = None if view is None else f"#{view.id}" if page in (None, INDEX) else f"{page}#{view.id}"
+    return FollowRow(
+        name, view, Markup(render_template(theme, "partials/follow_row.html", seat=name, v=view, href=href))
+    )
+
+
 def _panels(
-    theme: Theme, night: Night, where: Mapping[str, str], setting: str, store: Fragments | None = None
+    theme: Theme,
+    night: Night,
+    where: Mapping[str, str],
+    setting: str,
+    store: Fragments | None = None,
+    moved: Collection[str] | None = None,
 ) -> dict[str, Panel]:
     fingerprint = theme.fingerprint
 
@@ -274,7 +301,7 @@ def _panels(
                     "href": href,
                 }
             if name == "follow":
-                context["follow"] = rows = _follow(theme, night, href, setting, store)
+                context["follow"] = rows = _follow(theme, night, where, setting, store, moved)
                 context["follow_html"] = Markup("".join(row.html for row in rows))
             return render_template(theme, f"partials/{name}.html", **context).strip()
 
@@ -313,7 +340,7 @@ def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
     previous = work.paging
     paging = paginate(night, previous)
     fresh: dict[str, Content] = {path: data for path, data in theme.assets.values()}
-    panels = _panels(theme, night, paging.where, setting, work.fragments)
+    panels = _panels(theme, night, paging.where, setting, work.fragments, paging.moved)
     event = night.event
     ended = event.ended(night.now)
     count = len(paging.older)
@@ -349,7 +376,7 @@ def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
         fresh["results.json"] = results_json(night)
         from .results_page import render_results_page  # it imports this module: import here, not at the top
 
-        fresh["results.html"] = render_results_page(theme, night, paging.where, work.fragments, setting)
+        fresh["results.html"] = render_results_page(theme, night, paging.where, work.fragments, setting, paging.moved)
         work.pages["results"] = results_key
     fresh["atom.xml"] = atom(night, night.fragments)
     paths.update(("live.json", "results.json", "results.html", "atom.xml"))

@@ -8,21 +8,22 @@ so a new declaration renders one row, not every row of the night.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import bisect
+from collections.abc import Collection, Mapping
+from typing import NamedTuple
 
 from markupsafe import Markup
 
 from .elections import ResultFigures
-from .pages import INDEX, Fragments, Night, _fragment
+from .pages import INDEX, Fragments, Night
 from .render import Theme, render_template
 from .views import EntryView
 
 __all__ = ["ResultRow", "render_results_page", "result_rows"]
+_STATE = "results"  # in the fragment store: (setting, id → row, the rows by name) as last made
 
 
-@dataclass(frozen=True)
-class ResultRow:
+class ResultRow(NamedTuple):
     """One declared result as a row of the table."""
 
     constituency: str
@@ -37,31 +38,54 @@ class ResultRow:
 
 
 def result_rows(
-    theme: Theme, night: Night, where: Mapping[str, str], store: Fragments | None = None, setting: str = ""
+    theme: Theme,
+    night: Night,
+    where: Mapping[str, str],
+    store: Fragments | None = None,
+    setting: str = "",
+    moved: Collection[str] | None = None,
 ) -> list[ResultRow]:
-    """The night's results (newest per constituency), by constituency name, each row rendered."""
-    rows = []
-    for view in night.results:
-        if view.result is None:
-            continue
-        name, href = view.entry.constituency or "", f"{where.get(view.id, INDEX)}#{view.id}"
-        html = _fragment(
-            store,
-            f"result:{view.id}",
-            (setting, view, href),
-            lambda name=name, href=href, view=view: render_template(
-                theme, "partials/result_row.html", row=ResultRow(name, href, view), root=""
-            ),
-        )
-        rows.append(ResultRow(name, href, view, html))
-    return sorted(rows, key=lambda row: row.constituency.casefold())
+    """The night's results (newest per constituency), by constituency name, each row rendered.
+
+    With the previous rows in ``store`` and ``moved`` (the ids whose page may have changed), only the rows
+    of new, changed or moved results are rendered and put in place; the rest are kept as they were.
+    """
+    current = {view.id: view for view in night.results if view.result is not None}
+    state = store.get(_STATE) if store is not None else None
+    if state is None or moved is None or state[0] != setting:
+        rows = sorted((_row(theme, view, where) for view in current.values()), key=_by_name)
+    else:
+        before: dict[str, ResultRow] = state[1]
+        stale = {ident for ident, row in before.items() if current.get(ident) is not row.view}
+        stale |= before.keys() & set(moved)
+        rows = [row for row in state[2] if row.view.id not in stale] if stale else list(state[2])
+        for ident, view in current.items():
+            if ident in stale or ident not in before:
+                bisect.insort(rows, _row(theme, view, where), key=_by_name)
+    if store is not None:
+        store[_STATE] = (setting, {row.view.id: row for row in rows}, rows)
+    return rows
+
+
+def _row(theme: Theme, view: EntryView, where: Mapping[str, str]) -> ResultRow:
+    plain = ResultRow(view.entry.constituency or "", f"{where.get(view.id, INDEX)}#{view.id}", view)
+    return plain._replace(html=Markup(render_template(theme, "partials/result_row.html", row=plain, root="")))
+
+
+def _by_name(row: ResultRow) -> str:
+    return row.constituency.casefold()
 
 
 def render_results_page(
-    theme: Theme, night: Night, where: Mapping[str, str], store: Fragments | None = None, setting: str = ""
+    theme: Theme,
+    night: Night,
+    where: Mapping[str, str],
+    store: Fragments | None = None,
+    setting: str = "",
+    moved: Collection[str] | None = None,
 ) -> bytes:
     """The whole ``results.html``."""
-    rows = result_rows(theme, night, where, store, setting)
+    rows = result_rows(theme, night, where, store, setting, moved)
     html = render_template(
         theme,
         "results.html",

@@ -82,6 +82,15 @@ def _ignored_name(name: str) -> bool:
     return name.startswith((".", "_")) or name.endswith(("~", ".swp", ".tmp"))
 
 
+def _native_observer() -> BaseObserver:
+    """inotify with full events where there is inotify: a file renamed in from a folder not watched is then
+    a move (complete, published at once), not a creation (which waits for its writes to go quiet)."""
+    try:
+        return Observer(generate_full_events=True)  # type: ignore[call-arg]
+    except TypeError:  # pragma: no cover - another platform's observer
+        return Observer()
+
+
 class _Handler(FileSystemEventHandler):
     """Only queues paths: watchdog runs this on its dispatcher thread, which an exception would kill."""
 
@@ -95,7 +104,8 @@ class _Handler(FileSystemEventHandler):
                 return  # a file in it changed: that file's own event says which
             # A file closed after writing is complete; so is one renamed into place (the way SPEC asks
             # reporters' tools to deliver). Anything else may be followed by more writes.
-            self._put(os.fsdecode(event.src_path), isinstance(event, FileClosedEvent))
+            if event.src_path != "":  # empty for a file moved in from a folder not watched (full events)
+                self._put(os.fsdecode(event.src_path), isinstance(event, FileClosedEvent))
             dest = getattr(event, "dest_path", "")
             if dest:  # a temp-then-rename save: the destination is the entry
                 self._put(os.fsdecode(dest), not event.is_directory)
@@ -178,7 +188,7 @@ class Watcher:
         """Watch first, then build (a change made during the first build is not lost), then run the builder."""
         if self._thread is not None:
             return self.last
-        self._observer = PollingObserver(timeout=self.poll_interval) if self.poll else Observer()
+        self._observer = PollingObserver(timeout=self.poll_interval) if self.poll else _native_observer()
         logging.getLogger(_INOTIFY_LOGGER).addHandler(self._overflow)
         self._check_folders(initial=True)
         self._observer.start()
