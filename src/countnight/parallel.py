@@ -47,7 +47,7 @@ class Prepared:
     entry: Entry | None
     error: InputError | None
     view: EntryView | None  # what the page shows of it (figures computed, version tag memoised)
-    html: str | None  # the entry's <article>
+    html: bytes | None  # the entry's <article>, packed (site.pack)
 
 
 def usable_cpus() -> int:
@@ -61,7 +61,7 @@ def prepare(
     display: str, path: str, signature: Signature, context: Context, zone: ZoneInfo, theme: Theme
 ) -> Prepared | None:
     """Read, validate and render one entry file; None when it cannot be read (the build says why)."""
-    from .site import read_regular  # the same careful read the build uses
+    from .site import pack, read_regular  # the same careful read the build uses
 
     try:
         data = read_regular(path)
@@ -76,7 +76,7 @@ def prepare(
     except InputError as err:
         return Prepared(display, signature, digest, text, None, err, None, None)
     view = make_view(entry, context.baseline, zone)
-    return Prepared(display, signature, digest, text, entry, None, view, render_entry(theme, view))
+    return Prepared(display, signature, digest, text, entry, None, view, pack(render_entry(theme, view)))
 
 
 # What each worker process holds, set once by _start (fork hands the arguments over without pickling).
