@@ -115,7 +115,7 @@ def test_a_build_with_problems_is_not_recorded(night: Path) -> None:
     report = site.build(AFTER_THE_NIGHT)
     assert report.problems
     assert not uptodate.record_build(site, report)
-    assert not (night / ".countnight" / "published.json").exists()
+    assert not list((night / ".countnight").glob("published-*.json"))
 
 
 def test_a_file_changed_after_the_build_looked_is_never_recorded(night: Path) -> None:
@@ -172,3 +172,11 @@ def test_the_watcher_records_once_idle_and_on_stop(night: Path) -> None:
     finally:
         watcher.stop()
     assert uptodate.up_to_date(night, night / "site", AFTER_THE_NIGHT) is not None
+
+
+def test_each_output_folder_has_its_own_record(night: Path) -> None:
+    for out in (night / "site", night / "elsewhere"):
+        site = Site(night, out)
+        assert uptodate.record_build(site, site.build(AFTER_THE_NIGHT))
+    assert uptodate.up_to_date(night, night / "site", AFTER_THE_NIGHT) is not None
+    assert uptodate.up_to_date(night, night / "elsewhere", AFTER_THE_NIGHT) is not None

@@ -11,26 +11,26 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import hashlib
 import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from .entries import parse_entry
 from .errors import InputError
 from .models import Context, Entry
-from .render import Theme, load_theme, render_entry
+from .render import Theme, render_entry
 from .views import EntryView, make_view
 
 PARALLEL_MIN = 400
 _PR_SET_PDEATHSIG = 1  # prctl(2)
-_CHUNKS_PER_WORKER = 8
+_CHUNKS_PER_WORKER = 32  # small spans: no core idles long at the end waiting for the other
 
 Signature = tuple[int, int, int]
 R = TypeVar("R")
@@ -79,16 +79,6 @@ def prepare(
     return Prepared(display, signature, digest, text, entry, None, view, pack(render_entry(theme, view)))
 
 
-# What each worker process holds, set once by _start (fork hands the arguments over without pickling).
-_worker: tuple[Context, ZoneInfo, Theme] | None = None
-
-
-def _start(root: Path, context: Context, zone: ZoneInfo, parent: int) -> None:
-    global _worker
-    _die_with(parent)
-    _worker = (context, zone, load_theme(root))
-
-
 def _die_with(parent: int) -> None:
     """End this worker when the build's process ends, however it ends.
 
@@ -101,28 +91,18 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-def _run(chunk: Sequence[tuple[str, str, Signature]]) -> list[Prepared | None]:
-    assert _worker is not None
-    context, zone, theme = _worker
-    return [prepare(display, path, signature, context, zone, theme) for display, path, signature in chunk]
-
-
 def prepare_many(
-    root: Path, context: Context, zone: ZoneInfo, todo: Sequence[tuple[str, str, Signature]], workers: int
+    theme: Theme, context: Context, zone: ZoneInfo, todo: Sequence[tuple[str, str, Signature]], workers: int
 ) -> Iterator[Prepared | None]:
-    """Prepare every file in ``todo`` across ``workers`` processes, in order."""
-    size = max(1, len(todo) // (workers * _CHUNKS_PER_WORKER))
-    chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
-    # fork: the workers start in milliseconds with everything already imported (spawn would re-import
-    # pydantic and Jinja in each, about half a second).
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=_start,
-        initargs=(root, context, zone, os.getpid()),
-    ) as pool:
-        for prepared in pool.map(_run, chunks):
-            yield from prepared
+    """Prepare every file in ``todo`` on ``workers`` cores (this process one of them), in order."""
+
+    def span(start: int, stop: int) -> list[Prepared | None]:
+        return [
+            prepare(display, path, signature, context, zone, theme) for display, path, signature in todo[start:stop]
+        ]
+
+    for part in map_forked(span, len(todo), workers):
+        yield from part
 
 
 # The function map_forked's workers call, set before they are forked so they inherit it (and everything it
@@ -134,29 +114,61 @@ def _forked_start(parent: int) -> None:
     _die_with(parent)
 
 
+@contextlib.contextmanager
+def _shared_with_workers() -> Iterator[None]:
+    """Keep the build's objects shared with forked workers: frozen, the collector never walks them (a
+    collection in a worker writes to the header of every object it walks, copying the page it is on)."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _call_forked(span: tuple[int, int]) -> Any:
     assert _forked is not None
     return _forked(*span)
 
 
 def map_forked(work: Callable[[int, int], R], count: int, workers: int) -> list[R]:
-    """``work(start, stop)`` over spans covering ``range(count)``, in forked workers; results in order.
+    """``work(start, stop)`` over spans covering ``range(count)``, on ``workers`` cores; results in order.
 
-    The workers are forked after ``work`` is set, so it can be any closure over the build's state; only
-    what it returns travels back (pickled). ``work`` must not raise: return the error instead, so every
-    span's outcome (temp files to clean up, say) reaches the caller.
+    The calling process is one of the workers: it takes spans from the front while ``workers - 1``
+    forked processes take them from the back, so no core waits and one process fewer copies the
+    build's memory. The forked ones are forked after ``work`` is set, so it can be any closure over the
+    build's state; only what they return travels back (pickled). ``work`` must not raise: return the
+    error instead, so every span's outcome (temp files to clean up, say) reaches the caller.
     """
     global _forked
-    spans = max(1, workers * _CHUNKS_PER_WORKER)
-    size = max(1, -(-count // spans))
+    size = max(1, -(-count // max(1, workers * _CHUNKS_PER_WORKER)))
+    spans = [(i, min(count, i + size)) for i in range(0, count, size)]
+    results: list[R | None] = [None] * len(spans)
+    if workers < 2:
+        return [work(*span) for span in spans]
     _forked = work
     try:
-        with ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=multiprocessing.get_context("fork"),
-            initializer=_forked_start,
-            initargs=(os.getpid(),),
-        ) as pool:
-            return list(pool.map(_call_forked, [(i, min(count, i + size)) for i in range(0, count, size)]))
+        with (
+            _shared_with_workers(),
+            ProcessPoolExecutor(
+                max_workers=workers - 1,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_forked_start,
+                initargs=(os.getpid(),),
+            ) as pool,
+        ):
+            front, back = 0, len(spans) - 1
+            pending: dict[int, Future[R]] = {}
+            while front <= back or pending:
+                while len(pending) < 2 * (workers - 1) and front <= back:  # one running, one queued, each
+                    pending[back] = pool.submit(_call_forked, spans[back])
+                    back -= 1
+                if front <= back:
+                    results[front] = work(*spans[front])
+                    front += 1
+                else:
+                    wait(pending.values(), return_when=FIRST_COMPLETED)
+                for at in [at for at, future in pending.items() if future.done()]:
+                    results[at] = pending.pop(at).result()
+        return results  # type: ignore[return-value]
     finally:
         _forked = None

@@ -463,7 +463,7 @@ class Site:
                 todo.append((display, item.path, signature))
         if len(todo) < PARALLEL_MIN:
             return
-        for done in prepare_many(self.root, context, setup.event.timezone, todo, workers):
+        for done in prepare_many(setup.theme, context, setup.event.timezone, todo, workers):
             if done is None:  # unreadable now: the one-by-one path retries and reports it
                 continue
             self._parsed[done.display] = _Parsed(done.signature, done.digest, done.text, done.entry, done.error)

@@ -1,18 +1,19 @@
 """Is the published site already what a build would make? Answered from file signatures alone.
 
 After a clean build (nothing rejected, held or skipped) the build's caller records, in
-``.countnight/published.json``, what the site was made from and what it is: the tool's version, the stat
-signatures (mtime, size, inode) of the config, the baseline, every theme file, the journal and every
-entry file, exactly as the build saw them, a digest of the signatures of every file in the output
-folder once written, and until when the output stays right by itself (the next embargoed entry, the
-end of coverage). A restart compares these with the disk: when nothing differs and that moment has not
-come, the site is up to date and there is nothing to build. At 10,000 entries that answer takes a tenth
-of a second where a build from nothing takes five, and it needs nothing but the standard library.
+``.countnight/published-*.json`` (one per output folder), what the site was made from and what it
+is: the tool's version; the stat signatures (mtime, size, inode) of the config, the baseline, every
+theme file, the journal and every entry file, exactly as the build saw them; a digest of the
+signatures of every file in the output folder once written; and until when the output stays right
+by itself (the next embargoed entry, the end of coverage). A restart compares these with the disk:
+when nothing differs and that moment has not come, the site is up to date and there is nothing to
+build. At 10,000 entries that answer takes a tenth of a second where a build from nothing takes
+several, and it needs nothing but the standard library.
 
 The record is only written when the signatures the build used are the ones on disk at that moment,
 so a file changed during a build can never be recorded as published. Any later change (an entry, a
-template, a page in the output folder, the tool itself) makes the record not match, and the full build
-runs as always.
+template, a page in the output folder, the tool itself) makes the record not match, and the full
+build runs as always.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ if TYPE_CHECKING:  # the build's modules are heavy; this one must stay light for
     from .site import BuildReport, Site
 
 STATE_DIR = ".countnight"
-RECORD = "published.json"
 CONFIG_NAME = "countnight.toml"
 Signature = tuple[int, int, int]  # (mtime_ns, size, inode)
 
@@ -123,7 +123,7 @@ def disk_outputs(out: Path) -> str:
 
 @dataclass(frozen=True)
 class Record:
-    """What ``published.json`` holds."""
+    """What a ``published-*.json`` record holds."""
 
     root: str
     out: str
@@ -136,14 +136,16 @@ class Record:
     version: str = __version__
 
 
-def _record_path(root: Path) -> Path:
-    return root / STATE_DIR / RECORD
+def _record_path(root: Path, out: Path) -> Path:
+    """One record per output folder: building into site/ and into /var/www in turn keeps both answered."""
+    tag = hashlib.sha256(os.path.realpath(out).encode()).hexdigest()[:12]
+    return root / STATE_DIR / f"published-{tag}.json"
 
 
 def record(root: Path, out: Path, inputs: Inputs, *, valid_until: datetime | None, live: int, scheduled: int) -> bool:
     """Record a clean build whose ``inputs`` (as the build saw them) are still what is on disk; else forget."""
-    path = _record_path(root)
-    forget(root)  # whatever happens next, an old record must not outlive the site it described
+    path = _record_path(root, out)
+    forget(root, out)  # whatever happens next, an old record must not outlive the site it described
     if disk_inputs(root, inputs.baseline[0] if inputs.baseline else None) != inputs:
         return False  # something changed since the build looked: the next build will see it
     data = Record(
@@ -156,7 +158,7 @@ def record(root: Path, out: Path, inputs: Inputs, *, valid_until: datetime | Non
         live=live,
         scheduled=scheduled,
     )
-    tmp = path.with_name(f".{RECORD}.tmp")
+    tmp = path.with_name(f".{path.name}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(json.dumps(data.__dict__, indent=1))
@@ -171,7 +173,7 @@ def record(root: Path, out: Path, inputs: Inputs, *, valid_until: datetime | Non
 def up_to_date(root: Path, out: Path, now: datetime | None = None) -> Record | None:
     """The record, when the site in ``out`` is what a build of ``root`` would make right now; else None."""
     try:
-        raw: dict[str, Any] = json.loads(_record_path(root).read_text())
+        raw: dict[str, Any] = json.loads(_record_path(root, out).read_text())
         data = Record(**raw)
     except (OSError, ValueError, TypeError):
         return None
@@ -189,13 +191,13 @@ def record_build(site: Site, report: BuildReport) -> bool:
     """After a clean build (nothing rejected, held or skipped), record what the site was made from."""
     inputs = site.inputs_seen()
     if not report.built or report.problems or report.warnings or report.held or inputs is None:
-        forget(site.root)
+        forget(site.root, site.out)
         return False
     return record(
         site.root, site.out, inputs, valid_until=report.valid_until, live=report.live, scheduled=len(report.scheduled)
     )
 
 
-def forget(root: Path) -> None:
+def forget(root: Path, out: Path) -> None:
     with contextlib.suppress(OSError):
-        _record_path(root).unlink()
+        _record_path(root, out).unlink()
