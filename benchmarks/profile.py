@@ -1,9 +1,11 @@
-"""Where the time goes: pyinstrument on a cold build and on one incremental build of the same night.
+"""Where the time goes: pyinstrument on a cold build and on incremental builds of the same night.
 
     .venv/bin/python benchmarks/profile.py [--n 10000]
 
-In process, as the watcher runs it: ``Site.build()`` with no ``.countnight/`` state (cold), then one new
-entry dropped into entries/ and ``Site.build()`` again on the same ``Site`` (incremental). pyinstrument
+In process, as the watcher runs it: ``Site.build()`` with no ``.countnight/`` state (cold; and again with
+the workers off, to see inside them), then a new update and a new result dropped into entries/, each
+followed by ``Site.build(changed=[that file])`` on the same ``Site``, as the watcher hands it the file
+its event named (incremental). pyinstrument
 comes from benchmarks/.venv-peers (``bash benchmarks/setup.sh``), appended to sys.path after countnight's
 own packages so it is not a dependency of the project. Writes the call trees and a summary
 (self time by function; cumulative time of countnight's own functions) to benchmarks/results/.
@@ -29,6 +31,7 @@ sys.path.append(str(PEERS))
 
 from pyinstrument import Profiler  # noqa: E402
 
+from countnight import publish as publish_module  # noqa: E402
 from countnight import site as site_module  # noqa: E402
 from countnight.site import Site  # noqa: E402
 
@@ -96,22 +99,33 @@ def main() -> int:
     runs: list[tuple[str, Profiler, float]] = []
     if hasattr(site_module, "usable_cpus"):  # the cold build forks workers: profile it on one core as well,
         serial = Site(root, base / "serial")  # to see inside what the workers do
-        with mock.patch.object(site_module, "usable_cpus", lambda: 1):
+        with (
+            mock.patch.object(site_module, "usable_cpus", lambda: 1),
+            mock.patch.object(publish_module, "usable_cpus", lambda: 1),
+        ):
             runs.append(("cold-serial", *profiled(serial.build, 0.001)))
         shutil.rmtree(root / ".countnight", ignore_errors=True)
     site = Site(root, base / "site")
     cold, cold_s = profiled(site.build, 0.001)
-    item = workload.drop_item(night, 1, "profile")  # a result: the scoreboard changes too
-    (root / "entries" / f"{item.id}.md").write_text(workload.countnight_text(item))
-    incremental, incremental_s = profiled(site.build, 0.0002)
+    site.build()  # settled, as a watcher is between drops
+    drops = []
+    for k, name in ((0, "incremental"), (1, "incremental-result")):  # an update; a result (the seats change too)
+        item = workload.drop_item(night, k, "profile")
+        (root / "entries" / f"{item.id}.md").write_text(workload.countnight_text(item))
+        hint = [f"entries/{item.id}.md"]  # what the watcher hands the build: the file its event named
+        drops.append((name, *profiled(lambda hint=hint: site.build(changed=hint), 0.0002)))
 
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     texts = []
-    for name, profiler, seconds in [("cold", cold, cold_s), *runs, ("incremental", incremental, incremental_s)]:
+    for name, profiler, seconds in [("cold", cold, cold_s), *runs, *drops]:
         tree = profiler.output_text(unicode=True, color=False, show_all=False)
         (out / f"profile-{name}-{args.n}.txt").write_text(tree)
-        label = {"cold-serial": "Cold build on one core (workers off)"}.get(name, f"{name.capitalize()} build")
+        label = {
+            "cold-serial": "Cold build on one core (workers off)",
+            "incremental": "Incremental build, one new update",
+            "incremental-result": "Incremental build, one new result",
+        }.get(name, f"{name.capitalize()} build")
         texts.append(summary(f"{label}, N = {args.n:,} ({seconds:.3f} s wall)", profiler))
     text = "\n".join(texts)
     (out / f"profile-{args.n}.md").write_text(text)

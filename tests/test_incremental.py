@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import DURING_THE_NIGHT, copy_sample
+from countnight.publish import MANIFEST
 from countnight.site import Site
 
 STEPS = 40
@@ -33,7 +34,10 @@ SEATS = [
 
 
 def _files(out: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    files = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    if MANIFEST in files:  # the writer's list of what it wrote: its lines in any order
+        files[MANIFEST] = b"\n".join(sorted(files[MANIFEST].split(b"\n")))
+    return files
 
 
 def _hhmm(moment: datetime) -> str:

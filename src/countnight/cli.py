@@ -43,7 +43,7 @@ def _fail(err: InputError) -> None:
     sys.exit(1)
 
 
-def _site(root: Path, out: Path | None) -> Site:
+def _site(root: Path, out: Path | None, *, watching: bool = False) -> Site:
     if not root.is_dir():
         raise click.BadParameter(f"{root} is not a folder", param_hint="--root")
     if out is not None and Path(os.path.realpath(root)).is_relative_to(os.path.realpath(out)):
@@ -52,7 +52,7 @@ def _site(root: Path, out: Path | None) -> Site:
         # would take every change in entries/ for its own output and never rebuild.
         message = f"{out} holds the blog folder; the output needs a folder of its own"
         raise click.BadParameter(message, param_hint="--out")
-    return Site(root, out)
+    return Site(root, out, page_workers=not watching)  # a watcher stays up all night: keep its memory down
 
 
 def summary_line(report: BuildReport) -> str:
@@ -379,7 +379,7 @@ def watch(root: Path, out: Path | None, poll: bool, rescan: float, quiet: bool, 
 
     Example: countnight watch --root election-night/ --out /var/www/election
     """
-    _watcher(_site(root, out), poll, rescan, quiet, verbose).run_forever()
+    _watcher(_site(root, out, watching=True), poll, rescan, quiet, verbose).run_forever()
 
 
 @main.command()
@@ -395,7 +395,7 @@ def serve(
 
     Example: countnight serve --port 8080
     """
-    watcher = _watcher(_site(root, out), poll, rescan, quiet, verbose)
+    watcher = _watcher(_site(root, out, watching=True), poll, rescan, quiet, verbose)
     try:
         server = PreviewServer(watcher.site.out, host, port, problems=watcher.outstanding)
     except OSError as err:

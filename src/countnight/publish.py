@@ -162,19 +162,21 @@ def _unlink(paths: Iterable[str | Path]) -> None:
             os.unlink(path)
 
 
-def _stage_all(out: Path, files: Mapping[str, Content], known: Mapping[str, str] | None) -> _Batch:
-    """Stage every file; many files still to be made are made and staged on every core."""
+def _stage_all(
+    out: Path, files: Mapping[str, Content], known: Mapping[str, str] | None, *, workers: bool = True
+) -> _Batch:
+    """Stage every file; many files still to be made are made and staged on every core (unless not ``workers``)."""
     names = sorted(files)
-    workers = usable_cpus()
+    cores = usable_cpus() if workers else 1
     made_here = sum(1 for content in files.values() if callable(content))
-    if workers < 2 or made_here < PARALLEL_MIN:
+    if cores < 2 or made_here < PARALLEL_MIN:
         batches = [_stage_batch(out, names, files, known)]
     else:
 
         def part(start: int, stop: int) -> _Batch:
             return _stage_batch(out, names[start:stop], files, known)
 
-        batches = map_forked(part, len(names), workers)
+        batches = map_forked(part, len(names), cores)
     merged = _Batch()
     for batch in batches:
         merged.staged += batch.staged
@@ -193,6 +195,7 @@ def publish(
     paths: Collection[str] | None = None,
     *,
     known: Mapping[str, str] | None = None,
+    workers: bool = True,
 ) -> Published:
     """Make ``out`` hold exactly ``paths`` (plus anything we did not write, which is left alone).
 
@@ -202,7 +205,7 @@ def publish(
     what this process published last time, which also spares reading unchanged files back from disk.
     Without ``known`` every file is compared with the disk. Pages are written before the files that point
     at them change: assets first, then pages, then ``live.json`` (what open pages poll) and ``index.html``
-    last.
+    last. ``workers``: whether many pages may be made in forked workers (the watcher says no: memory).
     """
     names = set(files) if paths is None else set(paths)
     unknown = names - files.keys() - (known.keys() if known is not None else set())
@@ -216,7 +219,7 @@ def publish(
         # Stage everything first, the manifest too: a full disk fails here, before a single published
         # file has changed. (Written after the renames, a manifest that hit a full disk left the new site
         # up while the build said the previous one was intact and the journal missed what readers saw.)
-        batch = _stage_all(out, files, known)
+        batch = _stage_all(out, files, known, workers=workers)
         if batch.error is not None:
             raise batch.error
         staged = sorted(batch.staged, key=lambda pair: _write_order(pair[0]))
@@ -226,7 +229,7 @@ def publish(
         listing = known is None or known.keys() != names  # which files exist may have changed
         previous = (_read_manifest(out) if known is None else set(known)) if listing else set()
         if listing:
-            manifest = "\n".join(sorted(names)).encode() + b"\n"
+            manifest = "\n".join(names).encode() + b"\n"  # any order: only prune reads it (sorting cost ms a build)
             if known is not None or not _same(out / MANIFEST, manifest):
                 staged.append((MANIFEST, str(_stage(out / MANIFEST, manifest, sync=False))))
         if len(staged) <= _SYNC_EACH_MAX:

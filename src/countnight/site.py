@@ -152,9 +152,12 @@ class _Setup:
 class Site:
     """A blog folder and its output, with what the last build learnt (parsed files, fragments)."""
 
-    def __init__(self, root: Path, out: Path | None = None) -> None:
+    def __init__(self, root: Path, out: Path | None = None, *, page_workers: bool = True) -> None:
         self.root = root
         self.out = out if out is not None else root / "site"
+        # A cold build makes and writes its pages on every core (publish.py). The watcher, which stays up all
+        # night, makes them in its own process instead: a worker copies much of the build's memory.
+        self.page_workers = page_workers
         self._parsed: dict[str, _Parsed] = {}
         # id → (the entry, its view, its <article>): reused while the parsed entry is the same object
         self._views: dict[str, tuple[Entry, EntryView, bytes]] = {}  # the <article> packed: see pack()
@@ -233,7 +236,7 @@ class Site:
             clean_temp_files(self.out)
             self._cleaned = True
         try:
-            written = publish(self.out, output.fresh, output.paths, known=self._written)
+            written = publish(self.out, output.fresh, output.paths, known=self._written, workers=self.page_workers)
         except jinja2.TemplateError as err:  # a page made while it was written; nothing was renamed into place
             report.problems.append(_template_problem(err))
             self._pages_stale = True
