@@ -381,9 +381,10 @@ def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
     results_key = (tuple(night.results), tuple(map(paging.where.get, map(_ID, night.results))))
     if work.pages.get("results") != results_key:
         fresh["results.json"] = results_json(night)
-        from .results_page import render_results_page  # it imports this module: import here, not at the top
+        from .results_page import render_results_page, result_rows  # it imports this module: import here
 
-        fresh["results.html"] = render_results_page(theme, night, paging.where, work.fragments, setting, paging.moved)
+        rows = result_rows(theme, night, paging.where, work.fragments, setting, paging.moved)
+        fresh["results.html"] = render_results_page(theme, night, rows)
         work.pages["results"] = results_key
     fresh["atom.xml"] = atom(night, night.fragments)
     paths.update(("live.json", "results.json", "results.html", "atom.xml"))

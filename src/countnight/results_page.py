@@ -76,16 +76,8 @@ def _by_name(row: ResultRow) -> str:
     return row.constituency.casefold()
 
 
-def render_results_page(
-    theme: Theme,
-    night: Night,
-    where: Mapping[str, str],
-    store: Fragments | None = None,
-    setting: str = "",
-    moved: Collection[str] | None = None,
-) -> bytes:
-    """The whole ``results.html``."""
-    rows = result_rows(theme, night, where, store, setting, moved)
+def render_results_page(theme: Theme, night: Night, rows: list[ResultRow]) -> bytes:
+    """The whole ``results.html``, from the rows of :func:`result_rows`."""
     html = render_template(
         theme,
         "results.html",
