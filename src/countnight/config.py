@@ -14,8 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from .clock import Window
 from .errors import InputError, Problem
-
-CONFIG_NAME = "countnight.toml"
+from .names import CONFIG_NAME
 
 
 def _text(value: Any) -> Any:

@@ -1,10 +1,12 @@
-"""Which files are what: entry files, theme files, the default theme's folder. Pure and light (the
+"""Which files are what: the config, entry files, theme files, the default theme's folder. Pure and light (the
 standard library only), so the quick up-to-date check of a restart can use the build's own rules."""
 
 from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path, PurePath
+
+CONFIG_NAME = "countnight.toml"  # the blog folder's config file
 
 
 def is_entry_name(name: str) -> bool:

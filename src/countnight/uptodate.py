@@ -29,13 +29,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .names import default_theme, is_entry_name, theme_files
+from .journal import JOURNAL, STATE_DIR  # the standard library only, like this module
+from .names import CONFIG_NAME, default_theme, is_entry_name, theme_files
 
 if TYPE_CHECKING:  # the build's modules are heavy; this one must stay light for the quick check
     from .site import BuildReport, Site
 
-STATE_DIR = ".countnight"
-CONFIG_NAME = "countnight.toml"
 Signature = tuple[int, int, int]  # (mtime_ns, size, inode)
 
 
@@ -93,7 +92,7 @@ def disk_inputs(root: Path, baseline: str | None) -> Inputs:
         config=signature(root / CONFIG_NAME),
         baseline=(baseline, signature(root / baseline)) if baseline else None,
         theme=theme_signatures(root),
-        journal=signature(root / STATE_DIR / "journal.jsonl"),
+        journal=signature(root / STATE_DIR / JOURNAL),
         entries=entries,
     )
 
