@@ -16,7 +16,7 @@ import operator
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from markupsafe import Markup, escape
 
@@ -32,9 +32,10 @@ from .views import EntryView, memo
 LIVE_JSON_ENTRIES = 50
 INDEX = "index.html"
 PANELS = ("notice", "summary", "key_events", "pinned", "scoreboard", "follow")
-PANEL_PREFIX = "panel:"  # panels share the page cache under these keys (they are not files)
+PANEL_PREFIX = "panel:"  # panels are kept in PageCache.fragments under these keys
 PINNED_PREFIX = "pinned-"
 _ID = operator.attrgetter("id")
+T = TypeVar("T")
 _PANELS_JSON: dict[tuple[tuple[str, str], ...], str] = {}  # the panels' revisions → their JSON (live_json); one kept
 _FOLLOW_STATE = "follow"  # in the fragment store: the follow list as last made
 
@@ -77,6 +78,9 @@ class Panel:
     rev: str
 
 
+Fragments = dict[str, tuple[object, Any]]  # name → (what it was made from, the panel or rows made)
+
+
 @dataclass
 class PageCache:
     """What the previous build made each output file from, so the next renders only what changed.
@@ -89,26 +93,22 @@ class PageCache:
     pages: dict[str, object] = field(default_factory=dict)  # path → what it was made from
     paging: Paging | None = None
     setting: str = ""
-    share_ids: set[str] = field(default_factory=set)  # entries with a share page
-    share_paths: set[str] = field(default_factory=set)  # and the paths of those pages
-    fragments: dict[str, tuple[object, str]] = field(default_factory=dict)  # panels and table rows → (key, html)
+    share_paths: set[str] = field(default_factory=set)  # the share pages the site holds
+    fragments: Fragments = field(default_factory=dict)  # panels, the follow list and results rows (see _fragment)
 
     def clear(self) -> None:
         self.pages.clear()
         self.paging = None
         self.setting = ""
-        self.share_ids.clear()
         self.share_paths.clear()
         self.fragments.clear()
 
     def working_copy(self) -> PageCache:
-        return PageCache(
-            dict(self.pages), self.paging, self.setting, set(self.share_ids), set(self.share_paths), self.fragments
-        )
+        return PageCache(dict(self.pages), self.paging, self.setting, set(self.share_paths), self.fragments)
 
     def commit(self, work: PageCache) -> None:
         self.pages, self.paging, self.setting = work.pages, work.paging, work.setting
-        self.share_ids, self.share_paths = work.share_ids, work.share_paths
+        self.share_paths = work.share_paths
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,11 @@ class Output:
 
 def page_name(number: int) -> str:
     return f"page/{number}.html"
+
+
+def page_number(page: str) -> int:
+    """The number of an older page from its name (the inverse of :func:`page_name`)."""
+    return int(page.removeprefix("page/").removesuffix(".html"))
 
 
 def paginate(night: Night, previous: Paging | None = None) -> Paging:
@@ -167,12 +172,6 @@ def _same_views(a: Sequence[EntryView], b: Sequence[EntryView]) -> bool:
     return len(a) == len(b) and all(map(operator.is_, a, b))
 
 
-def split_pages(night: Night) -> tuple[list[EntryView], list[list[EntryView]]]:
-    """The index's entries and the older pages' (see :func:`paginate`)."""
-    paging = paginate(night)
-    return paging.front, paging.older
-
-
 def _linker(where: Mapping[str, str], page: str) -> Callable[[str], str]:
     """``href(id)``: a link from ``page`` to the entry, on whichever page holds it."""
     root = "../" if "/" in page else ""
@@ -186,19 +185,16 @@ def _linker(where: Mapping[str, str], page: str) -> Callable[[str], str]:
     return href
 
 
-Fragments = dict[str, tuple[object, Any]]  # name → (what it was made from, its HTML or rendered row)
-
-
-def _fragment(store: Fragments | None, name: str, key: object, make: Callable[[], str]) -> str:
+def _fragment(store: Fragments | None, name: str, key: object, make: Callable[[], T]) -> T:
     """A rendered piece of a page, made again only when what it is made from (``key``) changed."""
     if store is not None:
         hit = store.get(name)
         if hit is not None and hit[0] == key:
-            return hit[1]
-    html = make()
+            return hit[1]  # type: ignore[no-any-return]
+    made = make()
     if store is not None:
-        store[name] = (key, html)
-    return html
+        store[name] = (key, made)
+    return made
 
 
 class FollowRow(NamedTuple):
@@ -212,7 +208,7 @@ class FollowRow(NamedTuple):
 def _follow(
     theme: Theme,
     night: Night,
-    where: Mapping[str, str],
+    href: Callable[[str], str],
     setting: str,
     store: Fragments | None,
     moved: Collection[str] | None = None,
@@ -229,10 +225,10 @@ def _follow(
     state = store.get(_FOLLOW_STATE) if store is not None else None
     if state is None or moved is None or state[0][0] != setting or state[0][1] is not night.baseline:
         names = night.baseline.names()
-        rows = [_follow_row(theme, name, declared.get(fold_name(name)), where) for name in names]
+        rows = [_follow_row(theme, name, declared.get(fold_name(name)), href) for name in names]
         index = {fold_name(name): i for i, name in enumerate(names)}
     else:
-        _, before, previous, index = state[1]
+        before, previous, index = state[1]
         check = {fold for fold, view in declared.items() if before.get(fold) is not view}
         check |= before.keys() - declared.keys()
         if moved:
@@ -241,18 +237,16 @@ def _follow(
         for fold in check:
             at = index.get(fold)
             if at is not None:  # a seat outside the baseline has no row
-                rows[at] = _follow_row(theme, rows[at].name, declared.get(fold), where)
+                rows[at] = _follow_row(theme, rows[at].name, declared.get(fold), href)
     if store is not None:
-        store[_FOLLOW_STATE] = ((setting, night.baseline), (None, declared, rows, index))
+        store[_FOLLOW_STATE] = ((setting, night.baseline), (declared, rows, index))
     return rows
 
 
-def _follow_row(theme: Theme, name: str, view: EntryView | None, where: Mapping[str, str]) -> FollowRow:
-    page = where.get(view.id) if view is not None else None
-    href = None if view is None else f"#{view.id}" if page in (None, INDEX) else f"{page}#{view.id}"
-    return FollowRow(
-        name, view, Markup(render_template(theme, "partials/follow_row.html", seat=name, v=view, href=href))
-    )
+def _follow_row(theme: Theme, name: str, view: EntryView | None, href: Callable[[str], str]) -> FollowRow:
+    link = href(view.id) if view is not None else None
+    html = render_template(theme, "partials/follow_row.html", seat=name, v=view, href=link)
+    return FollowRow(name, view, Markup(html))
 
 
 def _panels(
@@ -260,9 +254,11 @@ def _panels(
     night: Night,
     where: Mapping[str, str],
     setting: str,
+    results: object,
     store: Fragments | None = None,
     moved: Collection[str] | None = None,
 ) -> dict[str, Panel]:
+    """The index's side panels; ``results`` is what the scoreboard and follow list are made from."""
     fingerprint = theme.fingerprint
 
     def revs(views: Sequence[EntryView]) -> tuple[tuple[str, str, str | None], ...]:
@@ -270,8 +266,6 @@ def _panels(
 
     key_events = night.key_events if night.key_events is not None else [v for v in night.shown if v.entry.key]
     pinned_views = night.pinned if night.pinned is not None else [v for v in night.shown if v.entry.pinned]
-    # The results as they are and where each is: the same view objects mean the same figures.
-    results = (tuple(night.results), tuple(map(where.get, map(_ID, night.results))))
     # What each panel is made from, beyond the theme and the event (in the setting): a panel is rendered
     # again only when that changes.
     made_from: dict[str, object] = {
@@ -288,7 +282,7 @@ def _panels(
     panels = {}
     for name in PANELS:
 
-        def make(name: str = name) -> str:
+        def make(name: str = name) -> Panel:
             nonlocal context
             if context is None:
                 context = {
@@ -303,12 +297,12 @@ def _panels(
                     "href": href,
                 }
             if name == "follow":
-                context["follow"] = rows = _follow(theme, night, where, setting, store, moved)
+                context["follow"] = rows = _follow(theme, night, href, setting, store, moved)
                 context["follow_html"] = Markup("".join(row.html for row in rows))
-            return render_template(theme, f"partials/{name}.html", **context).strip()
+            html = render_template(theme, f"partials/{name}.html", **context).strip()
+            return Panel(Markup(html), hashlib.sha256(html.encode()).hexdigest()[:12])
 
-        html = _fragment(store, f"{PANEL_PREFIX}{name}", (setting, made_from[name]), make)
-        panels[name] = Panel(Markup(html), hashlib.sha256(html.encode()).hexdigest()[:12])
+        panels[name] = _fragment(store, f"{PANEL_PREFIX}{name}", (setting, made_from[name]), make)
     return panels
 
 
@@ -342,7 +336,10 @@ def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
     previous = work.paging
     paging = paginate(night, previous)
     fresh: dict[str, Content] = {path: data for path, data in theme.assets.values()}
-    panels = _panels(theme, night, paging.where, setting, work.fragments, paging.moved)
+    # The results as they are and where each is (the same view objects mean the same figures): the scoreboard,
+    # the follow list, results.html and results.json are made again only when this changes.
+    results_key = (tuple(night.results), tuple(map(paging.where.get, map(_ID, night.results))))
+    panels = _panels(theme, night, paging.where, setting, results_key, work.fragments, paging.moved)
     event = night.event
     ended = event.ended(night.now)
     count = len(paging.older)
@@ -365,7 +362,7 @@ def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
     if paging.pages_changed is None or previous is None:
         numbers: Iterable[int] = range(1, count + 1)
     else:  # the pages whose entries changed, and the last two (whose "newer" links change with the count)
-        numbers = {int(page[5:-5]) for page in paging.pages_changed if page != INDEX}
+        numbers = {page_number(page) for page in paging.pages_changed if page != INDEX}
         numbers |= {count, len(previous.older), count - 1}
     for number in sorted(n for n in numbers if 1 <= n <= count):
         # An older page changes only when its own entries do (or the last one's "newer" link): at 10,000
@@ -375,10 +372,9 @@ def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
         if work.pages.get(path) != key:
             fresh[path] = functools.partial(_older_page, theme, night, paging, path, views, number, count)
             work.pages[path] = key
-    fresh.update(_share_pages(theme, night, paging, work, setting))
+    fresh.update(_share_pages(theme, night, paging, work))
     paths |= work.share_paths
     fresh["live.json"] = live_json(night, theme, panels)
-    results_key = (tuple(night.results), tuple(map(paging.where.get, map(_ID, night.results))))
     if work.pages.get("results") != results_key:
         fresh["results.json"] = results_json(night)
         from .results_page import render_results_page, result_rows  # it imports this module: import here
@@ -421,36 +417,26 @@ def _older_page(
     ).encode()
 
 
-def _share_pages(theme: Theme, night: Night, paging: Paging, work: PageCache, setting: str) -> dict[str, Content]:
+def _share_pages(theme: Theme, night: Night, paging: Paging, work: PageCache) -> dict[str, Content]:
     """The share pages that changed: those of changed entries and of entries that moved page.
 
     Without that knowledge (a first build, a new setting) every shown entry's page is looked at.
     """
-    shown = {v.id: v for v in night.shown} if night.changed is None or paging.moved is None else None
-    if shown is not None:
-        candidates: Collection[str] = shown.keys()
-        for gone in work.share_ids - shown.keys():
-            work.pages.pop(share_path(gone), None)
-        work.share_ids = set(shown)
-        work.share_paths = {share_path(ident) for ident in shown}
+    if night.changed is None or paging.moved is None:
+        shown = {v.id: v for v in night.shown}
+        paths = {share_path(ident) for ident in shown}
+        for gone in work.share_paths - paths:
+            work.pages.pop(gone, None)
+        work.share_paths = paths
     else:
-        candidates = set(night.changed or ()) | (paging.moved or set())
-        by_id = {v.id: v for v in paging.front}
-        shown = {}
-        for ident in candidates:
-            view = by_id.get(ident) or _find(paging, ident)
-            if view is not None:
-                shown[ident] = view
+        candidates = set(night.changed) | paging.moved
+        shown = {ident: view for ident in candidates if (view := _find(paging, ident)) is not None}
+        for ident in candidates - shown.keys():  # no longer shown: its page goes
+            work.share_paths.discard(share_path(ident))
+            work.pages.pop(share_path(ident), None)
     files: dict[str, Content] = {}
-    for ident in candidates:
+    for ident, view in shown.items():
         path = share_path(ident)
-        view = shown.get(ident)
-        if view is None:
-            work.share_ids.discard(ident)
-            work.share_paths.discard(path)
-            work.pages.pop(path, None)
-            continue
-        work.share_ids.add(ident)
         work.share_paths.add(path)
         where = paging.where.get(ident, INDEX)
         key = (view, where)
@@ -465,7 +451,7 @@ def _find(paging: Paging, ident: str) -> EntryView | None:
     page = paging.where.get(ident)
     if page is None:
         return None
-    views = paging.front if page == INDEX else paging.older[int(page[len("page/") : -len(".html")]) - 1]
+    views = paging.front if page == INDEX else paging.older[page_number(page) - 1]
     return next((v for v in views if v.id == ident), None)
 
 
