@@ -2,9 +2,9 @@
 
 A cold build of a long night spends most of its time in YAML, validation, Markdown and Jinja, one
 entry at a time, all independent of each other. Above ``PARALLEL_MIN`` changed files the build hands
-them to a pool of forked workers (each with its own theme) and keeps what comes back in its caches;
-the rest of the build is unchanged. Below it, starting workers costs more than it saves: a watch-mode
-rebuild of one file never comes here.
+them to forked workers (the build's own process one of them; the others inherit the theme and the
+rest by fork) and keeps what comes back in its caches; the rest of the build is unchanged. Below it,
+starting workers costs more than it saves: a watch-mode rebuild of one file never comes here.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from zoneinfo import ZoneInfo
 from .entries import parse_entry
 from .errors import InputError
 from .models import Context, Entry
-from .render import Theme, render_entry
-from .views import EntryView, make_view
+from .render import Theme
+from .views import EntryView
 
 PARALLEL_MIN = 400
 _PR_SET_PDEATHSIG = 1  # prctl(2)
@@ -61,7 +61,7 @@ def prepare(
     display: str, path: str, signature: Signature, context: Context, zone: ZoneInfo, theme: Theme
 ) -> Prepared | None:
     """Read, validate and render one entry file; None when it cannot be read (the build says why)."""
-    from .site import pack, read_regular  # the same careful read the build uses
+    from .site import read_regular, view_and_fragment  # the same careful read and rendering the build uses
 
     try:
         data = read_regular(path)
@@ -75,8 +75,9 @@ def prepare(
         entry = parse_entry(data, display, context)
     except InputError as err:
         return Prepared(display, signature, digest, text, None, err, None, None)
-    view = make_view(entry, context.baseline, zone)
-    return Prepared(display, signature, digest, text, entry, None, view, pack(render_entry(theme, view)))
+    return Prepared(
+        display, signature, digest, text, entry, None, *view_and_fragment(entry, context.baseline, zone, theme)
+    )
 
 
 def _die_with(parent: int) -> None:
@@ -108,10 +109,6 @@ def prepare_many(
 # The function map_forked's workers call, set before they are forked so they inherit it (and everything it
 # refers to: the night, the theme) without a byte of it being pickled.
 _forked: Callable[[int, int], Any] | None = None
-
-
-def _forked_start(parent: int) -> None:
-    _die_with(parent)
 
 
 @contextlib.contextmanager
@@ -152,7 +149,7 @@ def map_forked(work: Callable[[int, int], R], count: int, workers: int) -> list[
             ProcessPoolExecutor(
                 max_workers=workers - 1,
                 mp_context=multiprocessing.get_context("fork"),
-                initializer=_forked_start,
+                initializer=_die_with,
                 initargs=(os.getpid(),),
             ) as pool,
         ):

@@ -15,6 +15,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import jinja2
 
@@ -102,6 +103,12 @@ class _Path:
 
     def is_symlink(self) -> bool:
         return self.link
+
+
+def view_and_fragment(entry: Entry, baseline: Baseline | None, zone: ZoneInfo, theme: Theme) -> tuple[EntryView, bytes]:
+    """What the page shows of an entry, and its <article> rendered and packed (here or in a cold build's worker)."""
+    view = make_view(entry, baseline, zone)
+    return view, pack(render_entry(theme, view))
 
 
 def pack(html: str) -> bytes:
@@ -256,7 +263,7 @@ class Site:
         report.written = written.written
         report.built = True
         try:
-            self._record(journal, views_changed, now, report)
+            self._record(journal, now, report)
         except OSError as err:  # the site is out but its record is not (a full disk): say so; the next build records it
             what = "the disk is full" if err.errno == errno.ENOSPC else err.strerror or str(err)
             report.warnings.append(f"{journal.path}: could not record what readers now see ({what}); will retry")
@@ -296,7 +303,7 @@ class Site:
         self._input_signatures = (config_signature, None)
         if event.baseline:
             path = self.root / event.baseline
-            self._input_signatures = (config_signature, (event.baseline, signature(path)))
+            self._input_signatures = (config_signature, (event.baseline, signature(path)))  # also before reading
             try:
                 data = path.read_bytes()
             except OSError as err:
@@ -604,8 +611,7 @@ class Site:
             if ready is not None and ready[0] is entry:  # made by a worker of a cold build
                 cached = ready
             else:
-                view = make_view(entry, setup.baseline, setup.event.timezone)
-                cached = (entry, view, pack(render_entry(setup.theme, view)))
+                cached = (entry, *view_and_fragment(entry, setup.baseline, setup.event.timezone, setup.theme))
             self._views[entry.id] = cached
         view = cached[1]
         self._live[entry.id] = view
@@ -684,7 +690,7 @@ class Site:
             pinned=pinned,
         )
 
-    def _record(self, journal: Journal, changed: set[str] | None, now: datetime, report: BuildReport) -> None:
+    def _record(self, journal: Journal, now: datetime, report: BuildReport) -> None:
         """Journal what readers can now see, after the files that show it are written."""
         records: list[Record] = []
         check = sorted((i for i in self._unrecorded if i in self._live), key=lambda i: self._order(self._live[i].entry))
