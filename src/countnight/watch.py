@@ -272,15 +272,11 @@ class Watcher:
             return
         why: set[str] = set()
         touched: dict[str, float] = {}
-        for at, path, _ in marks:
-            if path == _OVERFLOW:
-                why.add("overflow")
-            elif path != _WAKE:
-                kind = self._classify(path)
-                if kind == "entry":
-                    touched.setdefault(f"{ENTRIES}/{Path(path).name}", at)
-                if kind:
-                    why.add(kind)
+        for at, path, kind in marks:
+            if kind == "entry":
+                touched.setdefault(f"{ENTRIES}/{Path(path).name}", at)
+            if kind:
+                why.add(kind)
         now = time.monotonic()
         if ("folder" in why or now >= self._health_at) and self._check_folders():
             why.add("back")
@@ -295,43 +291,40 @@ class Watcher:
         elif why:
             self._build(why - {"record"}, touched)
 
-    def _collect(self, wait: float) -> list[tuple[float, str, bool]]:
-        """The first mark within ``wait``, then every mark until the queue is quiet (or ``max_wait``).
+    def _collect(self, wait: float) -> list[tuple[float, str, str | None]]:
+        """The first mark within ``wait``, then every mark until the queue is quiet (or ``max_wait``); each
+        as (when, path, what it is: see _classify, or "overflow").
 
         Quiet means ``quiet`` seconds without a mark, unless every file the batch names is complete
         (renamed into place, or closed after writing): then only ``settle`` seconds, enough to take the
         rest of a burst along, so a dropped entry is published at once.
         """
         try:
-            marks = [self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()]
+            first_mark = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
         except queue.Empty:
             return []
         first = time.monotonic()
+        marks: list[tuple[float, str, str | None]] = []
         open_files: set[str] = set()  # files with a write not yet followed by a close or a rename
-        relevant = self._note(marks[0], open_files)
+        relevant = False  # a mark the build acts on has come
+        at, path, complete = first_mark
         while True:  # a continuous stream is cut at max_wait: what is left goes in the next batch
+            kind = "overflow" if path == _OVERFLOW else None if path == _WAKE else self._classify(path)
+            marks.append((at, path, kind))
+            relevant = relevant or kind is not None
+            if kind not in (None, "overflow"):
+                if complete:
+                    open_files.discard(path)
+                else:
+                    open_files.add(path)
             pause = self.settle if relevant and not open_files else self.quiet
             left = min(pause, first + self.max_wait - time.monotonic())
             if left <= 0:
                 return marks
             try:
-                marks.append(self._queue.get(timeout=left))
+                at, path, complete = self._queue.get(timeout=left)
             except queue.Empty:
                 return marks
-            relevant = self._note(marks[-1], open_files) or relevant
-
-    def _note(self, mark: tuple[float, str, bool], open_files: set[str]) -> bool:
-        """Whether the mark names a file the build looks at; keeps ``open_files`` up to date."""
-        _, path, complete = mark
-        if path in (_WAKE, _OVERFLOW):
-            return path == _OVERFLOW
-        if self._classify(path) is None:
-            return False
-        if complete:
-            open_files.discard(path)
-        else:
-            open_files.add(path)
-        return True
 
     def _classify(self, raw: str) -> str | None:
         """'entry', 'setup' (config, baseline, templates: everything is rebuilt), 'folder', or None."""
