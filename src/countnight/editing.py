@@ -25,6 +25,7 @@ from .clock import parse_time
 from .config import Event
 from .entries import parse_entry
 from .errors import InputError, Problem
+from .fileio import write_all
 from .frontmatter import decode, read_entry, split
 from .journal import Journal, Record
 from .listing import ENTRIES, find_entry, load_context, normalise_id, unknown
@@ -242,9 +243,7 @@ def write_entry_file(path: Path, data: bytes, *, expect: bytes | None = None, cr
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            write_all(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)

@@ -16,6 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from .fileio import write_all
+
 STATE_DIR = ".countnight"
 JOURNAL = "journal.jsonl"
 
@@ -93,9 +95,7 @@ class Journal:
             if start and not _ends_with_newline(self.path):
                 payload = b"\n" + payload  # after a torn line, start clean
             try:
-                view = memoryview(payload)
-                while view:  # a nearly full disk takes part of a write: the rest must follow, or fail
-                    view = view[os.write(fd, view) :]
+                write_all(fd, payload)
                 os.fsync(fd)
             except OSError:
                 # Leave no torn record (a short write used to do so silently, and the build then believed

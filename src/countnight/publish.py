@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .fileio import write_all
 from .parallel import PARALLEL_MIN, map_forked, usable_cpus
 
 # Files the writer itself leaves behind while working: never served, never pruned by mistake.
@@ -57,9 +58,7 @@ def _stage(target: Path, data: bytes, *, sync: bool) -> Path:
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            write_all(fd, data)
             if sync:
                 os.fsync(fd)
             os.fchmod(fd, 0o644)  # whatever the umask

@@ -1,0 +1,13 @@
+"""Writing bytes to a file descriptor, all of them: what the writer, the journal and the editor commands share."""
+
+from __future__ import annotations
+
+import os
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte of ``data``: a nearly full disk takes part of a write, and the rest must follow (or
+    ``os.write`` raise, ENOSPC), never be dropped silently."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
