@@ -236,46 +236,35 @@ FAST = settings(max_examples=1500, deadline=None, database=None, suppress_health
 # -- the properties ------------------------------------------------------------------------------
 
 
-def test_random_bytes(contexts: list[Context], theme: Any) -> None:
+def _fuzz(
+    strategy: st.SearchStrategy[bytes], contexts: list[Context], theme: Any, label: str, examples: int
+) -> Counter[str]:
+    """Every generated file through every context (check), then the tally printed under ``label``."""
     outcomes: Counter[str] = Counter()
 
-    @FAST
-    @given(data=st.binary(max_size=2048) | st.binary(max_size=512).map(lambda b: b"---\n" + b + b"\n---\n"))
+    @settings(FAST, max_examples=examples)
+    @given(data=strategy)
     def run(data: bytes) -> None:
         outcomes["examples"] += 1
         for context in contexts:
             check(data, context, theme, outcomes)
 
     run()
-    _report("bytes", outcomes)
+    _report(label, outcomes)
+    return outcomes
+
+
+def test_random_bytes(contexts: list[Context], theme: Any) -> None:
+    strategy = st.binary(max_size=2048) | st.binary(max_size=512).map(lambda b: b"---\n" + b + b"\n---\n")
+    _fuzz(strategy, contexts, theme, "bytes", 1500)
 
 
 def test_yamlish_text(contexts: list[Context], theme: Any) -> None:
-    outcomes: Counter[str] = Counter()
-
-    @settings(FAST, max_examples=1000)
-    @given(data=yamlish_files())
-    def run(data: bytes) -> None:
-        outcomes["examples"] += 1
-        for context in contexts:
-            check(data, context, theme, outcomes)
-
-    run()
-    _report("yaml-text", outcomes)
+    _fuzz(yamlish_files(), contexts, theme, "yaml-text", 1000)
 
 
 def test_structured_front_matter(contexts: list[Context], theme: Any) -> None:
-    outcomes: Counter[str] = Counter()
-
-    @settings(FAST, max_examples=1000)
-    @given(data=structured_files())
-    def run(data: bytes) -> None:
-        outcomes["examples"] += 1
-        for context in contexts:
-            check(data, context, theme, outcomes)
-
-    run()
-    _report("structured", outcomes)
+    outcomes = _fuzz(structured_files(), contexts, theme, "structured", 1000)
     assert any(k.startswith("valid") for k in outcomes), "the strategy never reached a valid entry"
 
 
