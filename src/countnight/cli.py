@@ -52,7 +52,7 @@ def _site(root: Path, out: Path | None, *, watching: bool = False) -> Site:
         # would take every change in entries/ for its own output and never rebuild.
         message = f"{out} holds the blog folder; the output needs a folder of its own"
         raise click.BadParameter(message, param_hint="--out")
-    return Site(root, out, page_workers=not watching)  # a watcher stays up all night: keep its memory down
+    return Site(root, out, long_lived=watching)  # a watcher stays up all night: keep its memory down
 
 
 def summary_line(report: BuildReport) -> str:

@@ -47,7 +47,7 @@ class Prepared:
     entry: Entry | None
     error: InputError | None
     view: EntryView | None  # what the page shows of it (figures computed, version tag memoised)
-    html: bytes | None  # the entry's <article>, packed (site.pack)
+    html: str | bytes | None  # the entry's <article> as the build keeps it (site.keep)
 
 
 def usable_cpus() -> int:
@@ -58,7 +58,7 @@ def usable_cpus() -> int:
 
 
 def prepare(
-    display: str, path: str, signature: Signature, context: Context, zone: ZoneInfo, theme: Theme
+    display: str, path: str, signature: Signature, context: Context, zone: ZoneInfo, theme: Theme, *, packed: bool
 ) -> Prepared | None:
     """Read, validate and render one entry file; None when it cannot be read (the build says why)."""
     from .site import read_regular, view_and_fragment  # the same careful read and rendering the build uses
@@ -76,7 +76,13 @@ def prepare(
     except InputError as err:
         return Prepared(display, signature, digest, text, None, err, None, None)
     return Prepared(
-        display, signature, digest, text, entry, None, *view_and_fragment(entry, context.baseline, zone, theme)
+        display,
+        signature,
+        digest,
+        text,
+        entry,
+        None,
+        *view_and_fragment(entry, context.baseline, zone, theme, packed=packed),
     )
 
 
@@ -93,13 +99,20 @@ def _die_with(parent: int) -> None:
 
 
 def prepare_many(
-    theme: Theme, context: Context, zone: ZoneInfo, todo: Sequence[tuple[str, str, Signature]], workers: int
+    theme: Theme,
+    context: Context,
+    zone: ZoneInfo,
+    todo: Sequence[tuple[str, str, Signature]],
+    workers: int,
+    *,
+    packed: bool,
 ) -> Iterator[Prepared | None]:
     """Prepare every file in ``todo`` on ``workers`` cores (this process one of them), in order."""
 
     def span(start: int, stop: int) -> list[Prepared | None]:
         return [
-            prepare(display, path, signature, context, zone, theme) for display, path, signature in todo[start:stop]
+            prepare(display, path, signature, context, zone, theme, packed=packed)
+            for display, path, signature in todo[start:stop]
         ]
 
     for part in map_forked(span, len(todo), workers):

@@ -105,16 +105,22 @@ class _Path:
         return self.link
 
 
-def view_and_fragment(entry: Entry, baseline: Baseline | None, zone: ZoneInfo, theme: Theme) -> tuple[EntryView, bytes]:
-    """What the page shows of an entry, and its <article> rendered and packed (here or in a cold build's worker)."""
+Fragment = str | bytes  # an entry's <article>: as text, or compressed (see keep)
+
+
+def view_and_fragment(
+    entry: Entry, baseline: Baseline | None, zone: ZoneInfo, theme: Theme, *, packed: bool
+) -> tuple[EntryView, Fragment]:
+    """What the page shows of an entry, and its <article> as the build keeps it (here or in a cold build's worker)."""
     view = make_view(entry, baseline, zone)
-    return view, pack(render_entry(theme, view))
+    return view, keep(render_entry(theme, view), packed=packed)
 
 
-def pack(html: str) -> bytes:
-    """An entry's <article> as kept between builds: compressed, a third of the size (10,000 fragments
-    were 26 MB of a watcher's memory; packed, 9 MB)."""
-    return zlib.compress(html.encode(), 1)
+def keep(html: str, *, packed: bool) -> Fragment:
+    """An entry's <article> as kept between builds. A watcher keeps it compressed, a third of the size
+    (10,000 fragments were 26 MB of its memory; packed, 9 MB); a one-off build, which exits when it is
+    done, keeps the text and saves compressing and decompressing it (~80 µs an entry)."""
+    return zlib.compress(html.encode(), 1) if packed else html
 
 
 class _Fragments(Mapping[str, str]):
@@ -126,12 +132,16 @@ class _Fragments(Mapping[str, str]):
 
     RECENT = 256
 
-    def __init__(self, views: dict[str, tuple[Entry, EntryView, bytes]], recent: dict[str, tuple[bytes, str]]) -> None:
+    def __init__(
+        self, views: dict[str, tuple[Entry, EntryView, Fragment]], recent: dict[str, tuple[bytes, str]]
+    ) -> None:
         self._views = views
         self._recent = recent
 
     def __getitem__(self, ident: str) -> str:
         packed = self._views[ident][2]
+        if isinstance(packed, str):
+            return packed
         hit = self._recent.get(ident)
         if hit is not None and hit[0] is packed:
             return hit[1]
@@ -159,21 +169,22 @@ class _Setup:
 class Site:
     """A blog folder and its output, with what the last build learnt (parsed files, fragments)."""
 
-    def __init__(self, root: Path, out: Path | None = None, *, page_workers: bool = True) -> None:
+    def __init__(self, root: Path, out: Path | None = None, *, long_lived: bool = False) -> None:
         self.root = root
         self.out = out if out is not None else root / "site"
-        # A cold build makes and writes its pages on every core (publish.py). The watcher, which stays up all
-        # night, makes them in its own process instead: a worker copies much of the build's memory.
-        self.page_workers = page_workers
+        # A watcher stays up all night, so it keeps its memory down: it makes its pages in its own process (a
+        # forked worker copies much of the build's memory) and keeps fragments compressed. A one-off build
+        # makes and writes its pages on every core (publish.py) and keeps fragments as text.
+        self.long_lived = long_lived
         self._parsed: dict[str, _Parsed] = {}
         # id → (the entry, its view, its <article>): reused while the parsed entry is the same object
-        self._views: dict[str, tuple[Entry, EntryView, bytes]] = {}  # the <article> packed: see pack()
+        self._views: dict[str, tuple[Entry, EntryView, Fragment]] = {}  # the <article>: see keep()
         self._page_cache = PageCache()
         self._recent_fragments: dict[str, tuple[bytes, str]] = {}  # see _Fragments
         self._pages_stale = False  # a build failed after rendering: the next one looks at every page
         self._baseline: tuple[tuple[str, str], Baseline] | None = None  # ((name, sha256), parsed)
         self._order_keys: dict[str, tuple[Entry, tuple[float, str]]] = {}  # id → (entry, its sort key)
-        self._rendered: dict[str, tuple[Entry, EntryView, bytes]] = {}  # id → what the workers made of it
+        self._rendered: dict[str, tuple[Entry, EntryView, Fragment]] = {}  # id → what the workers made of it
         self._last_goods: dict[str, tuple[str, Entry | None]] = {}  # id → (journal hash, that version parsed)
         self._journal: tuple[tuple[int, int, int], Journal] | None = None  # (file signature, journal)
         self._setup_key = ""
@@ -243,7 +254,7 @@ class Site:
             clean_temp_files(self.out)
             self._cleaned = True
         try:
-            written = publish(self.out, output.fresh, output.paths, known=self._written, workers=self.page_workers)
+            written = publish(self.out, output.fresh, output.paths, known=self._written, workers=not self.long_lived)
         except jinja2.TemplateError as err:  # a page made while it was written; nothing was renamed into place
             report.problems.append(_template_problem(err))
             self._pages_stale = True
@@ -473,7 +484,7 @@ class Site:
                 todo.append((display, item.path, signature))
         if len(todo) < PARALLEL_MIN:
             return
-        for done in prepare_many(setup.theme, context, setup.event.timezone, todo, workers):
+        for done in prepare_many(setup.theme, context, setup.event.timezone, todo, workers, packed=self.long_lived):
             if done is None:  # unreadable now: the one-by-one path retries and reports it
                 continue
             self._parsed[done.display] = _Parsed(done.signature, done.digest, done.text, done.entry, done.error)
@@ -611,7 +622,12 @@ class Site:
             if ready is not None and ready[0] is entry:  # made by a worker of a cold build
                 cached = ready
             else:
-                cached = (entry, *view_and_fragment(entry, setup.baseline, setup.event.timezone, setup.theme))
+                cached = (
+                    entry,
+                    *view_and_fragment(
+                        entry, setup.baseline, setup.event.timezone, setup.theme, packed=self.long_lived
+                    ),
+                )
             self._views[entry.id] = cached
         view = cached[1]
         self._live[entry.id] = view
