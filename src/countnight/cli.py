@@ -10,20 +10,22 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import uptodate
 from .config import load_config
 from .console import NORMAL, QUIET, VERBOSE, Console
-from .editing import Edited
 from .errors import InputError
 from .journal import Journal
 from .listing import UnknownEntry, normalise_id, unknown
 from .newentry import KINDS_NEW, write_new_entry
-from .serve import PreviewServer
 from .site import BuildReport, Site
-from .watch import Watcher
+
+if TYPE_CHECKING:  # `build` loads neither the watcher, the preview server nor the editor's commands
+    from .editing import Edited
+    from .watch import Watcher
 
 ROOT = click.option(
     "--root",
@@ -366,6 +368,8 @@ def _watch_options(command: Callable[..., None]) -> Callable[..., None]:
 
 
 def _watcher(site: Site, poll: bool, rescan: float, quiet: bool, verbose: bool) -> Watcher:
+    from .watch import Watcher
+
     console = Console(verbosity=QUIET if quiet else VERBOSE if verbose else NORMAL)
     return Watcher(site, console=console, poll=poll, rescan=rescan)
 
@@ -395,6 +399,8 @@ def serve(
 
     Example: countnight serve --port 8080
     """
+    from .serve import PreviewServer
+
     watcher = _watcher(_site(root, out, watching=True), poll, rescan, quiet, verbose)
     try:
         server = PreviewServer(watcher.site.out, host, port, problems=watcher.outstanding)

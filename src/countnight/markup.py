@@ -11,10 +11,12 @@ import html
 import re
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import markdown
 import nh3
+
+if TYPE_CHECKING:
+    import markdown
 
 _TAGS = {
     "p", "br", "hr", "strong", "em", "b", "i", "u", "s", "del", "ins", "mark", "sub", "sup", "small",
@@ -82,6 +84,8 @@ def _bounded(get_link: Callable[[str, int], Any]) -> Callable[[str, int], Any]:
 def _converter() -> markdown.Markdown:
     md = getattr(_local, "md", None)
     if md is None:
+        import markdown  # here: most bodies take the fast path, and a build need not load it at all
+
         md = markdown.Markdown(extensions=_EXTENSIONS, output_format="html")
         for name in _LINK_PROCESSORS:
             processor = md.inlinePatterns[name]
