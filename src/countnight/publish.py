@@ -210,15 +210,18 @@ def publish(
     unknown = names - files.keys() - (known.keys() if known is not None else set())
     if unknown:
         raise ValueError(f"no bytes and no record for {sorted(unknown)[:3]}")
+    # Into an empty folder nothing is on disk to compare with: stage every file without looking for it.
+    on_disk = known if known is not None or _holds_files(out) else {}
     out.mkdir(parents=True, exist_ok=True)
     report = Published()
     digests = dict(known) if known is not None else {}
     staged: list[tuple[str, str]] = []
+    renamed = 0
     try:
         # Stage everything first, the manifest too: a full disk fails here, before a single published
         # file has changed. (Written after the renames, a manifest that hit a full disk left the new site
         # up while the build said the previous one was intact and the journal missed what readers saw.)
-        batch = _stage_all(out, files, known, workers=workers)
+        batch = _stage_all(out, files, on_disk, workers=workers)
         if batch.error is not None:
             raise batch.error
         staged = sorted(batch.staged, key=lambda pair: _write_order(pair[0]))
@@ -237,11 +240,10 @@ def publish(
         elif staged:
             _sync_filesystem(out)
         folders: dict[Path, None] = {}
-        while staged:
-            name, tmp = staged[0]
+        for name, tmp in staged:
             target = out / _safe(name)
             os.replace(tmp, target)
-            staged.pop(0)
+            renamed += 1
             folders[target.parent] = None
         for folder in folders:
             _fsync_dir(folder)
@@ -250,16 +252,27 @@ def publish(
                 (out / _safe(name)).unlink()
                 report.removed.append(name)
     except OSError as err:
-        _unlink(tmp for _, tmp in staged)  # nothing of this build was renamed into place: leave no temp files
+        _unlink(tmp for _, tmp in staged[renamed:])  # what was not renamed into place: leave no temp files
         what = "the disk is full" if err.errno == errno.ENOSPC else err.strerror or str(err)
         raise PublishError(f"{out}: could not write the site ({what}); the previous files are intact") from err
     except BaseException:
-        _unlink(tmp for _, tmp in staged)
+        _unlink(tmp for _, tmp in staged[renamed:])
         raise
     for name in digests.keys() - names:
         del digests[name]
     report.digests = digests
     return report
+
+
+def _holds_files(out: Path) -> bool:
+    """Whether the output folder exists and holds anything (a cold build into a new folder: no)."""
+    try:
+        with os.scandir(out) as listing:
+            return next(listing, None) is not None
+    except FileNotFoundError:
+        return False
+    except OSError:  # unreadable: compare each file with the disk, and let the writes say what is wrong
+        return True
 
 
 def _fsync_file(path: str) -> None:
