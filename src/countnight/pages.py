@@ -376,11 +376,16 @@ def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
     paths |= work.share_paths
     fresh["live.json"] = live_json(night, theme, panels)
     if work.pages.get("results") != results_key:
-        fresh["results.json"] = results_json(night)
         from .results_page import render_results_page, result_rows  # it imports this module: import here
 
-        rows = result_rows(theme, night, paging.where, work.fragments, setting, paging.moved)
-        fresh["results.html"] = render_results_page(theme, night, rows)
+        def results_page() -> bytes:
+            # Made where it is written, like the older and share pages (a cold build: in a worker, where
+            # the rows it keeps in ``work`` are lost with the worker; a later build would make them again).
+            rows = result_rows(theme, night, paging.where, work.fragments, setting, paging.moved)
+            return render_results_page(theme, night, rows)
+
+        fresh["results.json"] = functools.partial(results_json, night)
+        fresh["results.html"] = results_page
         work.pages["results"] = results_key
     fresh["atom.xml"] = atom(night, night.fragments)
     paths.update(("live.json", "results.json", "results.html", "atom.xml"))
