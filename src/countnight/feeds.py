@@ -175,9 +175,26 @@ def atom(night: Night, fragments: Mapping[str, str]) -> bytes:
         f"  <author><name>{escape(event.editor or event.title)}</name></author>",
         "  <generator>countnight</generator>",
     ]
-    for v in views:
-        author = v.entry.author or event.editor or event.title
-        parts += [
+    said = repr(event)
+    parts += [_feed_entry(event, said, v, fragments[v.id]) for v in views]
+    for gone in _FEED_ENTRY_XML.keys() - {v.id for v in views}:
+        del _FEED_ENTRY_XML[gone]
+    parts.append("</feed>\n")
+    return "\n".join(parts).encode()
+
+
+# Each entry's <entry> element as the feed last showed it: id → (view, event, fragment, XML). A new entry
+# changes one of the feed's FEED_ENTRIES; the others are the same text (escaping ~4 KB each, every build).
+_FEED_ENTRY_XML: dict[str, tuple[EntryView, str, str, str]] = {}
+
+
+def _feed_entry(event: Event, said: str, v: EntryView, fragment: str) -> str:
+    kept = _FEED_ENTRY_XML.get(v.id)
+    if kept is not None and kept[0] is v and kept[1] == said and kept[2] == fragment:
+        return kept[3]
+    author = v.entry.author or event.editor or event.title
+    xml = "\n".join(
+        (
             "  <entry>",
             f"    <title>{escape(v.headline)}</title>",
             f"    <id>{_urn(event, v.id)}</id>",
@@ -186,8 +203,9 @@ def atom(night: Night, fragments: Mapping[str, str]) -> bytes:
             f"    <updated>{v.modified.isoformat()}</updated>",
             f"    <author><name>{escape(author)}</name></author>",
             f"    <summary>{escape(describe(v))}</summary>",
-            f'    <content type="html">{escape(fragments[v.id])}</content>',
+            f'    <content type="html">{escape(fragment)}</content>',
             "  </entry>",
-        ]
-    parts.append("</feed>\n")
-    return "\n".join(parts).encode()
+        )
+    )
+    _FEED_ENTRY_XML[v.id] = (v, said, fragment, xml)
+    return xml
