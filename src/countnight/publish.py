@@ -13,6 +13,7 @@ import errno
 import hashlib
 import os
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -206,8 +207,8 @@ def publish(
     at them change: assets first, then pages, then ``live.json`` (what open pages poll) and ``index.html``
     last. ``workers``: whether many pages may be made in forked workers (the watcher says no: memory).
     """
-    names = set(files) if paths is None else set(paths)
-    unknown = names - files.keys() - (known.keys() if known is not None else set())
+    names = set(files) if paths is None else paths if isinstance(paths, set | frozenset) else set(paths)
+    unknown = (names - known.keys() if known is not None else names) - files.keys()  # the small set first
     if unknown:
         raise ValueError(f"no bytes and no record for {sorted(unknown)[:3]}")
     # Into an empty folder nothing is on disk to compare with: stage every file without looking for it.
@@ -229,7 +230,7 @@ def publish(
         report.unchanged = batch.unchanged + len(names) - len(files)
         report.written = [name for name, _ in staged]
         listing = known is None or known.keys() != names  # which files exist may have changed
-        previous = (_read_manifest(out) if known is None else set(known)) if listing else set()
+        previous: AbstractSet[str] = (_read_manifest(out) if known is None else known.keys()) if listing else set()
         if listing:
             manifest = "\n".join(names).encode() + b"\n"  # any order: only prune reads it (sorting cost ms a build)
             if known is not None or not _same(out / MANIFEST, manifest):
