@@ -52,9 +52,15 @@ def write_atomic(target: Path, data: bytes) -> None:
     _fsync_dir(target.parent)
 
 
-def _stage(target: Path, data: bytes, *, sync: bool) -> Path:
-    """Write ``data`` to a temp file beside ``target`` (mode 0644); the caller renames it into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _stage(target: Path, data: bytes, *, sync: bool, folders: set[Path] | None = None) -> Path:
+    """Write ``data`` to a temp file beside ``target`` (mode 0644); the caller renames it into place.
+
+    ``folders``: the folders this caller already made (a cold build stages 10,000 files into update/).
+    """
+    if folders is None or target.parent not in folders:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if folders is not None:
+            folders.add(target.parent)
     tmp = target.parent / f"{_TEMP_PREFIX}{os.getpid()}-{target.name}"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -139,6 +145,7 @@ def _stage_batch(
 ) -> _Batch:
     """Make and stage each named file that differs from what is published; never raises (see map_forked)."""
     batch = _Batch()
+    folders: set[Path] = set()
     try:
         for name in names:
             content = files[name]
@@ -148,7 +155,7 @@ def _stage_batch(
             if known.get(name) == made and target.exists() if known is not None else _same(target, data):
                 batch.unchanged += 1
             else:
-                batch.staged.append((name, str(_stage(target, data, sync=False))))
+                batch.staged.append((name, str(_stage(target, data, sync=False, folders=folders))))
     except BaseException as err:  # handed to the caller, which cleans up and raises it
         _unlink(tmp for _, tmp in batch.staged)
         batch.staged = []
