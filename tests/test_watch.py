@@ -383,12 +383,12 @@ import countnight.publish as publish
 from countnight.cli import main
 
 real = publish._stage
-def dying(target, data, *, sync):  # the second build dies halfway through writing a page
+def dying(target, data, *, sync, folders=None):  # the second build dies halfway through writing a page
     if "crash" in data.decode(errors="replace") and target.name.endswith(".html"):
         tmp = target.parent / f"{publish._TEMP_PREFIX}{os.getpid()}-{target.name}"
         tmp.write_bytes(data[: len(data) // 2])
         os.kill(os.getpid(), signal.SIGKILL)
-    return real(target, data, sync=sync)
+    return real(target, data, sync=sync, folders=folders)
 publish._stage = dying
 sys.argv = ["countnight", "watch", "--root", sys.argv[1]]
 main()
