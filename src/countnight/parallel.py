@@ -17,7 +17,7 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -143,11 +143,15 @@ def _call_forked(span: tuple[int, int]) -> Any:
 def map_forked(work: Callable[[int, int], R], count: int, workers: int) -> list[R]:
     """``work(start, stop)`` over spans covering ``range(count)``, on ``workers`` cores; results in order.
 
-    The calling process is one of the workers: it takes spans from the front while ``workers - 1``
-    forked processes take them from the back, so no core waits and one process fewer copies the
-    build's memory. The forked ones are forked after ``work`` is set, so it can be any closure over the
-    build's state; only what they return travels back (pickled). ``work`` must not raise: return the
-    error instead, so every span's outcome (temp files to clean up, say) reaches the caller.
+    The calling process is one of the workers. Every span is offered to the ``workers - 1`` forked
+    processes, last span first, and this process works through them from the front, taking back each
+    span that no worker has started yet (a queued future can be cancelled; one a worker holds cannot).
+    The two ends meet wherever the cores' speeds put them, and a forked worker never waits for this
+    process to hand it more (it did when spans were handed out two at a time: a worker finished its
+    cheap share pages, then idled while this process made a span of older pages). One process fewer
+    copies the build's memory. The forked ones are forked after ``work`` is set, so it can be any closure
+    over the build's state; only what they return travels back (pickled). ``work`` must not raise: return
+    the error instead, so every span's outcome (temp files to clean up, say) reaches the caller.
     """
     global _forked
     size = max(1, -(-count // max(1, workers * _CHUNKS_PER_WORKER)))
@@ -166,19 +170,16 @@ def map_forked(work: Callable[[int, int], R], count: int, workers: int) -> list[
                 initargs=(os.getpid(),),
             ) as pool,
         ):
-            front, back = 0, len(spans) - 1
-            pending: dict[int, Future[R]] = {}
-            while front <= back or pending:
-                while len(pending) < 2 * (workers - 1) and front <= back:  # one running, one queued, each
-                    pending[back] = pool.submit(_call_forked, spans[back])
-                    back -= 1
-                if front <= back:
-                    results[front] = work(*spans[front])
-                    front += 1
-                else:
-                    wait(pending.values(), return_when=FIRST_COMPLETED)
-                for at in [at for at, future in pending.items() if future.done()]:
-                    results[at] = pending.pop(at).result()
+            offered: dict[int, Future[R]] = {
+                at: pool.submit(_call_forked, spans[at]) for at in reversed(range(len(spans)))
+            }
+            for at in range(len(spans)):
+                if not offered[at].cancel():
+                    break  # a worker has this span, and every one after it
+                del offered[at]
+                results[at] = work(*spans[at])
+            for at, future in offered.items():
+                results[at] = future.result()
         return results  # type: ignore[return-value]
     finally:
         _forked = None
