@@ -144,10 +144,13 @@ def read_csv_table(path: Path, display: str) -> tuple[list[str], list[tuple[int,
     return [h.strip() for h in header], rows[1:]
 
 
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+
+
 def parse_number(text: str) -> float:
     """Parse ``"16,222"``, ``" 65.39% "`` or ``"72.7"``; raises ValueError for anything else."""
     cleaned = text.strip().removesuffix("%").strip().replace(",", "")
-    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", cleaned):
+    if not _NUMBER.fullmatch(cleaned):
         raise ValueError(text)
     return float(cleaned)
 
