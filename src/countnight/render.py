@@ -64,25 +64,17 @@ def load_theme(root: Path) -> Theme:
         keep_trailing_newline=True,
         auto_reload=False,  # a new environment every build: no need to stat each template on every use
     )
-    env.globals.update(
-        party_colour=party_colour,
-        party_text_colour=party_text_colour,
-        party_name=party_name,
-        party_object=party_object,
-        party_short=party_short,
-        party_class=party_class,
-        version=__version__,
-    )
-    env.filters.update(
-        votes=lambda n: f"{n:,}",
-        pct=_pct,
-        points=_points,
-        signed=_signed,
-        party_name=party_name,
-        party_object=party_object,
-        party_short=party_short,
-        party_class=party_class,
-    )
+    # The party helpers are globals (``party_name(code)``, as themes may call them) and filters too
+    # (``code | party_name``, as the default theme does): Jinja calls a filter directly, a global through
+    # Context.call, ~1 µs more, seven times in each result's table.
+    parties = {
+        "party_name": party_name,
+        "party_object": party_object,
+        "party_short": party_short,
+        "party_class": party_class,
+    }
+    env.globals.update(parties, party_colour=party_colour, party_text_colour=party_text_colour, version=__version__)
+    env.filters.update(parties, votes=lambda n: f"{n:,}", pct=_pct, points=_points, signed=_signed)
     digest = hashlib.sha256(__version__.encode())
     for folder in reversed(folders):  # overrides win: later updates replace earlier ones
         for path in theme_files(folder):
