@@ -89,3 +89,20 @@ def test_a_full_disk_in_a_worker_leaves_the_previous_site_and_no_temp_files(
     monkeypatch.setattr(publish, "_stage", real_stage)
     assert Site(root).build(AFTER_THE_NIGHT).built  # space again: everything is written
     assert b"Update 449" in (out / "index.html").read_bytes()
+
+
+def test_a_template_that_fails_while_rendering_is_reported_not_raised(
+    blog: BlogMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A theme whose entry template breaks on some entries only (it compiles; a value is missing at render
+    time): the build reports it as it does without workers, and publishes nothing."""
+    root = _night(blog)
+    (root / "templates").mkdir()
+    (root / "templates" / "entry.html").write_text(
+        '<article id="{{ e.id }}">{% if e.id.endswith("7") %}{{ e.no_such_field }}{% endif %}</article>\n'
+    )
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
+    report = Site(root).build(AFTER_THE_NIGHT)
+    assert not report.built
+    assert any("no_such_field" in problem.message for problem in report.problems), report.problems
+    assert not (root / "site" / "index.html").exists()

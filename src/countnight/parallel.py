@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import jinja2
+
 from .entries import parse_entry
 from .errors import InputError
 from .models import Context, Entry
@@ -75,15 +77,11 @@ def prepare(
         entry = parse_entry(data, display, context)
     except InputError as err:
         return Prepared(display, signature, digest, text, None, err, None, None)
-    return Prepared(
-        display,
-        signature,
-        digest,
-        text,
-        entry,
-        None,
-        *view_and_fragment(entry, context.baseline, zone, theme, packed=packed),
-    )
+    try:
+        view, html = view_and_fragment(entry, context.baseline, zone, theme, packed=packed)
+    except jinja2.TemplateError:  # the build renders it again in its own process, which reports the error
+        return Prepared(display, signature, digest, text, entry, None, None, None)
+    return Prepared(display, signature, digest, text, entry, None, view, html)
 
 
 def _die_with(parent: int) -> None:
@@ -173,13 +171,17 @@ def map_forked(work: Callable[[int, int], R], count: int, workers: int) -> list[
             offered: dict[int, Future[R]] = {
                 at: pool.submit(_call_forked, spans[at]) for at in reversed(range(len(spans)))
             }
-            for at in range(len(spans)):
-                if not offered[at].cancel():
-                    break  # a worker has this span, and every one after it
-                del offered[at]
-                results[at] = work(*spans[at])
-            for at, future in offered.items():
-                results[at] = future.result()
+            try:
+                for at in range(len(spans)):
+                    if not offered[at].cancel():
+                        break  # a worker has this span, and every one after it
+                    del offered[at]
+                    results[at] = work(*spans[at])
+                for at, future in offered.items():
+                    results[at] = future.result()
+            except BaseException:  # a template that fails at render time, say: the workers stop there too
+                pool.shutdown(cancel_futures=True)
+                raise
         return results  # type: ignore[return-value]
     finally:
         _forked = None
