@@ -4,7 +4,6 @@ descriptions of entries (for feeds, structured data and share cards). Pure funct
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -14,6 +13,7 @@ from xml.sax.saxutils import escape, quoteattr
 from markupsafe import Markup
 
 from .config import Event
+from .jsontext import compact
 from .models import QuoteEntry, ResultEntry
 from .parties import party_name
 from .views import EntryView, memo
@@ -144,7 +144,7 @@ def json_ld(night: Night, views: Sequence[EntryView], page: str, where: Mapping[
         data["editor"] = {"@type": "Person", "name": event.editor}
     if event.ended(night.now) and event.coverage_end:
         data["coverageEndTime"] = event.coverage_end.isoformat()
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))  # compact: C's encoder, 10× faster
+    text = compact(data)  # compact: C's encoder, 10× faster than with an indent
     # "</script>" or "<!--" in a body must not end or confuse the script block.
     return Markup(text.replace("<", "\\u003c"))
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from .fileio import write_all
+from .jsontext import compact
 
 STATE_DIR = ".countnight"
 JOURNAL = "journal.jsonl"
@@ -39,7 +40,7 @@ class Record:
         data = {"op": self.op, "id": self.id, "at": self.at}
         if self.op == "shown":
             data |= {"hash": self.hash, "path": self.path, "text": self.text}
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return compact(data)
 
 
 @dataclass

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import operator
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from .clock import show_time
 from .config import Event
 from .elections import Scoreboard
 from .feeds import atom, describe, json_ld, share_path, site_url
+from .jsontext import compact
 from .publish import Content
 from .render import Theme, entry_rev, render_entry, render_summary, render_template
 from .views import EntryView, memo
@@ -500,17 +500,17 @@ def live_json(night: Night, theme: Theme, panels: Mapping[str, Panel]) -> bytes:
     encoding it whole, for a fiftieth of the work on every build.
     """
     entries = ",".join(
-        memo(v, f"live.json {theme.fingerprint}", lambda v=v: _compact(_live_entry(night, theme, v)))
+        memo(v, f"live.json {theme.fingerprint}", lambda v=v: compact(_live_entry(night, theme, v)))
         for v in night.shown[:LIVE_JSON_ENTRIES]
     )
-    head = _compact({"generated": night.now.isoformat(timespec="seconds"), "ended": night.event.ended(night.now)})
+    head = compact({"generated": night.now.isoformat(timespec="seconds"), "ended": night.event.ended(night.now)})
     revs = tuple((name, p.rev) for name, p in panels.items())
     panels_json = _PANELS_JSON.get(revs)
     if panels_json is None:  # the follow list alone is hundreds of KB: encode the panels when they change
-        panels_json = _compact({name: {"rev": p.rev, "html": str(p.html)} for name, p in panels.items()})
+        panels_json = compact({name: {"rev": p.rev, "html": str(p.html)} for name, p in panels.items()})
         _PANELS_JSON.clear()
         _PANELS_JSON[revs] = panels_json
-    tail = f'{{"withdrawn":{_compact(sorted(night.withdrawn))},"panels":{panels_json}}}'
+    tail = f'{{"withdrawn":{compact(sorted(night.withdrawn))},"panels":{panels_json}}}'
     return f'{head[:-1]},"entries":[{entries}],{tail[1:]}'.encode()
 
 
@@ -529,21 +529,17 @@ def _live_entry(night: Night, theme: Theme, v: EntryView) -> dict[str, Any]:
     }
 
 
-def _compact(data: object) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-
-
 def results_json(night: Night) -> bytes:
     """Every declared result (SPEC's shape) with the seat tally; one result a line."""
     records = [
         memo(view, "results.json", lambda view=view: _record_json(view))
         for view in sorted(night.results, key=lambda v: (v.entry.constituency or "").casefold())
     ]
-    tally = json.dumps(night.scoreboard.as_dict(), ensure_ascii=False, separators=(",", ":"))
+    tally = compact(night.scoreboard.as_dict())
     return ('{"results":[\n' + ",\n".join(records) + "\n]," + tally[1:] + "\n").encode()
 
 
 def _record_json(view: EntryView) -> str:
     assert view.result is not None and view.entry.constituency is not None
     record = view.result.as_dict(view.entry.constituency, view.id)
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    return compact(record)
