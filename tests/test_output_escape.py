@@ -1,0 +1,123 @@
+"""The theme's templates escape their output with ``render.output_text``: exactly what Jinja's own escape gives.
+
+(1) ``output_text(x)`` is ``str(markupsafe.escape(x))`` for any value a template may print: text with every
+character HTML cares about, numbers, booleans, None, Markup, objects with ``__html__``. (2) Templates compiled
+by the theme's environment render exactly what a stock Jinja environment renders, through every construct
+that collects output (blocks and inheritance, includes, macros and ``caller``, block ``set``, filter blocks,
+``autoescape`` blocks), and still fail on an undefined name.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import jinja2
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markupsafe import Markup, escape
+
+from countnight import render
+
+HTML_CHARS = st.text(alphabet=st.sampled_from("&<>'\"ab 1é€😀\n\t"), max_size=30)
+
+
+class _Html:
+    def __init__(self, html: str) -> None:
+        self.html = html
+
+    def __html__(self) -> str:
+        return self.html
+
+
+@settings(max_examples=600, deadline=None, database=None)
+@given(
+    st.one_of(
+        HTML_CHARS,
+        st.text(max_size=40),
+        st.integers(),
+        st.floats(allow_nan=True),
+        st.booleans(),
+        st.none(),
+        st.decimals(allow_nan=False),
+        HTML_CHARS.map(Markup),
+        HTML_CHARS.map(_Html),
+        st.lists(HTML_CHARS, max_size=3),
+    )
+)
+def test_output_text_is_markupsafe_escape(value: object) -> None:
+    got = render.output_text(value)
+    assert got == str(escape(value))
+    assert type(got) in (str, Markup)
+
+
+def test_output_text_cases() -> None:
+    assert render.output_text("<a href='x'>&\"</a>") == "&lt;a href=&#39;x&#39;&gt;&amp;&#34;&lt;/a&gt;"
+    assert render.output_text(Markup("<b>ok</b>")) == "<b>ok</b>"
+    assert render.output_text(12_345) == "12345"
+    assert render.output_text(Decimal("61.25")) == "61.25"
+    assert render.output_text(True) == "True"
+    assert render.output_text(_Html("<i>x</i>")) == "<i>x</i>"
+
+
+TEMPLATES = {
+    "base.html": "<title>{% block title %}{{ site }}{% endblock %}</title>{% block body %}{% endblock %}|{{ n }}",
+    "part.html": "<li>{{ item }}</li>",
+    "page.html": (
+        '{% extends "base.html" %}'
+        "{% block title %}{{ title }} – {{ super() }}{% endblock %}"
+        "{% block body %}"
+        "{% macro row(x) %}<td>{{ x }}</td>{% endmacro %}"
+        "{% macro wrap(x) %}<td>{{ x }}{{ caller() }}</td>{% endmacro %}"
+        "{% set held %}<em>{{ title }}</em>{% endset %}"
+        "{{ held }}"
+        "{% for item in items %}{% include 'part.html' %}{% endfor %}"
+        "{{ row(title) }}"
+        "{% call wrap(n) %}<b>{{ title }}</b>{% endcall %}"
+        "{% filter upper %}{{ title }} & co{% endfilter %}"
+        "{% autoescape false %}{{ raw }}{% endautoescape %}"
+        "{{ safe }}{{ n * 2 }}{{ ratio }}{{ none }}{{ title | length }}{{ title ~ '<' }}"
+        "{{ '%.2f' | format(ratio) }}{{ items | join(', ') }}{{ items }}"
+        "{% endblock %}"
+    ),
+}
+
+CONTEXT = {
+    "site": "A & B's <night>",
+    "title": 'Cannock "Chase" <gain> & more',
+    "items": ["<one>", "two & three", Markup("<i>four</i>")],
+    "n": 7,
+    "ratio": 25.125,
+    "none": None,
+    "raw": "<raw & unescaped>",
+    "safe": Markup("<strong>safe</strong>"),
+}
+
+
+def _stock() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.DictLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined)
+
+
+def _ours() -> jinja2.Environment:
+    return render._Environment(loader=jinja2.DictLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined)
+
+
+def test_templates_render_what_stock_jinja_renders() -> None:
+    ours, stock = _ours(), _stock()
+    assert "environment.output_text(" in ours.compile(TEMPLATES["page.html"], raw=True)
+    got = ours.get_template("page.html").render(**CONTEXT)
+    assert got == stock.get_template("page.html").render(**CONTEXT)
+    assert "&lt;raw" not in got and "<raw & unescaped>" in got  # autoescape false still writes it as it is
+    assert "&lt;one&gt;" in got and "<i>four</i>" in got and "Cannock &#34;Chase&#34; &lt;gain&gt;" in got
+
+
+def test_an_undefined_name_still_fails() -> None:
+    with pytest.raises(jinja2.UndefinedError):
+        _ours().from_string("{{ missing }}").render()
+    with pytest.raises(jinja2.UndefinedError):
+        _ours().from_string("{{ thing.missing }}").render(thing=object())
+
+
+def test_the_theme_uses_it(tmp_path: Path) -> None:
+    assert isinstance(render.load_theme(tmp_path).env, render._Environment)
