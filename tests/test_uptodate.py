@@ -138,6 +138,24 @@ def test_the_command_skips_an_up_to_date_build_and_builds_after_a_change(night: 
     assert b"0700-late" in (night / "site" / "index.html").read_bytes()
 
 
+def test_the_build_command_says_everything_and_exits_with_its_status_when_it_ends_early(night: Path) -> None:
+    """A one-off build ends its process without tearing the night down (launch._exit_now): what it printed
+    still arrives through pipes, and the status is the build's."""
+    command = [sys.executable, "-c", "from countnight.launch import main; main()", "build", "--root", str(night)]
+    (night / "entries" / "0300-bad.md").write_text('---\ntime: "03:00"\nkind: result\n---\nNo candidates.\n')
+    failed = subprocess.run(command, capture_output=True, text=True)
+    assert failed.returncode == 1
+    assert failed.stdout.startswith("published 47,")
+    assert "entries/0300-bad.md:" in failed.stderr
+    (night / "entries" / "0300-bad.md").unlink()
+    passed = subprocess.run(command, capture_output=True, text=True)
+    assert passed.returncode == 0, passed.stderr
+    assert passed.stdout.startswith("published 0,")
+    usage = subprocess.run([*command, "--bogus"], capture_output=True, text=True)
+    assert usage.returncode == 2
+    assert "No such option" in usage.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "handled"),
     [

@@ -8,6 +8,7 @@ any argument this does not recognise, goes straight to the full command line (cl
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -64,8 +65,36 @@ def quick(args: Sequence[str]) -> bool:
 
 
 def main() -> None:
-    if quick(sys.argv[1:]):
+    args = sys.argv[1:]
+    if quick(args):
         return
     from .cli import main as cli_main
 
-    cli_main()
+    if args[:1] != ["build"]:
+        cli_main()
+        return
+    try:
+        cli_main()
+    except SystemExit as done:
+        _exit_now(done.code)
+    _exit_now(0)
+
+
+def _exit_now(code: object) -> None:
+    """End a one-off build's process without tearing its objects down one by one.
+
+    Everything it publishes is written, synced and closed before it reports, and its workers have
+    ended; what is left is the interpreter freeing the night (10,000 entries, views and pages) object
+    by object at exit, ~0.15 s for nothing. Output is flushed first; the exit status is click's.
+    """
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said
+            code = code or 1
+    os._exit(code)
