@@ -73,8 +73,8 @@ def test_a_full_disk_in_a_worker_leaves_the_previous_site_and_no_temp_files(
     (out / "index.html").write_bytes(b"the previous site")
     real_stage = publish._stage
 
-    def filling(target: Path, data: bytes, *, sync: bool, folders: set[Path] | None = None) -> Path:
-        if target.name.startswith("e04"):  # one worker's span of share pages hits a full disk
+    def filling(target: str | Path, data: bytes, *, sync: bool, folders: set[str] | None = None) -> str:
+        if Path(target).name.startswith("e04"):  # one worker's span of share pages hits a full disk
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return real_stage(target, data, sync=sync, folders=folders)
 

@@ -384,6 +384,7 @@ from countnight.cli import main
 
 real = publish._stage
 def dying(target, data, *, sync, folders=None):  # the second build dies halfway through writing a page
+    target = Path(target)
     if "crash" in data.decode(errors="replace") and target.name.endswith(".html"):
         tmp = target.parent / f"{publish._TEMP_PREFIX}{os.getpid()}-{target.name}"
         tmp.write_bytes(data[: len(data) // 2])
