@@ -732,6 +732,7 @@ class Site:
     def _record(self, journal: Journal, now: datetime, report: BuildReport) -> None:
         """Journal what readers can now see, after the files that show it are written."""
         records: list[Record] = []
+        at = stamp(now)
         check = sorted((i for i in self._unrecorded if i in self._live), key=lambda i: self._order(self._live[i].entry))
         for ident in reversed(check):  # newest first
             view = self._live[ident]
@@ -741,13 +742,13 @@ class Site:
             current = journal.current.get(ident)
             if current is not None and current.hash == parsed.digest:
                 continue
-            records.append(Record("shown", ident, stamp(now), parsed.digest, parsed.text, f"{ENTRIES}/{ident}.md"))
+            records.append(Record("shown", ident, at, parsed.digest, parsed.text, f"{ENTRIES}/{ident}.md"))
             report.published.append(view)
             if current is not None:
                 report.revised.add(ident)
         for ident, why in sorted(self._removed.items()):
             if ident in journal.current:
-                records.append(Record(why, ident, stamp(now)))  # type: ignore[arg-type]
+                records.append(Record(why, ident, at))  # type: ignore[arg-type]
                 report.removed.append((ident, why))
         journal.append(records)
         self._unrecorded = set()  # only once the journal holds them
