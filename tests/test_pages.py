@@ -366,6 +366,15 @@ def test_plain_text_and_shorten() -> None:
     assert plain_text("**Bold** and _it_ with [a link](https://x.org) and ![pic](a.png)\n\n- item") == (
         "Bold and it with a link and pic item"
     )
+    # Marks only where Markdown reads them, at the start of a line: a sentence ending in a number keeps it
+    # (the sample night's JSON-LD said Jonathan Gullis "had held the seat since Reform UK was only…").
+    assert (
+        plain_text("held the seat since 2019. Reform UK was third.") == "held the seat since 2019. Reform UK was third."
+    )
+    assert plain_text("Lab - Con - LD, by 5) votes") == "Lab - Con - LD, by 5) votes"
+    assert plain_text("## Head\n> - quoted item\n  1. one\n  2) two\n-\n* star\n+ plus\n#tag") == (
+        "Head quoted item one two star plus #tag"
+    )
     assert shorten("one two three", 9) == "one two…"
     assert shorten("short", 9) == "short"
 

@@ -41,7 +41,8 @@ def site_url(event: Event, path: str) -> str:
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _TAG = re.compile(r"<[^>]+>")
-_MARKS = re.compile(r"(^|\s)(?:#{1,6}|>|[-*+]|\d+[.)])\s+", re.MULTILINE)
+# Heading, quote and list marks at the start of a line (after any indentation), nested ones too ("> - a").
+_LINE_MARKS = re.compile(r"[ \t]*(?:(?:#{1,6}|>|[-*+]|\d+[.)])(?:[ \t]+|$))+")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|_|`|~~)(?=\S)(.+?)(?<=\S)\1")
 
 
@@ -57,11 +58,25 @@ def plain_text(markdown: str) -> str:
         text = _LINK.sub(r"\1", text)
     if "<" in text:
         text = _TAG.sub("", text)
-    text = _MARKS.sub(r"\1", text)
+    text = _unmark_lines(text)
     if "*" in text or "_" in text or "`" in text or "~" in text:
         for _ in range(2):  # nested emphasis: **bold _and italic_**
             text = _EMPHASIS.sub(r"\2", text)
     return " ".join(text.split())
+
+
+def _unmark_lines(text: str) -> str:
+    """``text`` without Markdown's block marks: only at the start of a line, where Markdown reads them.
+
+    (It used to take a mark after any space too, so "won by 5. Then" lost its "5.", and "Lab - Con"
+    its dash; and it tried the pattern at every character, ~12 µs a body, where a line start is enough.)
+    """
+    lines = text.split("\n")
+    for number, line in enumerate(lines):
+        found = _LINE_MARKS.match(line)
+        if found is not None and found.end():
+            lines[number] = line[found.end() :]
+    return "\n".join(lines)
 
 
 def shorten(text: str, limit: int = DESCRIPTION_CHARS) -> str:
