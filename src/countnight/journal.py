@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from .fileio import write_all
-from .jsontext import compact
+from .jsontext import string
 
 STATE_DIR = ".countnight"
 JOURNAL = "journal.jsonl"
@@ -37,10 +37,12 @@ class Record:
     path: str = ""
 
     def to_json(self) -> str:
-        data = {"op": self.op, "id": self.id, "at": self.at}
-        if self.op == "shown":
-            data |= {"hash": self.hash, "path": self.path, "text": self.text}
-        return compact(data)
+        """One line: ``compact`` of {op, id, at} (and hash, path, text for "shown"), written field by field."""
+        head = f'{{"op":{string(self.op)},"id":{string(self.id)},"at":{string(self.at)}'
+        if self.op != "shown":
+            return head + "}"
+        return f'{head},"hash":{string(self.hash)},"path":{string(self.path)},"text":{string(self.text)}}}'
+
 
 
 @dataclass

@@ -26,6 +26,7 @@ from .config import CONFIG_NAME, Event, load_config
 from .elections import Scoreboard, tally
 from .entries import parse_entry
 from .errors import InputError, Problem
+from .feeds import summary_text
 from .frontmatter import MAX_BYTES, read_entry
 from .journal import JOURNAL, STATE_DIR, Journal, Record, stamp
 from .models import Context, Entry, ResultEntry, SummaryEntry
@@ -113,8 +114,13 @@ Fragment = str | bytes  # an entry's <article>: as text, or compressed (see keep
 def view_and_fragment(
     entry: Entry, baseline: Baseline | None, zone: ZoneInfo, theme: Theme, *, packed: bool
 ) -> tuple[EntryView, Fragment]:
-    """What the page shows of an entry, and its <article> as the build keeps it (here or in a cold build's worker)."""
+    """What the page shows of an entry, and its <article> as the build keeps it (here or in a cold build's worker).
+
+    Its plain text (kept with the view) is made here too: its share page and the JSON-LD of the page that
+    lists it both need it, and a cold build makes those two in different processes, so each made it again.
+    """
     view = make_view(entry, baseline, zone)
+    summary_text(view)
     return view, keep(render_entry(theme, view), packed=packed)
 
 
