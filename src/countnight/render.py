@@ -116,6 +116,9 @@ def load_theme(root: Path) -> Theme:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,  # a new environment every build: no need to stat each template on every use
+        # A plain dict, not Jinja's locked LRU (a lock and a deque shuffle on every lookup): every render
+        # with {% extends %} or {% include %} looks a template up, and a theme has a few dozen of them.
+        cache_size=-1,
     )
     # The party helpers are globals (``party_name(code)``, as themes may call them) and filters too
     # (``code | party_name``, as the default theme does): Jinja calls a filter directly, a global through
