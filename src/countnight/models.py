@@ -66,7 +66,9 @@ def _text(value: Any) -> str:
 
 
 def _line(value: Any) -> str:
-    return " ".join(_text(value).split())
+    if type(value) is str and (line := " ".join(value.split())):  # the usual case, without two more calls
+        return line
+    return " ".join(_text(value).split())  # not text, or blank: _text says what is wrong
 
 
 def _flag(value: Any) -> bool:

@@ -7,6 +7,7 @@ A party we do not know is kept exactly as written (stripped), never guessed.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -190,6 +191,7 @@ def _index() -> dict[str, str]:
 _INDEX = _index()
 
 
+@functools.lru_cache(maxsize=4096)  # a night names the same few parties tens of thousands of times
 def party_code(text: str) -> str:
     """The party code for a code or a name, case-insensitively; an unknown party is returned as written.
 
