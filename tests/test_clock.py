@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from countnight.clock import Window, parse_time, show_time
+from countnight.clock import Window, parse_time, show_clock, show_time, zone_abbreviation
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -79,3 +79,15 @@ def test_a_window_longer_than_a_day_is_ambiguous() -> None:
 )
 def test_shown_in_the_event_timezone(moment: str, zone: str, shown: str) -> None:
     assert show_time(datetime.fromisoformat(moment), ZoneInfo(zone)) == shown
+
+
+@pytest.mark.parametrize("zone_name", ["Europe/London", "America/St_Johns", "Asia/Kolkata", "UTC"])
+def test_shown_times_match_strftime_every_quarter_hour_of_a_year(zone_name: str) -> None:
+    """show_time and show_clock format by hand (no strftime, English months whatever the locale)."""
+    zone = ZoneInfo(zone_name)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    for step in range(366 * 24 * 4):
+        moment = start + timedelta(minutes=15 * step)
+        local = moment.astimezone(zone)
+        assert show_time(moment, zone) == f"{local:%H:%M} {zone_abbreviation(local, zone)} {local.day} {local:%B}"
+        assert show_clock(moment, zone) == f"{local:%H:%M}"

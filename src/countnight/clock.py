@@ -97,12 +97,19 @@ def zone_abbreviation(moment: datetime, zone: ZoneInfo) -> str:
     return f"UTC{offset[:3]}:{offset[3:]}"
 
 
+# English month names whatever the machine's locale (strftime's %B follows LC_TIME), and without strftime's
+# cost: every entry's time is shown this way.
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")  # fmt: skip
+
+
 def show_time(moment: datetime, zone: ZoneInfo) -> str:
     """'03:17 BST 5 July': the way the page shows a time to readers."""
     local = moment.astimezone(zone)
-    return f"{local:%H:%M} {zone_abbreviation(local, zone)} {local.day} {local:%B}"
+    return f"{local.hour:02d}:{local.minute:02d} {zone_abbreviation(local, zone)} {local.day} {MONTHS[local.month - 1]}"
 
 
 def show_clock(moment: datetime, zone: ZoneInfo) -> str:
     """'03:17': the short form, for "Updated 03:17" and lists."""
-    return f"{moment.astimezone(zone):%H:%M}"
+    local = moment.astimezone(zone)
+    return f"{local.hour:02d}:{local.minute:02d}"
