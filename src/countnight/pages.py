@@ -384,9 +384,11 @@ def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
             rows = result_rows(theme, night, paging.where, work.fragments, setting, paging.moved)
             return render_results_page(theme, night, rows)
 
-        fresh["results.json"] = functools.partial(results_json, night)
         fresh["results.html"] = results_page
         work.pages["results"] = results_key
+    if work.pages.get("results.json") != results_key[0]:  # it links to no page: only the results matter
+        fresh["results.json"] = functools.partial(results_json, night)
+        work.pages["results.json"] = results_key[0]
     fresh["atom.xml"] = atom(night, night.fragments)
     paths.update(("live.json", "results.json", "results.html", "atom.xml"))
     for number in range(count + 1, len(previous.older) + 1 if previous is not None else 0):
