@@ -27,6 +27,7 @@ node_modules/.package-lock.json: package.json package-lock.json | system-package
 
 ## test: lint, then every test, browser tests included
 test: $(VENV)/.installed system-packages node_modules/.package-lock.json
+	$(PY) -m compileall -q src templates  # bytecode for the tests' countnight processes, even with PYTHONDONTWRITEBYTECODE
 	$(PY) -m ruff check --quiet
 	$(PY) -m ruff format --check --quiet
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider
