@@ -24,6 +24,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import AFTER_THE_NIGHT, BlogMaker
+from countnight import publish as publish_module
 from countnight.cli import main
 from countnight.journal import Journal
 from countnight.site import Site
@@ -224,3 +225,39 @@ def test_real_full_tmpfs(night: Path, tmp_path: Path, layout: str) -> None:
         print(
             f"\nRELIABILITY faults-tmpfs-{layout}: {cases} failed builds on a full 1 MiB tmpfs, then recovery, 0 lost"
         )
+
+
+@pytest.mark.parametrize("count", [3, 40], ids=["fsync-each", "syncfs"])
+def test_while_syncing_runs_before_anything_is_renamed_into_place(tmp_path: Path, count: int) -> None:
+    """publish's ``while_syncing`` (the build makes its journal lines there) runs once everything is staged and
+    before a single file is published, with one fsync per file (a few) or one syncfs (many) in flight."""
+    out = tmp_path / "site"
+    files = {f"update/e{i:02d}.html": f"page {i}".encode() for i in range(count)} | {"index.html": b"index"}
+    seen: list[list[str]] = []
+
+    def meanwhile() -> None:
+        seen.append(sorted(p.name for p in out.rglob("*") if p.is_file() and not p.name.startswith(".countnight")))
+
+    report = publish_module.publish(out, files, while_syncing=meanwhile)
+    assert seen == [[]]  # called once, and nothing had its real name yet
+    assert sorted(report.written) == sorted(files)
+    assert (out / "index.html").read_bytes() == b"index"
+
+
+def test_a_failed_sync_publishes_nothing_and_leaves_no_temp_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "index.html").write_bytes(b"the previous site")
+
+    def failing(folder: Path) -> None:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(publish_module, "_flush", failing)
+    files = {f"update/e{i:02d}.html": b"page" for i in range(40)} | {"index.html": b"index"}
+    called: list[bool] = []
+    with pytest.raises(publish_module.PublishError):
+        publish_module.publish(out, files, while_syncing=lambda: called.append(True))
+    assert called == [True]
+    assert snapshot(out) == {"index.html": b"the previous site"}

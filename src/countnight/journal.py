@@ -44,7 +44,6 @@ class Record:
         return f'{head},"hash":{string(self.hash)},"path":{string(self.path)},"text":{string(self.text)}}}'
 
 
-
 @dataclass
 class Journal:
     """What the journal says: every record, and per id the version shown now (if any)."""
@@ -85,13 +84,13 @@ class Journal:
         else:
             self.current.pop(record.id, None)
 
-    def append(self, records: Iterable[Record]) -> None:
-        """Append and fsync; the in-memory view follows."""
+    def append(self, records: Iterable[Record], *, payload: bytes | None = None) -> None:
+        """Append and fsync; the in-memory view follows. ``payload``: the records already encoded."""
         batch = list(records)
         if not batch:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        payload = "".join(r.to_json() + "\n" for r in batch).encode()
+        payload = encode_records(batch) if payload is None else payload
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             start = os.fstat(fd).st_size
@@ -113,6 +112,11 @@ class Journal:
 
     def versions(self, ident: str) -> list[Record]:
         return [r for r in self.records if r.id == ident]
+
+
+def encode_records(records: Iterable[Record]) -> bytes:
+    """Records as the journal's lines."""
+    return "".join(r.to_json() + "\n" for r in records).encode()
 
 
 def _ends_with_newline(path: Path) -> bool:

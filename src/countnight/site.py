@@ -28,7 +28,7 @@ from .entries import parse_entry
 from .errors import InputError, Problem
 from .feeds import summary_text
 from .frontmatter import MAX_BYTES, read_entry
-from .journal import JOURNAL, STATE_DIR, Journal, Record, stamp
+from .journal import JOURNAL, STATE_DIR, Journal, Record, encode_records, stamp
 from .models import Context, Entry, ResultEntry, SummaryEntry
 from .names import entry_id, is_entry_name
 from .pages import Night, PageCache, render_changes
@@ -166,6 +166,17 @@ class _Fragments(Mapping[str, str]):
         return len(self._views)
 
 
+@dataclass
+class _JournalBatch:
+    """A build's lines for the journal (records, encoded), and what the report says of them."""
+
+    records: list[Record] = field(default_factory=list)
+    payload: bytes = b""
+    published: list[EntryView] = field(default_factory=list)
+    revised: set[str] = field(default_factory=set)
+    removed: list[tuple[str, str]] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class _Setup:
     event: Event
@@ -282,8 +293,16 @@ class Site:
         if not self._cleaned:
             clean_temp_files(self.out)
             self._cleaned = True
+        made: list[_JournalBatch] = []  # the journal's next lines, made while the disk syncs the site (if it does)
         try:
-            written = publish(self.out, output.fresh, output.paths, known=self._written, workers=not self.long_lived)
+            written = publish(
+                self.out,
+                output.fresh,
+                output.paths,
+                known=self._written,
+                workers=not self.long_lived,
+                while_syncing=lambda: made.append(self._journal_batch(journal, now)),
+            )
         except jinja2.TemplateError as err:  # a page made while it was written; nothing was renamed into place
             report.problems.append(_template_problem(err))
             self._pages_stale = True
@@ -303,7 +322,7 @@ class Site:
         report.written = written.written
         report.built = True
         try:
-            self._record(journal, now, report)
+            self._record(journal, report, made[0] if made else self._journal_batch(journal, now))
         except OSError as err:  # the site is out but its record is not (a full disk): say so; the next build records it
             what = "the disk is full" if err.errno == errno.ENOSPC else err.strerror or str(err)
             report.warnings.append(f"{journal.path}: could not record what readers now see ({what}); will retry")
@@ -735,9 +754,10 @@ class Site:
             pinned=pinned,
         )
 
-    def _record(self, journal: Journal, now: datetime, report: BuildReport) -> None:
-        """Journal what readers can now see, after the files that show it are written."""
-        records: list[Record] = []
+    def _journal_batch(self, journal: Journal, now: datetime) -> _JournalBatch:
+        """What the journal must add once the site is out: the versions readers now see and the entries taken
+        down, and what the report says of them. Changes nothing (publish makes it while the disk syncs)."""
+        batch = _JournalBatch()
         at = stamp(now)
         check = sorted((i for i in self._unrecorded if i in self._live), key=lambda i: self._order(self._live[i].entry))
         for ident in reversed(check):  # newest first
@@ -748,15 +768,23 @@ class Site:
             current = journal.current.get(ident)
             if current is not None and current.hash == parsed.digest:
                 continue
-            records.append(Record("shown", ident, at, parsed.digest, parsed.text, f"{ENTRIES}/{ident}.md"))
-            report.published.append(view)
+            batch.records.append(Record("shown", ident, at, parsed.digest, parsed.text, f"{ENTRIES}/{ident}.md"))
+            batch.published.append(view)
             if current is not None:
-                report.revised.add(ident)
+                batch.revised.add(ident)
         for ident, why in sorted(self._removed.items()):
             if ident in journal.current:
-                records.append(Record(why, ident, at))  # type: ignore[arg-type]
-                report.removed.append((ident, why))
-        journal.append(records)
+                batch.records.append(Record(why, ident, at))  # type: ignore[arg-type]
+                batch.removed.append((ident, why))
+        batch.payload = encode_records(batch.records)
+        return batch
+
+    def _record(self, journal: Journal, report: BuildReport, batch: _JournalBatch) -> None:
+        """Journal what readers can now see, after the files that show it are written."""
+        report.published.extend(batch.published)
+        report.revised |= batch.revised
+        report.removed.extend(batch.removed)
+        journal.append(batch.records, payload=batch.payload)
         self._unrecorded = set()  # only once the journal holds them
 
     def inputs_seen(self) -> Inputs | None:
