@@ -20,6 +20,8 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import AFTER_THE_NIGHT, BASELINE, CONFIG, DURING_THE_NIGHT, REPO, BlogMaker, copy_sample
 from countnight.feeds import plain_text, shorten
@@ -453,3 +455,15 @@ def test_json_ld_describes_the_live_blog(live: Path, ended: Path) -> None:
         assert item["articleBody"] and "**" not in item["articleBody"]
     result = next(u for u in updates_ if u["url"].endswith("#0610-lichfield-result"))
     assert result["author"] == {"@type": "Person", "name": "Hannah Birch"}
+
+
+@settings(max_examples=1000, deadline=None, database=None)
+@given(st.text(alphabet=st.sampled_from("&<>\"'\n\r\tab é😀;#x"), max_size=30) | st.text())
+def test_feed_escaping_is_xml_sax_saxutils(text: str) -> None:
+    """feeds.escape and feeds.quoteattr stand in for xml.sax.saxutils' (which imports urllib.request)."""
+    from xml.sax import saxutils
+
+    from countnight import feeds
+
+    assert feeds.escape(text) == saxutils.escape(text)
+    assert feeds.quoteattr(text) == saxutils.quoteattr(text)
