@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
 from conftest import CONFIG
 from countnight.config import parse_config
 from countnight.entries import parse_entry
-from countnight.frontmatter import read_entry
+from countnight.frontmatter import MAX_BYTES, read_entry
 from countnight.models import Context, QuoteEntry, ResultEntry, TurnoutEntry, UpdateEntry
 from countnight.names import is_entry_name
+from countnight.site import read_regular
 
 EVENT = parse_config(CONFIG.encode(), "countnight.toml")
 CONTEXT = Context(EVENT.window)
@@ -123,3 +126,30 @@ def test_quote_and_body_markdown_is_kept_verbatim() -> None:
 )
 def test_which_files_are_entries(name: str, is_entry: bool) -> None:
     assert is_entry_name(name) is is_entry
+
+
+def test_read_regular_reads_whole_files_up_to_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    small = tmp_path / "small.md"
+    small.write_bytes(b"---\ntime: 01:00\n---\nHello.\n")
+    assert read_regular(str(small)) == small.read_bytes()
+    big = tmp_path / "big.md"
+    big.write_bytes(b"x" * (MAX_BYTES + 10))
+    assert read_regular(str(big)) == b"x" * (MAX_BYTES + 1)  # enough to say it is too big, no more
+    empty = tmp_path / "empty.md"
+    empty.write_bytes(b"")
+    assert read_regular(str(empty)) == b""
+    fifo = tmp_path / "fifo.md"
+    os.mkfifo(fifo)
+    assert read_regular(str(fifo)) is None  # and it did not wait for a writer
+
+    # A file that grew after its size was taken (a reporter's editor still writing) is read to its end.
+    real_fstat = os.fstat
+
+    def stale(fd: int) -> os.stat_result:
+        info = real_fstat(fd)
+        return os.stat_result((info.st_mode, *info[1:6], 3, *info[7:]))
+
+    grown = tmp_path / "grown.md"
+    grown.write_bytes(b"0123456789" * 20_000)
+    monkeypatch.setattr(os, "fstat", stale)
+    assert read_regular(str(grown)) == grown.read_bytes()

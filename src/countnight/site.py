@@ -814,19 +814,24 @@ def read_regular(path: str) -> bytes | None:
 
     O_NONBLOCK: the file was a regular file when stat-ed, but a FIFO put in its place since then must not
     hang the build (opening a FIFO for reading blocks until a writer comes; non-blocking, it returns at once).
+    The first read asks for the size the file has (plus one, to see it grow), not for MAX_BYTES + 1: os.read
+    allocates what it is asked for, and a 1 MiB buffer for a 1 KB entry made reading a file 13-20 µs, not 6.
     """
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             return None
         chunks: list[bytes] = []
         left = MAX_BYTES + 1
+        ask = info.st_size + 1
         while left > 0:
-            chunk = os.read(fd, left)
+            chunk = os.read(fd, min(left, ask))
             if not chunk:
                 break
             chunks.append(chunk)
             left -= len(chunk)
+            ask = 1 << 16  # it grew since: read on in 64 KiB steps, up to the limit
         return b"".join(chunks)
     finally:
         os.close(fd)
