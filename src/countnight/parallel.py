@@ -32,7 +32,9 @@ from .views import EntryView
 
 PARALLEL_MIN = 400
 _PR_SET_PDEATHSIG = 1  # prctl(2)
-_CHUNKS_PER_WORKER = 32  # small spans: no core idles long at the end waiting for the other
+# Small spans: at the end of each phase the build's process waits for the spans the worker holds (the one it
+# runs and those queued for it). At 32 a worker, 0.09-0.16 s of a cold build at 10,000 entries; at 96, 0.04-0.06 s.
+_CHUNKS_PER_WORKER = 96
 
 Signature = tuple[int, int, int]
 R = TypeVar("R")
