@@ -266,7 +266,7 @@ def publish(
         if listing:
             manifest = "\n".join(names).encode() + b"\n"  # any order: only prune reads it (sorting cost ms a build)
             if known is not None or not _same(out / MANIFEST, manifest):
-                staged.append((MANIFEST, str(_stage(out / MANIFEST, manifest, sync=False))))
+                staged.append((MANIFEST, _stage(out / MANIFEST, manifest, sync=False)))
         if len(staged) > _SYNC_EACH_MAX:
             _sync_filesystem(out, while_syncing)
         else:

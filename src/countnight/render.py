@@ -14,7 +14,7 @@ from typing import Any
 
 import jinja2
 import jinja2.compiler
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from . import __version__
 from .markup import render_markdown
@@ -41,18 +41,12 @@ CSP = f"{CSP_META}; frame-ancestors 'none'"
 ASSETS = ("style.css", "live.js", "sort.js", "results.css")
 
 
-try:  # MarkupSafe's C escaper, as markupsafe.escape itself uses it
-    from markupsafe._speedups import _escape_inner as _escape_text
-except ImportError:  # pragma: no cover - MarkupSafe without its C speedups
+try:  # the function markupsafe.escape itself calls (its C speedup, or its pure-Python twin)
+    from markupsafe import _escape_inner as _escape_text
+except ImportError:  # pragma: no cover - a MarkupSafe without it: escape's own result, as text
 
     def _escape_text(text: str, /) -> str:
-        return (
-            text.replace("&", "&amp;")
-            .replace(">", "&gt;")
-            .replace("<", "&lt;")
-            .replace("'", "&#39;")
-            .replace('"', "&#34;")
-        )
+        return str(escape(text))
 
 
 def output_text(value: Any, /) -> str:

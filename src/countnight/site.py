@@ -293,7 +293,7 @@ class Site:
         if not self._cleaned:
             clean_temp_files(self.out)
             self._cleaned = True
-        made: list[_JournalBatch] = []  # the journal's next lines, made while the disk syncs the site (if it does)
+        made: list[_JournalBatch] = []  # the journal's next lines: publish makes them, once, while the disk syncs
         try:
             written = publish(
                 self.out,
@@ -322,7 +322,7 @@ class Site:
         report.written = written.written
         report.built = True
         try:
-            self._record(journal, report, made[0] if made else self._journal_batch(journal, now))
+            self._record(journal, report, made[0])
         except OSError as err:  # the site is out but its record is not (a full disk): say so; the next build records it
             what = "the disk is full" if err.errno == errno.ENOSPC else err.strerror or str(err)
             report.warnings.append(f"{journal.path}: could not record what readers now see ({what}); will retry")
