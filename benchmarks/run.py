@@ -49,6 +49,9 @@ import workload
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 WORK = HERE / ".work"
+TRASH = WORK / ".trash"  # see fresh()
+TRASH_EMPTIED = WORK / ".trash-emptied"
+DELETED_WINDOW = 370.0  # seconds: ext4 skips inodes deleted this recently (60 s + 300 s while unwritten)
 RESULTS = HERE / "results"
 COUNTNIGHT = REPO / ".venv" / "bin" / "countnight"
 PELICAN = HERE / ".venv-peers" / "bin" / "pelican"
@@ -244,9 +247,39 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def fresh(path: Path) -> Path:
+    """``path`` made free for a new folder: whatever is there is moved into the trash, not deleted.
+
+    Deleting a site of ~10,000 files here made every file created in the next few minutes slow: this
+    machine's root file system is ext4 without a journal, which skips recently deleted inodes when it
+    allocates one (``recently_deleted()``, for 60 s, or 360 s while their inode table block is unwritten),
+    and walks past every one of them again for each new file (perf: ~0.3 ms of kernel time a file, 1-2.5 s
+    of a cold build at 10,000). Each tool's output was deleted just before its next run, so a run paid for
+    the harness's own clean-up. Moved aside, nothing is deleted until every measurement is done (main).
+    """
     if path.exists():
-        shutil.rmtree(path)
+        TRASH.mkdir(parents=True, exist_ok=True)
+        path.rename(TRASH / f"{time.time_ns()}-{path.name}")
     return path
+
+
+def empty_trash() -> None:
+    """Delete what fresh() moved aside, once nothing is measured any more, and note when (see quiet_disk)."""
+    if TRASH.exists():
+        shutil.rmtree(TRASH)
+        TRASH_EMPTIED.write_text(f"{time.time()}\n")
+
+
+def quiet_disk() -> None:
+    """Before measuring: wait until the last run's deletions are older than the file system's window for
+    recently deleted inodes (see fresh), so a run started right after another is not slowed by its clean-up."""
+    try:
+        emptied = float(TRASH_EMPTIED.read_text())
+    except (OSError, ValueError):
+        return
+    wait = emptied + DELETED_WINDOW - time.time()
+    if wait > 0:
+        log(f"waiting {wait:.0f} s: the previous run deleted its files {DELETED_WINDOW - wait:.0f} s ago (see fresh())")
+        time.sleep(wait)
 
 
 def free_port() -> int:
@@ -725,13 +758,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     # ~0.1 s a start. A regular install has them compiled, as the peers' and the dependencies' installs do.
     for folder in ("src", "templates"):
         compileall.compile_dir(REPO / folder, quiet=1)
+    quiet_disk()
     info = machine()
     digest = src_digest()
     log(f"countnight benchmark on {info['nproc']} × {info['cpu']}, commit {info['commit']}")
     sizes: list[dict[str, object]] = []
     for n in (int(s) for s in args.sizes.split(",")):
         base = WORK / str(n)
-        night = workload.write_all(base, n, args.seed)
+        night = workload.write_all(base, n, args.seed, discard=fresh)
         busy = busy_cpus(2.0)
         log(f"N={n}: wrote the night to {base}; other load before starting: {busy:.2f} of {os.cpu_count()} cores")
         if busy > 0.2:
@@ -752,6 +786,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "busy_after": busy_cpus(2.0),
             }
         )
+    empty_trash()
     after = machine()["commit"]
     if after != info["commit"] or src_digest() != digest:
         info["commit"] += f"; src/ changed during the run (now {after})"

@@ -21,6 +21,7 @@ from __future__ import annotations
 import random
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
@@ -365,13 +366,16 @@ def write_pelican(root: Path, night: Night) -> None:
         (content / f"{item.id}.md").write_text(pelican_text(item))
 
 
-def write_all(root: Path, n: int, seed: int = SEED) -> Night:
-    """root/countnight, root/hugo and root/pelican, each freshly written with the same N items."""
+def write_all(root: Path, n: int, seed: int = SEED, discard: Callable[[Path], object] = shutil.rmtree) -> Night:
+    """root/countnight, root/hugo and root/pelican, each freshly written with the same N items.
+
+    ``discard``: what becomes of an earlier night's folder (the benchmark moves it aside: see run.fresh).
+    """
     night = make_night(n, seed)
     for name, writer in (("countnight", write_countnight), ("hugo", write_hugo), ("pelican", write_pelican)):
         folder = root / name
         if folder.exists():
-            shutil.rmtree(folder)
+            discard(folder)
         writer(folder, night)
     return night
 
