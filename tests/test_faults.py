@@ -228,20 +228,82 @@ def test_real_full_tmpfs(night: Path, tmp_path: Path, layout: str) -> None:
 
 
 @pytest.mark.parametrize("count", [3, 40], ids=["fsync-each", "syncfs"])
-def test_while_syncing_runs_before_anything_is_renamed_into_place(tmp_path: Path, count: int) -> None:
+@pytest.mark.parametrize("previous", [False, True], ids=["empty-folder", "over-a-site"])
+def test_while_syncing_runs_before_anything_is_renamed_into_place(tmp_path: Path, count: int, previous: bool) -> None:
     """publish's ``while_syncing`` (the build makes its journal lines there) runs once everything is staged and
-    before a single file is published, with one fsync per file (a few) or one syncfs (many) in flight."""
+    before a single file is published, with one fsync per file (a few) or one syncfs (many) in flight; into an
+    empty folder (the site staged in a hidden folder, moved in) and over a previous site (file by file)."""
     out = tmp_path / "site"
     files = {f"update/e{i:02d}.html": f"page {i}".encode() for i in range(count)} | {"index.html": b"index"}
-    seen: list[list[str]] = []
+    if previous:
+        (out / "update").mkdir(parents=True)
+        (out / "index.html").write_bytes(b"the previous site")
+    seen: list[dict[str, bytes]] = []
 
     def meanwhile() -> None:
-        seen.append(sorted(p.name for p in out.rglob("*") if p.is_file() and not p.name.startswith(".countnight")))
+        seen.append({name: (out / name).read_bytes() for name in files if (out / name).exists()})
 
     report = publish_module.publish(out, files, while_syncing=meanwhile)
-    assert seen == [[]]  # called once, and nothing had its real name yet
+    assert seen == [{"index.html": b"the previous site"} if previous else {}]  # called once, nothing in place yet
     assert sorted(report.written) == sorted(files)
-    assert (out / "index.html").read_bytes() == b"index"
+    assert {k: v for k, v in snapshot(out).items() if k != publish_module.MANIFEST} == files
+
+
+def test_into_an_empty_folder_the_site_appears_index_last_and_no_staging_is_left(tmp_path: Path) -> None:
+    """An empty output folder gets the whole site staged in one hidden folder and moved in a top-level name at
+    a time, in the order pages are published (assets, pages, live.json, index.html)."""
+    out = tmp_path / "site"
+    names = ["index.html", "live.json", "assets/style.css", "page/1.html", "atom.xml"]
+    files = {name: name.encode() for name in names} | {f"update/e{i:02d}.html": b"page" for i in range(40)}
+    moved: list[str] = []
+    real_rename = os.rename
+
+    def rename(source: str, target: str) -> None:
+        moved.append(os.path.relpath(target, out))
+        real_rename(source, target)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "rename", rename)
+        report = publish_module.publish(out, files)
+    assert moved == ["assets", "atom.xml", "page", "update", "live.json", "index.html", ".countnight-manifest"]
+    assert {k: v for k, v in snapshot(out).items() if k != publish_module.MANIFEST} == files
+    assert sorted(report.written) == sorted(files) and report.digests.keys() == files.keys()
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [".countnight-manifest"]
+
+
+def test_a_full_disk_while_staging_into_an_empty_folder_leaves_it_empty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fail the 1st, 2nd, … write in turn: the folder stays empty (no page, no staged file) until one gets through."""
+    out = tmp_path / "site"
+    files = {f"update/e{i:02d}.html": b"page" for i in range(40)} | {"index.html": b"index"}
+    for fail_at in range(1, 100):
+        fault = DiskFull(out, fail_at)
+        monkeypatch.setattr(os, "write", fault)
+        try:
+            publish_module.publish(out, files)
+        except publish_module.PublishError as err:
+            assert "the disk is full" in str(err)
+        finally:
+            monkeypatch.setattr(os, "write", fault._write)
+        if not fault.failed:
+            break
+        assert list(out.iterdir()) == [], f"write {fail_at} failed and left {sorted(out.rglob('*'))[:3]}"
+    else:
+        pytest.fail("every write failed")
+    assert fail_at == len(files) + 2  # every file and the manifest failed once; then it all got through
+    assert {k: v for k, v in snapshot(out).items() if k != publish_module.MANIFEST} == files
+
+
+def test_a_staged_site_left_by_a_killed_build_is_cleaned_up(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    left = out / ".countnight-tmp-4242-site" / "update"
+    left.mkdir(parents=True)
+    (left / "e01.html").write_bytes(b"half a site")
+    assert publish_module.clean_temp_files(out) == 1
+    assert list(out.iterdir()) == []
+    publish_module.publish(out, {"index.html": b"index"})  # an empty folder again: staged and moved in
+    assert snapshot(out) == {"index.html": b"index", publish_module.MANIFEST: b"index.html\n"}
 
 
 def test_a_failed_sync_publishes_nothing_and_leaves_no_temp_files(

@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from watchdog.events import FileCreatedEvent
 
 from conftest import CONFIG, BlogMaker
+from countnight import publish
 from countnight.cli import main
 from countnight.console import NORMAL, QUIET, VERBOSE, Console
 from countnight.site import Site
@@ -383,28 +384,38 @@ import countnight.publish as publish
 from countnight.cli import main
 
 real = publish._stage
-def dying(target, data, *, sync, folders=None):  # the second build dies halfway through writing a page
+def dying(target, data, *, sync, beside=True, **options):  # a build dies halfway through writing a page
     target = Path(target)
     if "crash" in data.decode(errors="replace") and target.name.endswith(".html"):
-        tmp = target.parent / f"{publish._TEMP_PREFIX}{os.getpid()}-{target.name}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.parent / (f"{publish._TEMP_PREFIX}{os.getpid()}-{target.name}" if beside else target.name)
         tmp.write_bytes(data[: len(data) // 2])
         os.kill(os.getpid(), signal.SIGKILL)
-    return real(target, data, sync=sync, folders=folders)
+    return real(target, data, sync=sync, beside=beside, **options)
 publish._stage = dying
 sys.argv = ["countnight", "watch", "--root", sys.argv[1]]
 main()
 """
 
 
-def test_after_sigkill_mid_build_a_restart_publishes_everything(blog: BlogMaker, watching: StartWatcher) -> None:
-    root = blog({"entries/2300-first.md": update("First")})
+@pytest.mark.parametrize("first", [False, True], ids=["a-later-build", "the-first-build"])
+def test_after_sigkill_mid_build_a_restart_publishes_everything(
+    blog: BlogMaker, watching: StartWatcher, first: bool
+) -> None:
+    """Killed while writing a page: of a later build (temp files beside the published pages), or of the first
+    build into an empty folder (the whole site half staged in a hidden folder inside it)."""
+    crashes = {f"entries/231{n}-crash-{n}.md": update(f"crash {n}", f"23:1{n}") for n in range(5)}
+    root = blog({"entries/2300-first.md": update("First")} | (crashes if first else {}))
     process = _spawn("-c", CRASH, str(root))
-    _read_until(process, "watching")
-    for n in range(5):
-        (root / "entries" / f"231{n}-crash-{n}.md").write_text(update(f"crash {n}", f"23:1{n}"))
+    if not first:
+        _read_until(process, "watching")
+        for name, text in crashes.items():
+            (root / name).write_text(text)
     process.wait(TIMEOUT)
     assert process.returncode == -signal.SIGKILL
     assert any(p.name.startswith(".countnight-tmp-") for p in (root / "site").rglob("*")), "did it die mid-write?"
+    if first:
+        assert [p.name for p in (root / "site").iterdir()] == [f"{publish._TEMP_PREFIX}{process.pid}-site"]
 
     _, out = watching(root)
     wanted = {"2300-first", *(f"231{n}-crash-{n}" for n in range(5))}

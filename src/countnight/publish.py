@@ -12,6 +12,7 @@ import ctypes
 import errno
 import hashlib
 import os
+import shutil
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
@@ -53,11 +54,12 @@ def write_atomic(target: Path, data: bytes) -> None:
     _fsync_dir(target.parent)
 
 
-def _stage(target: str | Path, data: bytes, *, sync: bool, folders: set[str] | None = None) -> str:
+def _stage(target: str | Path, data: bytes, *, sync: bool, folders: set[str] | None = None, beside: bool = True) -> str:
     """Write ``data`` to a temp file beside ``target`` (mode 0644); the caller renames it into place.
 
     ``folders``: the folders this caller already made (a cold build stages 10,000 files into update/).
     Plain strings, not Paths: a Path's parent, name and join were 15 of the 25 µs each file took.
+    ``beside=False``: ``target`` is itself in a staging tree (see publish): write it there, under its name.
     """
     folder, slash, name = os.fspath(target).rpartition("/")
     folder = folder or ("/" if slash else ".")
@@ -65,7 +67,7 @@ def _stage(target: str | Path, data: bytes, *, sync: bool, folders: set[str] | N
         os.makedirs(folder, exist_ok=True)
         if folders is not None:
             folders.add(folder)
-    tmp = f"{folder}/{_TEMP_PREFIX}{os.getpid()}-{name}"
+    tmp = f"{folder}/{_TEMP_PREFIX}{os.getpid()}-{name}" if beside else f"{folder}/{name}"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
@@ -162,9 +164,17 @@ class _Batch:
 
 
 def _stage_batch(
-    out: Path, names: Sequence[str], files: Mapping[str, Content], known: Mapping[str, str] | None
+    out: Path,
+    names: Sequence[str],
+    files: Mapping[str, Content],
+    known: Mapping[str, str] | None,
+    tree: str | None = None,
 ) -> _Batch:
-    """Make and stage each named file that differs from what is published; never raises (see map_forked)."""
+    """Make and stage each named file that differs from what is published; never raises (see map_forked).
+
+    ``tree``: the output folder is empty, and every file is written under its own name into this folder
+    instead (see publish).
+    """
     batch = _Batch()
     folders: set[str] = set()
     base = os.fspath(out)
@@ -172,6 +182,11 @@ def _stage_batch(
         for name in names:
             content = files[name]
             data = content() if callable(content) else content
+            if tree is not None:
+                batch.digests[name] = digest(data)
+                target = os.path.join(tree, _safe(name))
+                batch.staged.append((name, _stage(target, data, sync=False, folders=folders, beside=False)))
+                continue
             target = os.path.join(base, _safe(name))
             batch.digests[name] = made = digest(data)
             if known.get(name) == made and os.path.exists(target) if known is not None else _same(target, data):
@@ -192,18 +207,23 @@ def _unlink(paths: Iterable[str | Path]) -> None:
 
 
 def _stage_all(
-    out: Path, files: Mapping[str, Content], known: Mapping[str, str] | None, *, workers: bool = True
+    out: Path,
+    files: Mapping[str, Content],
+    known: Mapping[str, str] | None,
+    *,
+    workers: bool = True,
+    tree: str | None = None,
 ) -> _Batch:
     """Stage every file; many files still to be made are made and staged on every core (unless not ``workers``)."""
     names = sorted(files)
     cores = usable_cpus() if workers else 1
     made_here = sum(1 for content in files.values() if callable(content))
     if cores < 2 or made_here < PARALLEL_MIN:
-        batches = [_stage_batch(out, names, files, known)]
+        batches = [_stage_batch(out, names, files, known, tree)]
     else:
 
         def part(start: int, stop: int) -> _Batch:
-            return _stage_batch(out, names[start:stop], files, known)
+            return _stage_batch(out, names[start:stop], files, known, tree)
 
         batches = map_forked(part, len(names), cores)
     merged = _Batch()
@@ -243,18 +263,26 @@ def publish(
     unknown = (names - known.keys() if known is not None else names) - files.keys()  # the small set first
     if unknown:
         raise ValueError(f"no bytes and no record for {sorted(unknown)[:3]}")
-    # Into an empty folder nothing is on disk to compare with: stage every file without looking for it.
-    on_disk = known if known is not None or _holds_files(out) else {}
+    # Into an empty folder nothing is on disk to compare with, and nothing can be replaced: the whole site is
+    # staged in one hidden folder inside it, under the files' own names, and moved into place a top-level
+    # name at a time (a cold build's update/ is one rename, not 10,000). A reader sees no page or all of
+    # them, index.html still last.
+    empty = known is None and not _holds_files(out)
+    on_disk = {} if empty else known
     out.mkdir(parents=True, exist_ok=True)
+    base = os.fspath(out)
+    tree: str | None = None
     report = Published()
     digests = dict(known) if known is not None else {}
     staged: list[tuple[str, str]] = []
     renamed = 0
     try:
+        if empty:
+            tree = _new_tree(base)
         # Stage everything first, the manifest too: a full disk fails here, before a single published
         # file has changed. (Written after the renames, a manifest that hit a full disk left the new site
         # up while the build said the previous one was intact and the journal missed what readers saw.)
-        batch = _stage_all(out, files, on_disk, workers=workers)
+        batch = _stage_all(out, files, on_disk, workers=workers, tree=tree)
         if batch.error is not None:
             raise batch.error
         staged = sorted(batch.staged, key=lambda pair: _write_order(pair[0]))
@@ -265,20 +293,27 @@ def publish(
         previous: AbstractSet[str] = (_read_manifest(out) if known is None else known.keys()) if listing else set()
         if listing:
             manifest = "\n".join(names).encode() + b"\n"  # any order: only prune reads it (sorting cost ms a build)
-            if known is not None or not _same(out / MANIFEST, manifest):
+            if tree is not None:
+                staged.append((MANIFEST, _stage(f"{tree}/{MANIFEST}", manifest, sync=False, beside=False)))
+            elif known is not None or not _same(out / MANIFEST, manifest):
                 staged.append((MANIFEST, _stage(out / MANIFEST, manifest, sync=False)))
         if len(staged) > _SYNC_EACH_MAX:
             _sync_filesystem(out, while_syncing)
         else:
             for _, tmp in staged:
                 _fsync_file(tmp)
+            if tree is not None:  # the folders made inside it, too (syncfs covers them)
+                for folder in {os.path.dirname(tmp) for _, tmp in staged}:
+                    _fsync_dir(folder)
             if while_syncing is not None:
                 while_syncing()
+        if tree is not None:
+            _move_tree(tree, base, [name for name, _ in staged])
+            renamed = len(staged)
         # Every staged name passed _safe when it was staged: the targets are plain strings (a Path a file
         # was ~5 µs of a cold build's 10,500 renames, all in this one process).
-        base = os.fspath(out)
         folders: dict[str, None] = {}
-        for name, tmp in staged:
+        for name, tmp in staged[renamed:]:
             target = os.path.join(base, name)
             os.replace(tmp, target)
             renamed += 1
@@ -290,16 +325,49 @@ def publish(
                 (out / _safe(name)).unlink()
                 report.removed.append(name)
     except OSError as err:
-        _unlink(tmp for _, tmp in staged[renamed:])  # what was not renamed into place: leave no temp files
+        _discard(staged[renamed:], tree)  # what was not renamed into place: leave no temp files
         what = "the disk is full" if err.errno == errno.ENOSPC else err.strerror or str(err)
         raise PublishError(f"{out}: could not write the site ({what}); the previous files are intact") from err
     except BaseException:
-        _unlink(tmp for _, tmp in staged[renamed:])
+        _discard(staged[renamed:], tree)
         raise
     for name in digests.keys() - names:
         del digests[name]
     report.digests = digests
     return report
+
+
+def _new_tree(base: str) -> str:
+    """The hidden folder a publish into an empty output folder stages the whole site in."""
+    tree = f"{base}/{_TEMP_PREFIX}{os.getpid()}-site"
+    _remove_tree(tree)  # left by a process of the same id that was killed; clean_temp_files takes the others
+    os.mkdir(tree)
+    return tree
+
+
+def _move_tree(tree: str, base: str, names: Sequence[str]) -> None:
+    """Each top-level file and folder of ``tree`` into ``base`` (empty when it was staged), in the order the
+    files were written: assets, then pages, then live.json, then index.html."""
+    tops: dict[str, None] = {}
+    for name in names:  # already in write order; a folder goes in with its first file
+        tops[name.partition("/")[0]] = None
+    for top in tops:
+        os.rename(f"{tree}/{top}", f"{base}/{top}")
+    os.rmdir(tree)
+    _fsync_dir(base)
+
+
+def _remove_tree(tree: str) -> None:
+    if os.path.lexists(tree):
+        shutil.rmtree(tree, ignore_errors=True)
+
+
+def _discard(staged: Sequence[tuple[str, str]], tree: str | None) -> None:
+    """Staged files a failed publish did not put in place: their temp files, or what is left of the tree."""
+    if tree is None:
+        _unlink(tmp for _, tmp in staged)
+    else:
+        _remove_tree(tree)
 
 
 def _holds_files(out: Path) -> bool:
@@ -343,8 +411,11 @@ def clean_temp_files(out: Path) -> int:
     removed = 0
     if not out.is_dir():
         return 0
-    for tmp in out.rglob(f"{_TEMP_PREFIX}*"):
+    for tmp in list(out.rglob(f"{_TEMP_PREFIX}*")):
         with contextlib.suppress(OSError):
-            tmp.unlink()
+            if tmp.is_dir() and not tmp.is_symlink():  # a whole site staged for an empty folder (publish)
+                shutil.rmtree(tmp)
+            else:
+                tmp.unlink()
             removed += 1
     return removed
