@@ -271,6 +271,24 @@ def test_into_an_empty_folder_the_site_appears_index_last_and_no_staging_is_left
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [".countnight-manifest"]
 
 
+def test_files_published_into_an_empty_folder_are_compared_with_the_disk_next_time(tmp_path: Path) -> None:
+    """Into an empty folder the writer does not hash what it writes (``ON_DISK``); the next publish by the same
+    process compares those files with the disk instead of a digest, and remembers the digest from then on."""
+    out = tmp_path / "site"
+    files = {f"update/e{i:02d}.html": f"page {i}".encode() for i in range(30)} | {"index.html": b"index"}
+    first = publish_module.publish(out, files)
+    assert set(first.digests.values()) == {publish_module.ON_DISK}
+    changed = {"update/e01.html": b"page 1, corrected", "update/e02.html": b"page 2", "index.html": b"new index"}
+    second = publish_module.publish(out, changed, files.keys(), known=first.digests)
+    assert sorted(second.written) == ["index.html", "update/e01.html"] and second.unchanged == len(files) - 2
+    assert {name for name, value in second.digests.items() if value != publish_module.ON_DISK} == set(changed)
+    assert second.digests["update/e02.html"] == publish_module.digest(b"page 2")
+    assert (out / "update/e01.html").read_bytes() == b"page 1, corrected"
+    (out / "update/e02.html").write_bytes(b"changed behind the writer's back")  # a digest is trusted from now on
+    third = publish_module.publish(out, {"update/e02.html": b"page 2"}, files.keys(), known=second.digests)
+    assert third.written == []
+
+
 def test_a_full_disk_while_staging_into_an_empty_folder_leaves_it_empty(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -36,7 +36,7 @@ class Published:
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
-    digests: dict[str, str] = field(default_factory=dict)  # every file of the site → digest of its bytes
+    digests: dict[str, str] = field(default_factory=dict)  # every file of the site → digest of its bytes, or ON_DISK
 
 
 def _safe(name: str) -> str:
@@ -150,6 +150,11 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# The digest recorded for a file published into an empty folder: not worked out (hashing a cold build's 127 MB
+# of pages took ~0.17 s, and a one-off build never needs them); a later publish compares that file with the disk.
+ON_DISK = ""
+
+
 Content = bytes | Callable[[], bytes]  # a file's bytes, or how to make them (rendered where it is staged)
 
 
@@ -183,13 +188,14 @@ def _stage_batch(
             content = files[name]
             data = content() if callable(content) else content
             if tree is not None:
-                batch.digests[name] = digest(data)
+                batch.digests[name] = ON_DISK
                 target = os.path.join(tree, _safe(name))
                 batch.staged.append((name, _stage(target, data, sync=False, folders=folders, beside=False)))
                 continue
             target = os.path.join(base, _safe(name))
             batch.digests[name] = made = digest(data)
-            if known.get(name) == made and os.path.exists(target) if known is not None else _same(target, data):
+            recorded = known.get(name) if known is not None else ON_DISK
+            if recorded == made and os.path.exists(target) if recorded != ON_DISK else _same(target, data):
                 batch.unchanged += 1
             else:
                 batch.staged.append((name, _stage(target, data, sync=False, folders=folders)))
@@ -252,8 +258,9 @@ def publish(
     ``files`` holds the files made anew: their bytes, or a function that makes them (a cold build's
     thousands of pages are then made and written on every core, and never all held in memory at once).
     Every other name in ``paths`` (default: the names in ``files``) must be in ``known``, the digests of
-    what this process published last time, which also spares reading unchanged files back from disk.
-    Without ``known`` every file is compared with the disk. Pages are written before the files that point
+    what this process published last time, which also spares reading unchanged files back from disk
+    (a file recorded as ``ON_DISK`` is compared with the disk). Without ``known`` every file is compared
+    with the disk. Pages are written before the files that point
     at them change: assets first, then pages, then ``live.json`` (what open pages poll) and ``index.html``
     last. ``workers``: whether many pages may be made in forked workers (the watcher says no: memory).
     ``while_syncing``: called once everything is staged, before anything is renamed into place, while the
