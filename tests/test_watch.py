@@ -370,9 +370,14 @@ def _read_until(process: subprocess.Popen[str], marker: str) -> str:
 def test_watch_stops_cleanly_on_a_signal(blog: BlogMaker, sig: signal.Signals) -> None:
     root = blog({"entries/2300-first.md": update("First")})
     process = _spawn("-c", "from countnight.cli import main; main()", "watch", "--root", str(root))
-    _read_until(process, "watching")
-    process.send_signal(sig)
-    output, _ = process.communicate(timeout=TIMEOUT)
+    try:
+        _read_until(process, "watching")
+        process.send_signal(sig)
+        output, _ = process.communicate(timeout=TIMEOUT)
+    finally:
+        if process.poll() is None:  # it did not stop: no watcher may outlive the test
+            process.kill()
+            process.wait()
     assert process.returncode == 0, output
     assert "stopped" in output
 
@@ -407,11 +412,16 @@ def test_after_sigkill_mid_build_a_restart_publishes_everything(
     crashes = {f"entries/231{n}-crash-{n}.md": update(f"crash {n}", f"23:1{n}") for n in range(5)}
     root = blog({"entries/2300-first.md": update("First")} | (crashes if first else {}))
     process = _spawn("-c", CRASH, str(root))
-    if not first:
-        _read_until(process, "watching")
-        for name, text in crashes.items():
-            (root / name).write_text(text)
-    process.wait(TIMEOUT)
+    try:
+        if not first:
+            _read_until(process, "watching")
+            for name, text in crashes.items():
+                (root / name).write_text(text)
+        process.wait(TIMEOUT)
+    finally:
+        if process.poll() is None:  # it did not die as planned: no watcher may outlive the test
+            process.kill()
+            process.wait()
     assert process.returncode == -signal.SIGKILL
     assert any(p.name.startswith(".countnight-tmp-") for p in (root / "site").rglob("*")), "did it die mid-write?"
     if first:
