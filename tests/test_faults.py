@@ -313,6 +313,31 @@ def test_a_full_disk_while_staging_into_an_empty_folder_leaves_it_empty(
     assert {k: v for k, v in snapshot(out).items() if k != publish_module.MANIFEST} == files
 
 
+def test_a_folder_filled_by_someone_else_while_staging_fails_the_publish_cleanly(tmp_path: Path) -> None:
+    """Another writer puts ``update/`` into the empty folder while this publish stages: moving its own
+    ``update/`` in fails, the publish says so, leaves no staged site behind, and the next one writes file by file."""
+    out = tmp_path / "site"
+    files = {f"update/e{i:02d}.html": b"page" for i in range(40)} | {"index.html": b"index"}
+    real_sync = publish_module._sync_filesystem
+
+    def meanwhile_someone_writes(folder: Path, hook: object = None) -> None:
+        (out / "update").mkdir()
+        (out / "update" / "theirs.html").write_bytes(b"another writer's page")
+        real_sync(folder, hook)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(publish_module, "_sync_filesystem", meanwhile_someone_writes)
+        with pytest.raises(publish_module.PublishError, match="could not write the site"):
+            publish_module.publish(out, files)
+    assert not any(p.name.startswith(".countnight-tmp-") for p in out.rglob("*"))
+    assert (out / "update" / "theirs.html").read_bytes() == b"another writer's page"
+    assert not (out / "index.html").exists()
+    publish_module.publish(out, files)  # no longer empty: staged and renamed file by file
+    assert {k: v for k, v in snapshot(out).items() if k.endswith(".html")} == files | {
+        "update/theirs.html": b"another writer's page"
+    }
+
+
 def test_a_staged_site_left_by_a_killed_build_is_cleaned_up(tmp_path: Path) -> None:
     out = tmp_path / "site"
     left = out / ".countnight-tmp-4242-site" / "update"
