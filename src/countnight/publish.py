@@ -260,9 +260,9 @@ def publish(
     Every other name in ``paths`` (default: the names in ``files``) must be in ``known``, the digests of
     what this process published last time, which also spares reading unchanged files back from disk
     (a file recorded as ``ON_DISK`` is compared with the disk). Without ``known`` every file is compared
-    with the disk. Pages are written before the files that point
-    at them change: assets first, then pages, then ``live.json`` (what open pages poll) and ``index.html``
-    last. ``workers``: whether many pages may be made in forked workers (the watcher says no: memory).
+    with the disk. Pages are written before the files that point at them change: assets first, then
+    pages, then ``live.json`` (what open pages poll) and ``index.html`` last. ``workers``: whether many
+    pages may be made in forked workers (the watcher says no: memory).
     ``while_syncing``: called once everything is staged, before anything is renamed into place, while the
     disk syncs the staged files (an error from it stops the publish as a write error would).
     """
@@ -360,8 +360,8 @@ def _move_tree(tree: str, base: str, names: Sequence[str]) -> None:
         tops[name.partition("/")[0]] = None
     for top in tops:
         os.rename(f"{tree}/{top}", f"{base}/{top}")
-    os.rmdir(tree)
     _fsync_dir(base)
+    _remove_tree(tree)  # empty now; were it not, the site is out all the same: no reason to fail the publish
 
 
 def _remove_tree(tree: str) -> None:
