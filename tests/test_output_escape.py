@@ -121,3 +121,34 @@ def test_an_undefined_name_still_fails() -> None:
 
 def test_the_theme_uses_it(tmp_path: Path) -> None:
     assert isinstance(render.load_theme(tmp_path).env, render._Environment)
+
+
+INLINE_IFS = (
+    "[{{ ' is-winner' if flag }}][{{ title if flag }}][{{ 'x' if flag else 'y' }}]"
+    "[{{ ('a' if flag) ~ 'b' }}][{{ ('a' if flag) | default('dflt') }}][{{ ('a' if flag) is defined }}]"
+    "{% set v = 'a' if flag %}[{{ v is defined }}][{{ v | default('unset') }}]"
+    "[{{ ('in' if flag) if other }}][{{ (title if other) if flag }}]"
+    "{% for item in items %}<{{ 'first' if loop.first }}{{ item if not loop.first }}>{% endfor %}"
+    "{% macro m() %}({{ 'm' if flag }}){% endmacro %}{{ m() }}"
+    "{% set held %}({{ 'held' if flag }}){% endset %}{{ held }}"
+    "{% filter upper %}({{ 'upper' if flag }}){% endfilter %}"
+    "{% autoescape false %}({{ raw if flag }}){% endautoescape %}"
+)
+
+
+@pytest.mark.parametrize("flag", [True, False])
+@pytest.mark.parametrize("other", [True, False])
+def test_an_inline_if_without_else_renders_what_stock_jinja_renders(flag: bool, other: bool) -> None:
+    """Written straight into the page, a false inline if without an else is ``''`` (not an ``Undefined``
+    turned into ``''``); wherever else it is (a filter's argument, ``is defined``, ``{% set %}``, inside a
+    larger expression) it is still Jinja's ``Undefined``."""
+    context = CONTEXT | {"flag": flag, "other": other}
+    got = _ours().from_string(INLINE_IFS).render(**context)
+    assert got == _stock().from_string(INLINE_IFS).render(**context)
+    if not flag:
+        assert "[dflt]" in got and "[False][unset]" in got  # the Undefined still acts where it can
+
+
+def test_only_an_inline_if_that_is_itself_the_output_skips_the_undefined() -> None:
+    code = _ours().compile("{{ 'x' if flag }}|{{ ('x' if flag) | default('d') }}", raw=True)
+    assert "else ''" in code and code.count("cond_expr_undefined(") == 1
