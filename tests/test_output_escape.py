@@ -9,10 +9,13 @@ that collects output (blocks and inheritance, includes, macros and ``caller``, b
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import jinja2
+import jinja2.runtime
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -152,3 +155,68 @@ def test_an_inline_if_without_else_renders_what_stock_jinja_renders(flag: bool, 
 def test_only_an_inline_if_that_is_itself_the_output_skips_the_undefined() -> None:
     code = _ours().compile("{{ 'x' if flag }}|{{ ('x' if flag) | default('d') }}", raw=True)
     assert "else ''" in code and code.count("cond_expr_undefined(") == 1
+
+
+class _Clock:
+    def label(self, suffix: str) -> str:
+        return f"clock{suffix}"
+
+    @jinja2.pass_context
+    def seen(self, context: jinja2.runtime.Context) -> str:
+        return f"seen {context.get('x', '-')}"
+
+
+class _CallableWithContext:
+    @jinja2.pass_context
+    def __call__(self, context: jinja2.runtime.Context) -> str:
+        return f"object {context.get('x', '-')}"
+
+
+def _stops() -> str:
+    raise StopIteration
+
+
+def _marked_partial() -> Any:
+    return jinja2.pass_environment(functools.partial(lambda prefix, env: f"{prefix} {env.autoescape}", "partial"))
+
+
+CALLS = (
+    "{{ plain(1) }}|{{ 'a b'.split() }}|{{ clock.label('!') }}|{{ part(2) }}|{{ marked() }}|{{ env_fn() }}"
+    "|{{ eval_fn() }}|{{ clock.seen() }}|{{ obj() }}|{{ stops() }}|{{ mp() }}"
+    "{% for x in [7, 8] %}{% set y = x %}[{{ ctx_fn() }}{{ clock.seen() }}{{ obj() }}{{ plain(x) }}]{% endfor %}"
+    "{% set y = 9 %}{{ ctx_fn() }}"
+    "{% macro m(a) %}<{{ a }}{{ caller() if caller }}>{% endmacro %}{{ m(plain(3)) }}"
+    "{% call m(4) %}{{ ctx_fn() }}{% endcall %}"
+)
+
+
+def _callables() -> dict[str, Any]:
+    return {
+        "plain": lambda value: f"plain {value}",
+        "clock": _Clock(),
+        "part": functools.partial(lambda a, b: f"{a}{b}", "part "),
+        "marked": jinja2.pass_context(lambda context: f"marked {context.get('x', '-')}"),
+        "ctx_fn": jinja2.pass_context(lambda context: f"ctx {context.get('y', '-')}"),
+        "env_fn": jinja2.pass_environment(lambda env: f"env {env.autoescape}"),
+        "eval_fn": jinja2.pass_eval_context(lambda eval_ctx: f"eval {eval_ctx.autoescape}"),
+        "obj": _CallableWithContext(),
+        "stops": _stops,
+        "mp": _marked_partial(),
+    }
+
+
+def test_calls_in_templates_do_what_stock_jinja_does() -> None:
+    """The theme's context calls a plain callable directly; whatever Jinja would hand its context, environment
+    or eval context (``pass_context`` functions, methods, partials, callable objects, macros and ``caller``)
+    still gets it, in loops and blocks too, and a ``StopIteration`` is still an undefined value."""
+    templates = {"child.html": '{% extends "parent.html" %}{% block b %}' + CALLS + "{% endblock %}"}
+    templates["parent.html"] = "{% block b %}{% endblock %}"
+    ours = render._Environment(loader=jinja2.DictLoader(templates), autoescape=True)
+    stock = jinja2.Environment(loader=jinja2.DictLoader(templates), autoescape=True)
+    for name in ("child.html",):
+        got = ours.get_template(name).render(**_callables())
+        assert got == stock.get_template(name).render(**_callables())
+        assert "[ctx 7seen -object -plain 7][ctx 8" in got and "env True|eval True|seen -|object -||partial" in got
+    got = ours.from_string(CALLS).render(**_callables())
+    assert got == stock.from_string(CALLS).render(**_callables())
+    assert isinstance(ours.from_string("").new_context({}), render._Context)
