@@ -179,7 +179,7 @@ def json_ld(night: Night, views: Sequence[EntryView], page: str, where: Mapping[
         data["url"] = site_url(event, page)
     if event.editor:
         data["editor"] = {"@type": "Person", "name": event.editor}
-    if event.ended(night.now) and event.coverage_end:
+    if night.ended and event.coverage_end:
         data["coverageEndTime"] = event.coverage_end.isoformat()
     text = compact(data)  # compact: C's encoder, 10× faster than with an indent
     # "</script>" or "<!--" in a body must not end or confuse the script block.

@@ -82,7 +82,7 @@ def render_results_page(theme: Theme, night: Night, rows: list[ResultRow]) -> by
         theme,
         "results.html",
         event=night.event,
-        ended=night.event.ended(night.now),
+        ended=night.ended,
         scoreboard=night.scoreboard,
         rows=rows,
         rows_html=Markup("".join(row.html for row in rows)),
