@@ -187,12 +187,11 @@ def _stage_batch(
         for name in names:
             content = files[name]
             data = content() if callable(content) else content
+            target = os.path.join(tree or base, _safe(name))
             if tree is not None:
                 batch.digests[name] = ON_DISK
-                target = os.path.join(tree, _safe(name))
                 batch.staged.append((name, _stage(target, data, sync=False, folders=folders, beside=False)))
                 continue
-            target = os.path.join(base, _safe(name))
             batch.digests[name] = made = digest(data)
             recorded = known.get(name) if known is not None else ON_DISK
             if recorded == made and os.path.exists(target) if recorded != ON_DISK else _same(target, data):
@@ -275,7 +274,6 @@ def publish(
     # name at a time (a cold build's update/ is one rename, not 10,000). A reader sees no page or all of
     # them, index.html still last.
     empty = known is None and not _holds_files(out)
-    on_disk = {} if empty else known
     out.mkdir(parents=True, exist_ok=True)
     base = os.fspath(out)
     tree: str | None = None
@@ -289,7 +287,7 @@ def publish(
         # Stage everything first, the manifest too: a full disk fails here, before a single published
         # file has changed. (Written after the renames, a manifest that hit a full disk left the new site
         # up while the build said the previous one was intact and the journal missed what readers saw.)
-        batch = _stage_all(out, files, on_disk, workers=workers, tree=tree)
+        batch = _stage_all(out, files, known, workers=workers, tree=tree)
         if batch.error is not None:
             raise batch.error
         staged = sorted(batch.staged, key=lambda pair: _write_order(pair[0]))
@@ -365,8 +363,7 @@ def _move_tree(tree: str, base: str, names: Sequence[str]) -> None:
 
 
 def _remove_tree(tree: str) -> None:
-    if os.path.lexists(tree):
-        shutil.rmtree(tree, ignore_errors=True)
+    shutil.rmtree(tree, ignore_errors=True)  # not there, or a link in its place: nothing removed, nothing raised
 
 
 def _discard(staged: Sequence[tuple[str, str]], tree: str | None) -> None:
