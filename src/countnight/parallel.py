@@ -11,21 +11,25 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import gc
 import hashlib
 import multiprocessing
 import os
+import pickle
+import select
 import signal
+import struct
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
 import jinja2
 
 from .entries import parse_entry
 from .errors import InputError
+from .fileio import write_all
 from .models import Context, Entry
 from .render import Theme
 from .views import EntryView
@@ -89,8 +93,8 @@ def prepare(
 def _die_with(parent: int) -> None:
     """End this worker when the build's process ends, however it ends.
 
-    A worker outliving a SIGKILLed (or OOM-killed) watcher waits on the task queue for ever: it holds the
-    queue's write end too, so it never sees EOF. A watcher restarted after each crash would pile them up.
+    A worker outliving a SIGKILLed (or OOM-killed) watcher would go on taking spans nobody will read, and
+    writing pages into the output folder that nobody will rename into place or clean up.
     """
     with contextlib.suppress(OSError, AttributeError):  # Linux only; elsewhere a worker may outlive a crash
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -119,11 +123,6 @@ def prepare_many(
         yield from part
 
 
-# The function map_forked's workers call, set before they are forked so they inherit it (and everything it
-# refers to: the night, the theme) without a byte of it being pickled.
-_forked: Callable[[int, int], Any] | None = None
-
-
 @contextlib.contextmanager
 def _shared_with_workers() -> Iterator[None]:
     """Keep the build's objects shared with forked workers: frozen, the collector never walks them (a
@@ -135,55 +134,164 @@ def _shared_with_workers() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _call_forked(span: tuple[int, int]) -> Any:
-    assert _forked is not None
-    return _forked(*span)
-
-
 def map_forked(work: Callable[[int, int], R], count: int, workers: int) -> list[R]:
     """``work(start, stop)`` over spans covering ``range(count)``, on ``workers`` cores; results in order.
 
-    The calling process is one of the workers. Every span is offered to the ``workers - 1`` forked
-    processes, last span first, and this process works through them from the front, taking back each
-    span that no worker has started yet (a queued future can be cancelled; one a worker holds cannot).
-    The two ends meet wherever the cores' speeds put them, and a forked worker never waits for this
-    process to hand it more (it did when spans were handed out two at a time: a worker finished its
-    cheap share pages, then idled while this process made a span of older pages). One process fewer
-    copies the build's memory. The forked ones are forked after ``work`` is set, so it can be any closure
-    over the build's state; only what they return travels back (pickled). ``work`` must not raise: return
-    the error instead, so every span's outcome (temp files to clean up, say) reaches the caller.
+    The calling process is one of the workers; the others are forked after ``work`` is set, so it can be
+    any closure over the build's state, and only what they return travels back (pickled). Each process
+    takes its next span itself, from a pair of counters in shared memory: this one from the front, the
+    forked ones from the back, until the two ends meet wherever the cores' speeds put them. Nobody hands
+    out work: with a pool, a thread of this process had to, and it waited for the lock this process's
+    rendering held (5 ms at a time), so a forked worker sat idle a fifth of a cold build. A forked worker
+    streams its results back through a pipe, which this process reads between its own spans.
+
+    ``work`` must not raise: return the error instead, so every span's outcome (temp files to clean up,
+    say) reaches the caller. If it raises anyway, the first error is raised here once every worker has
+    stopped. A worker that dies (killed) takes nothing with it: this process makes the spans it took.
     """
-    global _forked
     size = max(1, -(-count // max(1, workers * _CHUNKS_PER_WORKER)))
     spans = [(i, min(count, i + size)) for i in range(0, count, size)]
-    results: list[R | None] = [None] * len(spans)
-    if workers < 2:
+    if workers < 2 or len(spans) < 2:
         return [work(*span) for span in spans]
-    _forked = work
-    try:
-        with (
-            _shared_with_workers(),
-            ProcessPoolExecutor(
-                max_workers=workers - 1,
-                mp_context=multiprocessing.get_context("fork"),
-                initializer=_die_with,
-                initargs=(os.getpid(),),
-            ) as pool,
-        ):
-            offered: dict[int, Future[R]] = {
-                at: pool.submit(_call_forked, spans[at]) for at in reversed(range(len(spans)))
-            }
-            try:
-                for at in range(len(spans)):
-                    if not offered[at].cancel():
-                        break  # a worker has this span, and every one after it
-                    del offered[at]
-                    results[at] = work(*spans[at])
-                for at, future in offered.items():
-                    results[at] = future.result()
-            except BaseException:  # a template that fails at render time, say: the workers stop there too
-                pool.shutdown(cancel_futures=True)
-                raise
-        return results  # type: ignore[return-value]
-    finally:
-        _forked = None
+    with _shared_with_workers():
+        return _Spans(work, spans).run(min(workers - 1, len(spans) - 1))
+
+
+_FRAME = struct.Struct("<Q")  # the length of the pickled (span, ok, value) that follows
+_PIPE_BYTES = 1 << 20  # a worker's results wait in its pipe until this process looks: a span's are ~0.25 MB
+_LOCK_WAIT = 5.0  # seconds; the counters' lock is held for microseconds, unless its holder was killed
+
+
+class _Spans:
+    """One map_forked call: the spans, who takes which, and what came back."""
+
+    def __init__(self, work: Callable[[int, int], R], spans: list[tuple[int, int]]) -> None:
+        self.work = work
+        self.spans = spans
+        context = multiprocessing.get_context("fork")
+        self.lock = context.Lock()
+        self.ends = context.RawArray("q", [0, len(spans)])  # next from the front; one past the next from the back
+        self.results: dict[int, Any] = {}
+        self.error: BaseException | None = None
+
+    def take(self, *, front: bool) -> int | None:
+        """The next span for this side, or None when none is left (or the lock's holder died)."""
+        if not self.lock.acquire(timeout=_LOCK_WAIT):
+            return None
+        try:
+            low, high = self.ends[0], self.ends[1]
+            if low >= high:
+                return None
+            if front:
+                self.ends[0] = low + 1
+                return low
+            self.ends[1] = high - 1
+            return high - 1
+        finally:
+            self.lock.release()
+
+    def stop(self) -> None:
+        """No span is taken after this (those under way finish)."""
+        if self.lock.acquire(timeout=_LOCK_WAIT):
+            self.ends[1] = self.ends[0]
+            self.lock.release()
+
+    def run(self, children: int) -> list[Any]:
+        readers: dict[int, bytearray] = {}  # read end of each worker's pipe → bytes not yet a whole frame
+        pids: list[int] = []
+        try:
+            for _ in range(children):
+                read, write = os.pipe()
+                with contextlib.suppress(OSError, AttributeError):  # Linux: room for a few spans' results
+                    fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+                parent = os.getpid()
+                pid = os.fork()
+                if pid == 0:  # the worker: never returns
+                    os.close(read)
+                    for other in readers:
+                        os.close(other)
+                    self._serve(write, parent)
+                os.close(write)
+                os.set_blocking(read, False)
+                readers[read] = bytearray()
+                pids.append(pid)
+            while (at := self.take(front=True)) is not None:
+                self.results[at] = self.work(*self.spans[at])
+                self._read(readers, wait=False)
+            self._read(readers, wait=True)
+        except BaseException:
+            self.stop()
+            self._read(readers, wait=True)  # let the workers finish the spans they hold
+            raise
+        finally:
+            for fd in readers:
+                os.close(fd)
+            for pid in pids:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, 0)
+        if self.error is not None:
+            raise self.error
+        for at, span in enumerate(self.spans):  # taken by a worker that died before it said
+            if at not in self.results:
+                self.results[at] = self.work(*span)
+        return [self.results[at] for at in range(len(self.spans))]
+
+    def _serve(self, write: int, parent: int) -> NoReturn:
+        """A forked worker's life: spans from the back, each result down the pipe, until none is left."""
+        code = 0
+        try:
+            _die_with(parent)
+            while (at := self.take(front=False)) is not None:
+                try:
+                    outcome = (at, True, self.work(*self.spans[at]))
+                except BaseException as err:
+                    outcome = (at, False, err)
+                try:
+                    data = pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
+                except Exception as err:  # an unpicklable error: its text still reaches the build
+                    data = pickle.dumps((at, False, RuntimeError(f"in a worker: {outcome[2]!r} ({err})")))
+                write_all(write, _FRAME.pack(len(data)) + data)
+                if not outcome[1]:
+                    break
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)  # no atexit handlers, no flushing of buffers this process inherited
+
+    def _read(self, readers: dict[int, bytearray], *, wait: bool) -> None:
+        """Take in whatever the workers have sent; with ``wait``, until each has closed its pipe."""
+        poller = select.poll()
+        for fd in readers:
+            poller.register(fd, select.POLLIN)
+        open_fds = set(readers)
+        while open_fds:
+            for fd in list(open_fds):
+                while True:
+                    try:
+                        chunk = os.read(fd, _PIPE_BYTES)
+                    except BlockingIOError:
+                        break
+                    if not chunk:
+                        open_fds.discard(fd)
+                        poller.unregister(fd)
+                        break
+                    self._frames(readers[fd], chunk)
+            if not wait:
+                return
+            if open_fds:
+                poller.poll()
+
+    def _frames(self, buffer: bytearray, chunk: bytes) -> None:
+        buffer += chunk
+        while len(buffer) >= _FRAME.size:
+            (length,) = _FRAME.unpack_from(buffer)
+            end = _FRAME.size + length
+            if len(buffer) < end:
+                return
+            at, ok, value = pickle.loads(memoryview(buffer)[_FRAME.size : end])
+            del buffer[:end]
+            if ok:
+                self.results[at] = value
+            elif self.error is None:
+                self.error = value
+                self.stop()
