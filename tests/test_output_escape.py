@@ -10,6 +10,7 @@ that collects output (blocks and inheritance, includes, macros and ``caller``, b
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,30 @@ def test_an_undefined_name_still_fails() -> None:
 
 def test_the_theme_uses_it(tmp_path: Path) -> None:
     assert isinstance(render.load_theme(tmp_path).env, render._Environment)
+
+
+OUTPUTS = (
+    "{% if base %}{% extends base %}{% endif %}"  # an extends Jinja only knows of at render time
+    "<p>{{ title }} and {{ n }}</p>{{ 'a constant' }} {{ 1 + 2 }}<{{ none }}>{{ title ~ '&' }}|{{ ratio }}"
+    "{% block body %}[{{ title }}|{{ n * 2 }}]{% endblock %}"
+)
+
+
+@pytest.mark.parametrize("autoescape", [True, False])
+@pytest.mark.parametrize("finalize", [None, lambda value: "∅" if value is None else value])
+@pytest.mark.parametrize("base", [None, "base.html"])
+def test_an_output_tag_is_one_yield_and_renders_what_stock_jinja_renders(
+    autoescape: bool, finalize: Callable[[Any], Any] | None, base: str | None
+) -> None:
+    """Each ``{{ }}``-and-text run goes out as one joined piece: the same text, by render and by generate."""
+    options: dict[str, Any] = {"loader": jinja2.DictLoader(TEMPLATES), "autoescape": autoescape, "finalize": finalize}
+    ours, stock = render._Environment(**options), jinja2.Environment(**options)
+    context = CONTEXT | {"base": base}
+    expected = stock.from_string(OUTPUTS).render(**context)
+    assert ours.from_string(OUTPUTS).render(**context) == expected
+    assert "".join(ours.from_string(OUTPUTS).generate(**context)) == expected
+    code = ours.compile("<p>{{ title }} and {{ n }}</p>", raw=True)
+    assert code.count("\n    yield ") == 1, code  # besides the "if 0: yield None" that makes root a generator
 
 
 INLINE_IFS = (
