@@ -239,12 +239,16 @@ def test_while_syncing_runs_before_anything_is_renamed_into_place(tmp_path: Path
         (out / "update").mkdir(parents=True)
         (out / "index.html").write_bytes(b"the previous site")
     seen: list[dict[str, bytes]] = []
+    staged: list[dict[str, bytes]] = []
 
-    def meanwhile() -> None:
+    def meanwhile(tree: str | None) -> None:
         seen.append({name: (out / name).read_bytes() for name in files if (out / name).exists()})
+        if tree is not None:  # the whole site, staged as it will be
+            staged.append({name: (Path(tree) / name).read_bytes() for name in files})
 
     report = publish_module.publish(out, files, while_syncing=meanwhile)
     assert seen == [{"index.html": b"the previous site"} if previous else {}]  # called once, nothing in place yet
+    assert staged == ([] if previous else [files])
     assert sorted(report.written) == sorted(files)
     assert {k: v for k, v in snapshot(out).items() if k != publish_module.MANIFEST} == files
 
@@ -363,6 +367,6 @@ def test_a_failed_sync_publishes_nothing_and_leaves_no_temp_files(
     files = {f"update/e{i:02d}.html": b"page" for i in range(40)} | {"index.html": b"index"}
     called: list[bool] = []
     with pytest.raises(publish_module.PublishError):
-        publish_module.publish(out, files, while_syncing=lambda: called.append(True))
+        publish_module.publish(out, files, while_syncing=lambda tree: called.append(True))
     assert called == [True]
     assert snapshot(out) == {"index.html": b"the previous site"}

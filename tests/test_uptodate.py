@@ -198,3 +198,37 @@ def test_each_output_folder_has_its_own_record(night: Path) -> None:
         assert uptodate.record_build(site, site.build(AFTER_THE_NIGHT))
     assert uptodate.up_to_date(night, night / "site", AFTER_THE_NIGHT) is not None
     assert uptodate.up_to_date(night, night / "elsewhere", AFTER_THE_NIGHT) is not None
+
+
+def test_a_cold_build_takes_the_signatures_of_its_site_while_the_disk_syncs(night: Path) -> None:
+    """Into an empty folder the site is staged whole and moved in: the build takes the digest of its files'
+    signatures from the staging folder, and it is what the folder holds once they are in place."""
+    site = Site(night)
+    report = site.build(AFTER_THE_NIGHT)
+    assert report.outputs_digest is not None
+    assert report.outputs_digest == uptodate.disk_outputs(night / "site")
+    assert uptodate.record_build(site, report)
+    assert uptodate.up_to_date(night, night / "site", AFTER_THE_NIGHT) is not None
+    (night / "entries" / "0700-late.md").write_text('---\ntime: "06:59"\ntitle: Late\n---\nLate.\n')
+    again = site.build(AFTER_THE_NIGHT)
+    assert again.built and again.outputs_digest is None  # over a site: record_build looks at the folder
+    assert uptodate.record_build(site, again)
+    assert uptodate.up_to_date(night, night / "site", AFTER_THE_NIGHT) is not None
+
+
+def test_a_file_put_in_the_site_during_a_cold_build_means_not_up_to_date(
+    night: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer's file, put in the output folder after the build took its digest: the record it
+    writes does not match the folder, so the next start builds."""
+    from countnight import publish
+
+    real_move = publish._move_tree
+
+    def move_then_someone_writes(tree: str, base: str, names: list[str]) -> None:
+        real_move(tree, base, names)
+        (Path(base) / "stranger.html").write_text("not ours")
+
+    monkeypatch.setattr(publish, "_move_tree", move_then_someone_writes)
+    _built(night)
+    assert uptodate.up_to_date(night, night / "site", AFTER_THE_NIGHT) is None

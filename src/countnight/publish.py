@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import functools
 import hashlib
 import os
 import shutil
@@ -250,7 +251,7 @@ def publish(
     *,
     known: Mapping[str, str] | None = None,
     workers: bool = True,
-    while_syncing: Callable[[], object] | None = None,
+    while_syncing: Callable[[str | None], object] | None = None,
 ) -> Published:
     """Make ``out`` hold exactly ``paths`` (plus anything we did not write, which is left alone).
 
@@ -263,7 +264,8 @@ def publish(
     pages, then ``live.json`` (what open pages poll) and ``index.html`` last. ``workers``: whether many
     pages may be made in forked workers (the watcher says no: memory).
     ``while_syncing``: called once everything is staged, before anything is renamed into place, while the
-    disk syncs the staged files (an error from it stops the publish as a write error would).
+    disk syncs the staged files (an error from it stops the publish as a write error would). It is given
+    the staging folder that holds the whole site as it will be (into an empty folder), else None.
     """
     names = set(files) if paths is None else paths if isinstance(paths, set | frozenset) else set(paths)
     unknown = (names - known.keys() if known is not None else names) - files.keys()  # the small set first
@@ -303,7 +305,7 @@ def publish(
             elif known is not None or not _same(out / MANIFEST, manifest):
                 staged.append((MANIFEST, _stage(out / MANIFEST, manifest, sync=False)))
         if len(staged) > _SYNC_EACH_MAX:
-            _sync_filesystem(out, while_syncing)
+            _sync_filesystem(out, None if while_syncing is None else functools.partial(while_syncing, tree))
         else:
             for _, tmp in staged:
                 _fsync_file(tmp)
@@ -311,7 +313,7 @@ def publish(
                 for folder in {os.path.dirname(tmp) for _, tmp in staged}:
                     _fsync_dir(folder)
             if while_syncing is not None:
-                while_syncing()
+                while_syncing(tree)
         if tree is not None:
             _move_tree(tree, base, [name for name, _ in staged])
             renamed = len(staged)

@@ -35,7 +35,7 @@ from .pages import Night, PageCache, render_changes
 from .parallel import PARALLEL_MIN, prepare_many, usable_cpus
 from .publish import PublishError, clean_temp_files, publish
 from .render import Theme, load_theme, render_entry
-from .uptodate import Inputs, signature, theme_signatures
+from .uptodate import Inputs, disk_outputs, signature, theme_signatures
 from .views import EntryView, make_view
 
 ENTRIES = "entries"
@@ -59,6 +59,9 @@ class BuildReport:
     held: list[str] = field(default_factory=list)  # ids whose file is gone, kept through the grace period
     hold_until: float | None = None  # time.monotonic() when the first held id's grace period ends
     valid_until: datetime | None = None  # when the site changes with time alone (an embargo lifts, coverage ends)
+    # uptodate.disk_outputs of the site as it went out, for uptodate.record_build: taken while a publish into
+    # an empty folder waited on the disk (None: not taken, record_build looks at the folder)
+    outputs_digest: str | None = None
 
     @property
     def rejected(self) -> list[str]:
@@ -301,7 +304,7 @@ class Site:
                 output.paths,
                 known=self._written,
                 workers=not self.long_lived,
-                while_syncing=lambda: made.append(self._journal_batch(journal, now)),
+                while_syncing=lambda tree: made.append(self._while_syncing(journal, now, report, tree)),
             )
         except jinja2.TemplateError as err:  # a page made while it was written; nothing was renamed into place
             report.problems.append(_template_problem(err))
@@ -753,6 +756,16 @@ class Site:
             key_events=key_events,
             pinned=pinned,
         )
+
+    def _while_syncing(self, journal: Journal, now: datetime, report: BuildReport, tree: str | None) -> _JournalBatch:
+        """What the build's process does while the disk syncs the staged site: the journal's next lines, and
+        for a whole site staged in one folder (a cold build), the signatures of its files for the record of
+        what was published (uptodate.record_build): moved into place, they keep them. Walking the output
+        folder for them after the build took ~0.05 s at 10,000 entries, with the disk idle by then."""
+        batch = self._journal_batch(journal, now)
+        if tree is not None:
+            report.outputs_digest = disk_outputs(Path(tree))
+        return batch
 
     def _journal_batch(self, journal: Journal, now: datetime) -> _JournalBatch:
         """What the journal must add once the site is out: the versions readers now see and the entries taken

@@ -141,8 +141,22 @@ def _record_path(root: Path, out: Path) -> Path:
     return root / STATE_DIR / f"published-{tag}.json"
 
 
-def record(root: Path, out: Path, inputs: Inputs, *, valid_until: datetime | None, live: int, scheduled: int) -> bool:
-    """Record a clean build whose ``inputs`` (as the build saw them) are still what is on disk; else forget."""
+def record(
+    root: Path,
+    out: Path,
+    inputs: Inputs,
+    *,
+    valid_until: datetime | None,
+    live: int,
+    scheduled: int,
+    outputs: str | None = None,
+) -> bool:
+    """Record a clean build whose ``inputs`` (as the build saw them) are still what is on disk; else forget.
+
+    ``outputs``: ``disk_outputs(out)`` as the build took it of the site it published (see
+    ``BuildReport.outputs_digest``), instead of walking ``out`` again. Should anything in ``out`` have
+    changed since, the record does not match the disk and the next start builds.
+    """
     path = _record_path(root, out)
     forget(root, out)  # whatever happens next, an old record must not outlive the site it described
     if disk_inputs(root, inputs.baseline[0] if inputs.baseline else None) != inputs:
@@ -152,7 +166,7 @@ def record(root: Path, out: Path, inputs: Inputs, *, valid_until: datetime | Non
         out=os.path.realpath(out),
         baseline=inputs.baseline[0] if inputs.baseline else None,
         inputs=inputs.digest(),
-        outputs=disk_outputs(out),
+        outputs=outputs if outputs is not None else disk_outputs(out),
         valid_until=valid_until.astimezone(UTC).isoformat() if valid_until else None,
         live=live,
         scheduled=scheduled,
@@ -193,7 +207,13 @@ def record_build(site: Site, report: BuildReport) -> bool:
         forget(site.root, site.out)
         return False
     return record(
-        site.root, site.out, inputs, valid_until=report.valid_until, live=report.live, scheduled=len(report.scheduled)
+        site.root,
+        site.out,
+        inputs,
+        valid_until=report.valid_until,
+        live=report.live,
+        scheduled=len(report.scheduled),
+        outputs=report.outputs_digest,
     )
 
 
