@@ -345,24 +345,36 @@ def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
     # The results as they are and where each is (the same view objects mean the same figures): the scoreboard,
     # the follow list, results.html and results.json are made again only when this changes.
     results_key = (tuple(night.results), tuple(map(paging.where.get, map(_ID, night.results))))
-    panels = _panels(theme, night, paging.where, setting, results_key, work.fragments, paging.moved)
+    made: list[dict[str, Panel]] = []
+
+    def panels() -> dict[str, Panel]:
+        # Made where index.html and live.json are (both in the writer's first span: a cold build makes them
+        # while a worker makes share pages, not before the workers start): the follow list alone is 2,571 rows.
+        if not made:
+            made.append(_panels(theme, night, paging.where, setting, results_key, work.fragments, paging.moved))
+        return made[0]
+
     event = night.event
     ended = night.ended
     count = len(paging.older)
-    fresh[INDEX] = render_template(
-        theme,
-        "index.html",
-        event=event,
-        ended=ended,
-        panels=panels,
-        entries=paging.front,
-        fragments={v.id: Markup(night.fragments[v.id]) for v in paging.front},
-        json_ld=json_ld(night, paging.front, INDEX, paging.where),
-        page=INDEX,
-        root="",
-        newer=None,
-        older=page_name(count) if count else None,
-    ).encode()
+
+    def index() -> bytes:
+        return render_template(
+            theme,
+            "index.html",
+            event=event,
+            ended=ended,
+            panels=panels(),
+            entries=paging.front,
+            fragments={v.id: Markup(night.fragments[v.id]) for v in paging.front},
+            json_ld=json_ld(night, paging.front, INDEX, paging.where),
+            page=INDEX,
+            root="",
+            newer=None,
+            older=page_name(count) if count else None,
+        ).encode()
+
+    fresh[INDEX] = index
     paths = set(fresh)
     paths.update(page_name(number) for number in range(1, count + 1))
     if paging.pages_changed is None or previous is None:
@@ -380,7 +392,7 @@ def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
             work.pages[path] = key
     fresh.update(_share_pages(theme, night, paging, work))
     paths |= work.share_paths
-    fresh["live.json"] = live_json(night, theme, panels)
+    fresh["live.json"] = lambda: live_json(night, theme, panels())
     if work.pages.get("results") != results_key:
         from .results_page import render_results_page, result_rows  # it imports this module: import here
 

@@ -423,21 +423,24 @@ class Site:
             except FileNotFoundError:
                 report.warnings.append(f"{ENTRIES}/: not found; no entries yet")
                 items = []
-            if setup is not None:
-                self._prepare_in_parallel(items, context, setup)
+            prepared = self._prepare_in_parallel(items, context, setup) if setup is not None else set()
             candidates = {f"{ENTRIES}/{i.name}": i for i in items if is_entry_name(i.name)}
             names = sorted(candidates.keys() | self._outcomes.keys() | self._missing.keys())
         else:
             wanted = {d for d in only if is_entry_name(d.rpartition("/")[2])} | self._missing.keys() | self._unread
             candidates = {d: _Path.at(self.root / d) for d in wanted}
             names = sorted(wanted)
+            prepared = set()
         self._unread = set()
         touched: set[str] = set()
         clock = time.monotonic()
         for display in names:
             ident = entry_id(display)
             item = candidates.get(display)
-            parsed = self._read_one(item, display, context, report) if item is not None else None
+            if display in prepared:  # read just now by _prepare_in_parallel, from this listing's stat
+                parsed: _Parsed | None = self._parsed[display]
+            else:
+                parsed = self._read_one(item, display, context, report) if item is not None else None
             if parsed is not None:
                 self._missing.pop(display, None)
                 outcome: _Outcome | None = self._outcome_of(parsed, ident, journal, context)
@@ -509,15 +512,17 @@ class Site:
         report.hold_until = until if report.hold_until is None else min(report.hold_until, until)
         return _Outcome(held)
 
-    def _prepare_in_parallel(self, items: list[os.DirEntry[str]], context: Context, setup: _Setup) -> None:
-        """A cold build's many new files, read, validated and rendered on every core (see parallel.py).
+    def _prepare_in_parallel(self, items: list[os.DirEntry[str]], context: Context, setup: _Setup) -> set[str]:
+        """A cold build's many new files, read, validated and rendered on every core (see parallel.py); the
+        entry files done so (``_read_one`` would only look them up again: its stat is the one taken here).
 
         Only plain regular files go to the workers; links, FIFOs and the oversized take the careful
         one-by-one path below, which also reports them.
         """
+        done_here: set[str] = set()
         workers = usable_cpus()
         if workers < 2 or len(items) - len(self._parsed) < PARALLEL_MIN:
-            return  # not a cold build: the few changed files are cheaper one by one
+            return done_here  # not a cold build: the few changed files are cheaper one by one
         todo: list[tuple[str, str, tuple[int, int, int]]] = []
         for item in items:
             if not is_entry_name(item.name) or item.is_symlink():
@@ -534,13 +539,15 @@ class Site:
             if cached is None or cached.signature != signature:
                 todo.append((display, item.path, signature))
         if len(todo) < PARALLEL_MIN:
-            return
+            return done_here
         for done in prepare_many(setup.theme, context, setup.event.timezone, todo, workers, packed=self.long_lived):
             if done is None:  # unreadable now: the one-by-one path retries and reports it
                 continue
             self._parsed[done.display] = _Parsed(done.signature, done.digest, done.text, done.entry, done.error)
+            done_here.add(done.display)
             if done.entry is not None and done.view is not None and done.html is not None:
                 self._rendered[done.entry.id] = (done.entry, done.view, done.html)
+        return done_here
 
     def _read_one(
         self, item: os.DirEntry[str] | _Path, display: str, context: Context, report: BuildReport
