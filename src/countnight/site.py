@@ -779,8 +779,12 @@ class Site:
         down, and what the report says of them. Changes nothing (publish makes it while the disk syncs)."""
         batch = _JournalBatch()
         at = stamp(now)
-        check = sorted((i for i in self._unrecorded if i in self._live), key=lambda i: self._order(self._live[i].entry))
-        for ident in reversed(check):  # newest first
+        if len(self._unrecorded) * 8 > len(self._stream):  # a first build: all of them, in the stream's order
+            newest_first = [v.id for v in reversed(self._stream) if v.id in self._unrecorded]
+        else:  # a few: sorting them beats walking the night
+            check = (i for i in self._unrecorded if i in self._live)
+            newest_first = sorted(check, key=lambda i: self._order(self._live[i].entry), reverse=True)
+        for ident in newest_first:
             view = self._live[ident]
             parsed = self._parsed.get(f"{ENTRIES}/{ident}.md")
             if parsed is None or parsed.entry is not view.entry:
