@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from countnight.baseline import Baseline, BaselineRow, fold_name, load_baseline, write_baseline
+from countnight import baseline as baseline_module
+from countnight.baseline import Baseline, BaselineRow, fold_name, load_baseline, parse_number, write_baseline
 from countnight.errors import InputError
 
 HEADER = "constituency,electorate,turnout,winner,Con,Lab,LD"
@@ -219,3 +222,19 @@ def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         load_baseline(tmp_path / "nope.csv", "nope.csv")
     assert str(caught.value) == "nope.csv: cannot read the file: No such file or directory"
+
+
+def _parse_number_by_cleaning(text: str) -> float | None:
+    """parse_number as it was before its shortcut for plain cells: clean, check, convert."""
+    cleaned = text.strip().removesuffix("%").strip().replace(",", "")
+    return float(cleaned) if baseline_module._NUMBER.fullmatch(cleaned) else None
+
+
+@given(st.text(alphabet="0123456789.,% +-e٣\t", max_size=12))
+@settings(max_examples=3000, deadline=None)
+def test_parse_number_reads_every_cell_as_cleaning_it_does(text: str) -> None:
+    try:
+        got: float | None = parse_number(text)
+    except ValueError:
+        got = None
+    assert got == _parse_number_by_cleaning(text)
