@@ -152,6 +152,10 @@ def settle(limit: float) -> float:
 def timed(cmd: Sequence[str | Path], cwd: Path | None = None) -> Run:
     """Whole-process wall time around the run, the peak RSS GNU time saw, the process tree's, and the
     CPU the rest of the machine used meanwhile (machine-wide busy time less what the run itself used)."""
+    # Nothing another tool wrote is still waiting to go to disk: countnight syncs what it publishes before
+    # putting it in place (syncfs, the whole file system), and would otherwise also wait for the pages Hugo
+    # wrote one Pelican run (~20 s) before, which the kernel writes back only after 30 s (0.1 s more).
+    os.sync()
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
         argv = [str(GNU_TIME), "-f", "%M", "-o", rss.name, *map(str, cmd)]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
