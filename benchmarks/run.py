@@ -149,9 +149,14 @@ def settle(limit: float) -> float:
             return busy
 
 
-def timed(cmd: Sequence[str | Path], cwd: Path | None = None) -> Run:
+def timed(cmd: Sequence[str | Path], cwd: Path | None = None, *, sample_tree: bool = True) -> Run:
     """Whole-process wall time around the run, the peak RSS GNU time saw, the process tree's, and the
-    CPU the rest of the machine used meanwhile (machine-wide busy time less what the run itself used)."""
+    CPU the rest of the machine used meanwhile (machine-wide busy time less what the run itself used).
+
+    ``sample_tree=False``: no sampling of the process tree's memory (``tree_mb`` is 0). Each sample reads
+    ``smaps_rollup``, which walks every page table of each process: ~4.5 ms of CPU for a 260 MB Python
+    process, every 50 ms, on one of this machine's two cores, while the tool being timed wants both.
+    """
     # Nothing another tool wrote is still waiting to go to disk: countnight syncs what it publishes before
     # putting it in place (syncfs, the whole file system), and would otherwise also wait for the pages Hugo
     # wrote one Pelican run (~20 s) before, which the kernel writes back only after 30 s (0.1 s more).
@@ -162,7 +167,8 @@ def timed(cmd: Sequence[str | Path], cwd: Path | None = None) -> Run:
         _, busy0 = _machine_ticks()
         started = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        with TreeRss(proc.pid, skip_root=True) as tree:  # skip GNU time itself
+        tree = TreeRss(proc.pid, skip_root=True)  # skip GNU time itself
+        with tree if sample_tree else contextlib.nullcontext(tree):
             stdout, stderr = proc.communicate()
         seconds = time.perf_counter() - started
         _, busy1 = _machine_ticks()
@@ -301,10 +307,12 @@ def countnight_site(base: Path) -> Path:
     return base / "countnight-site"
 
 
-def cold_builds(base: Path, n: int, runs: int) -> dict[str, list[Run]]:
+def cold_builds(base: Path, n: int, runs: int) -> tuple[dict[str, list[Run]], dict[str, float]]:
+    """Each tool's cold builds, timed, alternating; and the peak memory of each one's whole process tree,
+    from one more build first that is sampled and not timed (sampling costs the timed tool CPU: see timed)."""
     cn, hugo, pelican = base / "countnight", base / "hugo", base / "pelican"
     out, site = base / "out", countnight_site(base)
-    cmds: dict[str, Callable[[int], tuple[list[str | Path], Path | None]]] = {
+    cmds: dict[str, Callable[[str], tuple[list[str | Path], Path | None]]] = {
         "countnight": lambda i: ([COUNTNIGHT, "build", "--root", cn, "--out", site], None),
         "hugo": lambda i: (
             ["hugo", "--quiet", "--source", hugo, "--destination", out / f"hugo-{i}", "--cacheDir", out / f"hc-{i}"],
@@ -315,17 +323,26 @@ def cold_builds(base: Path, n: int, runs: int) -> dict[str, list[Run]]:
             pelican,
         ),
     }
+
+    def cold(name: str, i: str, *, sample_tree: bool) -> Run:
+        if name == "countnight":  # no state, no site from before; the last run's are kept for warm_restarts
+            fresh(cn / ".countnight")
+            fresh(site)
+        fresh(hugo / "resources")
+        fresh(out)
+        cmd, cwd = cmds[name](i)
+        settle(settle_limit)
+        return timed(cmd, cwd, sample_tree=sample_tree)
+
+    trees: dict[str, float] = {}
+    for name in cmds:
+        run = cold(name, "memory", sample_tree=True)
+        trees[name] = run.tree_mb
+        log(f"  N={n} cold {name:10} memory run: {run.tree_mb:7.1f} MB the whole tree, {run.peak_mb:7.1f} MB largest")
     found: dict[str, list[Run]] = {name: [] for name in cmds}
     for i in range(runs):
-        for name, make in cmds.items():  # A B C A B C …
-            if name == "countnight":  # no state, no site from before; the last run's are kept for warm_restarts
-                fresh(cn / ".countnight")
-                fresh(site)
-            fresh(hugo / "resources")
-            fresh(out)
-            cmd, cwd = make(i)
-            settle(settle_limit)
-            run = timed(cmd, cwd)
+        for name in cmds:  # A B C A B C …
+            run = cold(name, str(i), sample_tree=False)
             found[name].append(run)
             log(
                 f"  N={n} cold {name:10} run {i + 1}/{runs}: {run.seconds:7.2f} s  {run.peak_mb:7.1f} MB"
@@ -334,7 +351,7 @@ def cold_builds(base: Path, n: int, runs: int) -> dict[str, list[Run]]:
             if i == 0:
                 check_output(name, out, i, n, run)
     fresh(out)
-    return found
+    return found, trees
 
 
 def check_output(name: str, out: Path, i: int, n: int, run: Run) -> None:
@@ -774,7 +791,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log(f"N={n}: wrote the night to {base}; other load before starting: {busy:.2f} of {os.cpu_count()} cores")
         if busy > 0.2:
             log("  warning: something else is using the CPU; these figures will be noisy")
-        cold = cold_builds(base, n, args.runs)
+        cold, trees = cold_builds(base, n, args.runs)
         restart = warm_restarts(base, night, args.runs)
         drop = drops(base, night, args.drops)
         sizes.append(
@@ -782,7 +799,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "n": n,
                 "cold": {k: [r.seconds for r in v] for k, v in cold.items()},
                 "cold_rss_mb": {k: [r.peak_mb for r in v] for k, v in cold.items()},
-                "cold_tree_mb": {k: [r.tree_mb for r in v] for k, v in cold.items()},
+                "cold_tree_mb": {k: [mb] for k, mb in trees.items()},  # from the sampled, untimed run
                 "cold_other_cores": {k: [r.other for r in v] for k, v in cold.items()},
                 "restart": restart,
                 "drop": drop,
