@@ -1,6 +1,6 @@
-"""The fast path of ``frontmatter.read_entry`` gives exactly what PyYAML's events and ``_Builder`` give.
+"""The fast path of ``frontmatter.read_entry`` gives exactly what PyYAML's events and ``yamlread``'s builder give.
 
-``frontmatter._fast`` reads simple front matter line by line; ``frontmatter._parse_yaml`` is the specification.
+``frontmatter._fast`` reads simple front matter line by line; ``yamlread.parse_yaml`` is the specification.
 (1) Hypothesis properties: front matter built from a grammar of the accepted shapes and of near misses of each
 (indicators, quotes, colons, hashes, indentation, unicode, empty values, duplicate keys...), and single values
 made of raw characters: whenever the fast path answers, its values (keys, their order, values and their types)
@@ -12,7 +12,9 @@ path, and ``read_entry`` uses it. Run with ``pytest -s`` to see how many example
 
 from __future__ import annotations
 
+import subprocess
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from countnight import frontmatter
+from countnight import frontmatter, yamlread
 from countnight.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,7 +42,7 @@ def _exact(value: Any) -> Any:
 def _slow(front: str, first: int = 2) -> Any:
     """The slow path's answer, or the name of what it raised."""
     try:
-        root, lines = frontmatter._parse_yaml(front, first, "x.md")
+        root, lines = yamlread.parse_yaml(front, first, "x.md")
     except InputError:
         return "InputError"
     except Exception as err:  # a str no UTF-8 file decodes to (a lone surrogate) is not the fast path's business
@@ -498,7 +500,7 @@ def test_read_entry_uses_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object) -> None:
         raise AssertionError("the slow path was used")
 
-    monkeypatch.setattr(frontmatter, "_parse_yaml", refuse)
+    monkeypatch.setattr(yamlread, "parse_yaml", refuse)
     fast = frontmatter.read_entry(f"---\n{TYPICAL}---\nbody\n".encode(), "x.md")
     assert fast == slow
     assert (fast.body, fast.body_line, fast.line_of(("candidates", 0, "party"))) == ("body\n", 18, 12)
@@ -523,3 +525,15 @@ def test_benchmark_workload_entries_take_the_fast_path() -> None:
     assert {item.kind for item in items} == {"update", "result", "turnout", "quote"}
     for item in items:
         assert _check(*_front_of(workload.countnight_text(item).encode(), item.id)), item.id
+
+
+def test_a_build_of_the_sample_night_never_imports_pyyaml() -> None:
+    """Every sample entry takes the line reader, so a build's process need not load PyYAML (~14 ms a start)."""
+    code = (
+        "import sys; from pathlib import Path; from countnight.site import Site;"
+        f"Site(Path({str(REPO)!r}), Path(sys.argv[1])).check();"
+        "print('yaml' in sys.modules)"
+    )
+    with tempfile.TemporaryDirectory() as out:
+        found = subprocess.run([sys.executable, "-c", code, out], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "False", found.stderr
