@@ -7,15 +7,19 @@ same bytes as doing it all in one process, and a full disk in a worker must leav
 
 from __future__ import annotations
 
+import copy
 import errno
 import os
+import pickle
 from pathlib import Path
 
 import pytest
 
-from conftest import AFTER_THE_NIGHT, BlogMaker
+from conftest import AFTER_THE_NIGHT, REPO, BlogMaker
 from countnight import parallel, publish
-from countnight.site import Site
+from countnight.entries import parse_entry
+from countnight.models import Context
+from countnight.site import Site, read_regular
 
 ENTRIES = 450  # above parallel.PARALLEL_MIN, so both stages fork
 
@@ -106,3 +110,22 @@ def test_a_template_that_fails_while_rendering_is_reported_not_raised(
     assert not report.built
     assert any("no_such_field" in problem.message for problem in report.problems), report.problems
     assert not (root / "site" / "index.html").exists()
+
+
+def test_every_kind_of_entry_comes_back_from_a_worker_as_it_went(tmp_path: Path) -> None:
+    """A worker's entries come back pickled (models.py: each model as its class, values and fields given):
+    every entry of the sample night, all five kinds, equal after the trip, still frozen, the same JSON."""
+    site = Site(REPO, tmp_path / "site")
+    setup = site._setup()
+    context = Context(setup.event.window, setup.baseline)
+    paths = sorted((REPO / "entries").glob("*.md"))
+    entries = [parse_entry(read_regular(str(path)) or b"", f"entries/{path.name}", context) for path in paths]
+    assert {entry.kind for entry in entries} == {"update", "result", "turnout", "quote", "summary"}
+    back = pickle.loads(pickle.dumps(entries, pickle.HIGHEST_PROTOCOL))
+    for entry, again in zip(entries, back, strict=True):
+        assert again == entry and type(again) is type(entry)
+        assert again.__pydantic_fields_set__ == entry.__pydantic_fields_set__
+        assert again.model_dump_json() == entry.model_dump_json()
+        assert copy.deepcopy(again) == entry
+        with pytest.raises(ValueError, match="frozen"):
+            again.title = "changed"  # type: ignore[misc]

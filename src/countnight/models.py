@@ -173,6 +173,24 @@ Constituency = Annotated[str, BeforeValidator(_line), AfterValidator(_known_cons
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its class, its values and the fields it was given: a cold build's worker sends back every
+        entry it read. BaseModel's own ``__getstate__`` / ``__setstate__`` (Python, with its extra and private
+        values, which these models never have) made an entry 28 µs to pickle and unpickle, against 8 as dicts."""
+        return _restore, (type(self), self.__dict__, self.__pydantic_fields_set__)
+
+
+def _restore(cls: type[_Strict], values: dict[str, Any], fields_set: set[str]) -> _Strict:
+    model = cls.__new__(cls)
+    _set(model, "__dict__", values)
+    _set(model, "__pydantic_fields_set__", fields_set)
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
+    return model
+
+
+_set = object.__setattr__  # the models are frozen: their own __setattr__ refuses
+
 
 class EntryBase(_Strict):
     """Fields every kind has. ``id`` comes from the file name and ``body`` from below the front matter."""
