@@ -5,6 +5,7 @@ The workers are real forked processes; each test checks that none is left behind
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import time
@@ -158,3 +159,16 @@ def test_one_core_or_one_span_forks_nothing(forked: list[int]) -> None:
     assert _spans(1, 2) == 1
     assert parallel.map_forked(lambda a, b: (os.getpid(), a, b), 1, 2) == [(parent, 0, 1)]
     assert forked == []
+
+
+def test_when_no_worker_can_be_forked_this_process_makes_every_span(monkeypatch: pytest.MonkeyPatch) -> None:
+    """fork() can fail on a machine short of memory or processes: the build goes on in its own process."""
+
+    def cannot_fork() -> int:
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", cannot_fork)
+    parent = os.getpid()
+    results = parallel.map_forked(lambda start, stop: (os.getpid(), list(range(start, stop))), 1000, 3)
+    assert [n for _, numbers in results for n in numbers] == list(range(1000))
+    assert {pid for pid, _ in results} == {parent}

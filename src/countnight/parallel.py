@@ -205,7 +205,12 @@ class _Spans:
                 with contextlib.suppress(OSError, AttributeError):  # Linux: room for a few spans' results
                     fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
                 parent = os.getpid()
-                pid = os.fork()
+                try:
+                    pid = os.fork()
+                except OSError:  # no memory or processes to spare: the workers there are (maybe none) do it all
+                    os.close(read)
+                    os.close(write)
+                    break
                 if pid == 0:  # the worker: never returns
                     os.close(read)
                     for other in readers:
