@@ -9,7 +9,7 @@ import errno
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -111,32 +111,33 @@ def test_a_worker_that_dies_with_the_lock_held_does_not_hang_the_build(
     assert [n for numbers in results for n in numbers] == list(range(1000))
 
 
-def test_an_error_in_a_worker_is_raised_here_once_all_have_stopped() -> None:
-    parent = os.getpid()
-
-    def work(start: int, stop: int) -> int:
-        if os.getpid() != parent:
-            raise KeyError(f"span {start}")
-        _slow(start)
-        return start
-
-    with pytest.raises(KeyError, match="span"):
-        parallel.map_forked(work, 1000, 2)
-
-
-def test_an_unpicklable_error_in_a_worker_still_says_what_it_was() -> None:
-    parent = os.getpid()
-
+def _unpicklable() -> Exception:
     class Local(Exception):  # a class defined in a function cannot be pickled
         pass
 
+    return Local("the disk said no")
+
+
+@pytest.mark.parametrize(
+    ("error", "raised", "says"),
+    [
+        (lambda: KeyError("in a span"), KeyError, "in a span"),
+        (_unpicklable, RuntimeError, "the disk said no"),  # its text still reaches the build
+    ],
+    ids=["picklable", "unpicklable"],
+)
+def test_an_error_in_a_worker_is_raised_here_once_all_have_stopped(
+    error: Callable[[], Exception], raised: type[Exception], says: str
+) -> None:
+    parent = os.getpid()
+
     def work(start: int, stop: int) -> int:
         if os.getpid() != parent:
-            raise Local("the disk said no")
+            raise error()
         _slow(start)
         return start
 
-    with pytest.raises(RuntimeError, match="the disk said no"):
+    with pytest.raises(raised, match=says):
         parallel.map_forked(work, 1000, 2)
 
 
