@@ -345,14 +345,12 @@ def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
     # The results as they are and where each is (the same view objects mean the same figures): the scoreboard,
     # the follow list, results.html and results.json are made again only when this changes.
     results_key = (tuple(night.results), tuple(map(paging.where.get, map(_ID, night.results))))
-    made: list[dict[str, Panel]] = []
 
+    @functools.cache
     def panels() -> dict[str, Panel]:
         # Made where index.html and live.json are (both in the writer's first span: a cold build makes them
         # while a worker makes share pages, not before the workers start): the follow list alone is 2,571 rows.
-        if not made:
-            made.append(_panels(theme, night, paging.where, setting, results_key, work.fragments, paging.moved))
-        return made[0]
+        return _panels(theme, night, paging.where, setting, results_key, work.fragments, paging.moved)
 
     event = night.event
     ended = night.ended
