@@ -157,6 +157,21 @@ CASES: list[tuple[str, bytes, list[str]]] = [
         ],
     ),
     (
+        "winner-without-a-tie",
+        (RESULT + "winner: Josh Newbury\n---\n").encode(),
+        [
+            "8: winner: there is no tie: 'Josh Newbury' has the most votes (15,671); "
+            "`winner` is only for a tie (leave it out and the votes decide)"
+        ],
+    ),
+    (
+        "winner-namesakes-tied",
+        (
+            RESULT.replace("Amanda Milling", "Josh Newbury").replace("12546", "15671") + "winner: Josh Newbury\n---\n"
+        ).encode(),
+        ["8: winner: two candidates named 'Josh Newbury' are tied for the most votes; the name cannot tell them apart"],
+    ),
+    (
         "no-candidates",
         b'---\nkind: result\ntime: "02:16"\nconstituency: Stafford\ncandidates: []\n---\n',
         ["5: candidates: list at least one candidate"],

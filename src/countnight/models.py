@@ -245,10 +245,23 @@ class ResultEntry(EntryBase):
         top = max(c.votes for c in self.candidates)
         tied = [c.name for c in self.candidates if c.votes == top]
         if self.winner is not None:
-            if self.winner.casefold() not in (n.casefold() for n in tied):
+            # What elections.compute_result refuses must be refused here, with the file's line: it used to
+            # pass validation and then break the build (tests/test_fuzz.py found a clear winner named here).
+            named = [n for n in tied if n.casefold() == self.winner.casefold()]
+            if not named:
                 raise ValueError(
                     f"winner: '{self.winner}' is not tied for the most votes; "
                     "`winner` is only for a tie (leave it out and the votes decide)"
+                )
+            if len(tied) == 1:
+                raise ValueError(
+                    f"winner: there is no tie: '{tied[0]}' has the most votes ({top:,}); "
+                    "`winner` is only for a tie (leave it out and the votes decide)"
+                )
+            if len(named) > 1:
+                raise ValueError(
+                    f"winner: two candidates named '{self.winner}' are tied for the most votes; "
+                    "the name cannot tell them apart"
                 )
         elif len(tied) > 1:
             raise ValueError(
