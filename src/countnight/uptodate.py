@@ -10,10 +10,11 @@ when nothing differs and that moment has not come, the site is up to date and th
 build. At 10,000 entries that answer takes a tenth of a second where a build from nothing takes
 several, and it needs nothing but the standard library.
 
-The record is only written when the signatures the build used are the ones on disk at that moment,
-so a file changed during a build can never be recorded as published. Any later change (an entry, a
-template, a page in the output folder, the tool itself) makes the record not match, and the full
-build runs as always.
+The record holds the signatures the build used, as it saw them, not as the disk has them afterwards:
+a file changed during a build (after the build looked at it) makes the record not match the disk, as
+any later change does (an entry, a template, a page in the output folder, the tool itself), and the
+full build runs as always. So the record needs no second look at the entries once the build is done
+(10,000 stats, ~0.05 s that the build's process spent alone after publishing).
 """
 
 from __future__ import annotations
@@ -151,16 +152,15 @@ def record(
     scheduled: int,
     outputs: str | None = None,
 ) -> bool:
-    """Record a clean build whose ``inputs`` (as the build saw them) are still what is on disk; else forget.
+    """Record a clean build: its ``inputs`` as the build saw them, and its outputs.
 
-    ``outputs``: ``disk_outputs(out)`` as the build took it of the site it published (see
-    ``BuildReport.outputs_digest``), instead of walking ``out`` again. Should anything in ``out`` have
-    changed since, the record does not match the disk and the next start builds.
+    Whether those inputs are still what is on disk is asked when the record is read (``up_to_date``), where
+    an input changed since the build looked makes it not match. ``outputs``: ``disk_outputs(out)`` as the
+    build took it of the site it published (see ``BuildReport.outputs_digest``), instead of walking ``out``
+    again. Should anything in ``out`` have changed since, the record does not match the disk either.
     """
     path = _record_path(root, out)
     forget(root, out)  # whatever happens next, an old record must not outlive the site it described
-    if disk_inputs(root, inputs.baseline[0] if inputs.baseline else None) != inputs:
-        return False  # something changed since the build looked: the next build will see it
     data = Record(
         root=os.path.realpath(root),
         out=os.path.realpath(out),
