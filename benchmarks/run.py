@@ -695,6 +695,9 @@ def table(rows: list[list[str]]) -> str:
     return "\n".join([*lines, *("| " + " | ".join(r) + " |" for r in rows)])
 
 
+_INTERPRETER = "import platform, sys; print(platform.python_version(), sys._base_executable)"
+
+
 def machine() -> dict[str, str]:
     def field(path: str, name: str) -> str:
         with open(path) as f:
@@ -712,6 +715,9 @@ def machine() -> dict[str, str]:
         "memory": mem,
         "kernel": platform.release(),
         "python": platform.python_version(),
+        # countnight's and Pelican's interpreters: the same one (benchmarks/setup.sh), or the comparison is not fair
+        "python countnight": out([REPO / ".venv" / "bin" / "python", "-c", _INTERPRETER]),
+        "python pelican": out([PELICAN.parent / "python", "-c", _INTERPRETER]),
         "commit": out(["git", "rev-parse", "--short", "HEAD"]) + (" with uncommitted changes in src/" if dirty else ""),
         "countnight": out([COUNTNIGHT, "--version"]),
         "hugo": out(["hugo", "version"]).split(" BuildDate")[0],
@@ -740,7 +746,8 @@ def report(info: dict[str, str], args: argparse.Namespace, sizes: list[dict[str,
             f"`{command}` — {info['date']}, commit {info['commit']}.",
             "",
             f"Machine: {info['nproc']} cores, {info['cpu']}, {info['memory']} RAM, Linux {info['kernel']}, "
-            f"Python {info['python']}. Peers: {info['hugo']}; {info['pelican']}. {info['countnight']}.",
+            f"Python: countnight {info['python countnight']}, Pelican {info['python pelican']}. "
+            f"Peers: {info['hugo']}; {info['pelican']}. {info['countnight']}.",
             "",
             "Other load on the machine, measured just before and after each size (cores busy, of "
             f"{info['nproc']}): "

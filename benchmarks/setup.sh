@@ -4,7 +4,13 @@
 # Also pyinstrument there, for the profile section of BENCHMARKS.md. Idempotent; run as root (apt-get).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-python="${PYTHON:-python3}"
+# Pelican runs on the interpreter countnight's own environment was made with (the Makefile chooses it), so the
+# two Python tools are measured on the same Python; an environment made with another one is made again.
+base='import sys; print(sys._base_executable)'
+python="${PYTHON:-$("$here/../.venv/bin/python" -c "$base" 2>/dev/null || echo python3)}"
+if [ -x "$here/.venv-peers/bin/python" ] && [ "$("$here/.venv-peers/bin/python" -c "$base")" != "$("$python" -c "$base")" ]; then
+    rm -rf "$here/.venv-peers"
+fi
 
 if ! command -v hugo >/dev/null || [ ! -x /usr/bin/time ]; then
     export DEBIAN_FRONTEND=noninteractive
