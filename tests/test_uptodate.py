@@ -159,6 +159,45 @@ def test_the_build_command_says_everything_and_exits_with_its_status_when_it_end
     assert "No such option" in usage.stderr
 
 
+def test_a_plain_build_skips_the_command_line_and_says_the_same(night: Path, tmp_path: Path) -> None:
+    """launch builds a plain ``build`` itself (oneoff.py) without loading click; the command line's ``build``
+    does the same work: the same output and status. Folders unfit to build still get click's usage error."""
+    launcher = [sys.executable, "-c", "from countnight.launch import main; main()", "build"]
+    through_click = [sys.executable, "-c", "from countnight.cli import main; main()", "build"]
+    (night / "entries" / "0300-bad.md").write_text('---\ntime: "03:00"\nkind: result\n---\nNo candidates.\n')
+    quick = subprocess.run(
+        [*launcher, "--root", str(night), "--out", str(tmp_path / "a")], capture_output=True, text=True
+    )
+    full = subprocess.run(
+        [*through_click, "--root", str(night), "--out", str(tmp_path / "b")], capture_output=True, text=True
+    )
+    assert quick.returncode == full.returncode == 1
+    assert quick.stderr == full.stderr and "entries/0300-bad.md:" in quick.stderr
+    assert quick.stdout.startswith("published 47, rejected 1, scheduled 0, 47 live (")
+    assert full.stdout.startswith("published 0, rejected 1, scheduled 0, 47 live (")  # the journal had them
+    assert (tmp_path / "a" / "index.html").read_bytes() == (tmp_path / "b" / "index.html").read_bytes()
+    spy = (  # what the launcher had loaded when it ended the process
+        "import sys; import countnight.launch as launch; end = launch._exit_now;"
+        "launch._exit_now = lambda code: (print('click loaded:', 'click' in sys.modules), end(code)); launch.main()"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", spy, "build", "--root", str(night), "--out", str(tmp_path / "c")],
+        capture_output=True,
+        text=True,
+    )
+    assert loaded.returncode == 1 and loaded.stdout.endswith("click loaded: False\n"), loaded.stdout
+    (tmp_path / "file").write_text("")
+    for args in (
+        ["--root", str(tmp_path / "missing")],
+        ["--root", str(night), "--out", str(night)],
+        ["--root", str(night), "--out", str(tmp_path / "file")],
+    ):
+        unfit = subprocess.run([*launcher, *args], capture_output=True, text=True)
+        assert unfit.returncode == 2, args
+        assert unfit.stderr == subprocess.run([*through_click, *args], capture_output=True, text=True).stderr
+        assert "Usage:" in unfit.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "handled"),
     [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import sys
 from collections import Counter
@@ -14,14 +13,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from . import uptodate
 from .config import load_config
 from .console import NORMAL, QUIET, VERBOSE, Console
 from .errors import InputError
 from .journal import Journal
 from .listing import UnknownEntry, normalise_id, unknown
 from .newentry import KINDS_NEW, write_new_entry
-from .site import BuildReport, Site
+from .oneoff import build_once, folder_problem
+from .site import Site
 
 if TYPE_CHECKING:  # `build` loads neither the watcher, the preview server nor the editor's commands
     from .editing import Edited
@@ -45,24 +44,15 @@ def _fail(err: InputError) -> None:
     sys.exit(1)
 
 
+def _folders(root: Path, out: Path | None) -> None:
+    found = folder_problem(root, out)
+    if found is not None:
+        raise click.BadParameter(found[1], param_hint=found[0])
+
+
 def _site(root: Path, out: Path | None, *, watching: bool = False) -> Site:
-    if not root.is_dir():
-        raise click.BadParameter(f"{root} is not a folder", param_hint="--root")
-    if out is not None and Path(os.path.realpath(root)).is_relative_to(os.path.realpath(out)):
-        # The output is published whole and `serve` serves it: the blog folder, or a folder above it, would
-        # put the config, the record and entries/ (drafts, embargoed results) on the web, and the watcher
-        # would take every change in entries/ for its own output and never rebuild.
-        message = f"{out} holds the blog folder; the output needs a folder of its own"
-        raise click.BadParameter(message, param_hint="--out")
+    _folders(root, out)
     return Site(root, out, long_lived=watching)  # a watcher stays up all night: keep its memory down
-
-
-def summary_line(report: BuildReport) -> str:
-    """'published 45, rejected 1, scheduled 0, 45 live (0.21 s)'."""
-    return (
-        f"published {len(report.published)}, rejected {len(report.rejected)}, "
-        f"scheduled {len(report.scheduled)}, {report.live} live ({report.seconds:.2f} s)"
-    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -114,16 +104,8 @@ def build(root: Path, out: Path | None) -> None:
 
     Example: countnight build --root election-night/ --out /var/www/election
     """
-    site = _site(root, out)
-    report = site.build()
-    uptodate.record_build(site, report)
-    for problem in report.problems:
-        click.echo(str(problem), err=True)
-    for warning in report.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    click.echo(summary_line(report) if report.built else "the site was not built; the previous site is unchanged")
-    if report.problems or not report.built:
-        sys.exit(1)
+    _folders(root, out)
+    sys.exit(build_once(root, out))
 
 
 @main.command()
