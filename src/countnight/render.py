@@ -6,8 +6,11 @@ default theme that ships with countnight. Autoescape is on; entry bodies arrive 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import BuiltinMethodType, FunctionType, MethodType
@@ -188,6 +191,78 @@ class _Environment(jinja2.Environment):
     output_text = staticmethod(output_text)
 
 
+# What Jinja's output for a template depends on besides its source: this module (the code generator, the
+# environment's settings) and the tool's version. Jinja's own magic adds its version and Python's.
+_CODE = hashlib.sha256(Path(__file__).read_bytes() + __version__.encode()).hexdigest()
+
+
+class _CompiledTheme(jinja2.BytecodeCache):
+    """The default theme's templates as compiled code, kept beside them in ``__pycache__`` as Python keeps
+    its own modules' bytecode (and, as Python does, written only when ``sys.dont_write_bytecode`` allows).
+
+    Compiling the theme's 18 templates was 65-135 ms of every start, before any entry could be read. Only
+    the default theme that ships with countnight is kept: a blog's own templates are compiled every time.
+    A file is used only for the template's exact source compiled by this very code (its checksum covers
+    both); anything else in it (another version, a broken file) is ignored and compiled afresh.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = os.path.realpath(folder)
+        self.cache = os.path.join(self.folder, "__pycache__")
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        real = os.path.realpath(filename) if filename is not None else ""
+        if not real.startswith(self.folder + os.sep):
+            return ""  # not the default theme's (a blog's own template): never kept
+        return hashlib.sha256(f"{name}|{real}".encode()).hexdigest()[:32]
+
+    def get_source_checksum(self, source: str) -> str:
+        return hashlib.sha256(f"{_CODE}\n{source}".encode()).hexdigest()
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if not bucket.key:
+            return
+        try:
+            with open(os.path.join(self.cache, f"{bucket.key}.jinja"), "rb") as f:
+                bucket.load_bytecode(f)
+        except Exception:  # missing, unreadable or garbled: compiled afresh
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key and not sys.dont_write_bytecode:
+            self.write(bucket)
+
+    def write(self, bucket: jinja2.bccache.Bucket) -> None:
+        """Keep the bucket's code (atomically: another process may be reading); quietly not, where it cannot."""
+        path = os.path.join(self.cache, f"{bucket.key}.jinja")
+        temp = f"{path}.{os.getpid()}.tmp"
+        try:
+            os.makedirs(self.cache, exist_ok=True)
+            with open(temp, "wb") as f:
+                bucket.write_bytecode(f)
+            os.replace(temp, path)
+        except OSError:  # a read-only install: compiled each time, as before
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+
+
+def compile_default_theme() -> int:
+    """Compile the default theme into its ``__pycache__`` now, as ``compileall`` does for Python code (the
+    Makefile and the benchmark run both). The number of templates kept."""
+    folder = default_theme()
+    cache = _CompiledTheme(folder)
+    env = _environment([folder], cache)
+    kept = 0
+    for name in _template_names(env):
+        source, filename, _ = env.loader.get_source(env, name)
+        bucket = cache.get_bucket(env, name, filename, source)
+        if bucket.code is None:
+            bucket.code = env.compile(source, name, filename)
+            cache.write(bucket)
+        kept += 1
+    return kept
+
+
 @dataclass(frozen=True)
 class Theme:
     """A Jinja environment plus the theme's static assets with content-hashed names."""
@@ -203,8 +278,36 @@ class Theme:
 def load_theme(root: Path) -> Theme:
     """Build the environment for a blog folder; raises jinja2.TemplateError on a broken template."""
     folders = [p for p in (root / "templates", default_theme()) if p.is_dir()]
+    env = _environment(folders, _CompiledTheme(default_theme()))
+    digest = hashlib.sha256(__version__.encode())
+    for folder in reversed(folders):  # overrides win: later updates replace earlier ones
+        for path in theme_files(folder):
+            digest.update(path.relative_to(folder).as_posix().encode())
+            digest.update(path.read_bytes())
+    assets: dict[str, tuple[str, bytes]] = {}
+    for name in (*ASSETS, "parties.css"):
+        data = party_css() if name == "parties.css" else _asset_bytes(folders, name)
+        stem, _, ext = name.rpartition(".")
+        assets[name] = (f"assets/{stem}.{hashlib.sha256(data).hexdigest()[:10]}.{ext}", data)
+    fingerprint = digest.hexdigest()[:16]
+    env.globals["rev"] = functools.partial(entry_rev, fingerprint)
+    for name in _template_names(env):
+        template = env.get_template(name)  # compile every template now: a broken override fails the build
+        # Jinja keeps a template's globals as a ChainMap over the environment's, and copies it into a new
+        # dict on every render, one Python-level lookup per key: ~15 µs a page. Nothing is added to the
+        # globals after this point, so a plain dict (copied in C) is the same context for a quarter less.
+        template.globals = dict(template.globals)
+    return Theme(env, assets, fingerprint)
+
+
+def _template_names(env: jinja2.Environment) -> list[str]:
+    return env.list_templates(filter_func=lambda n: n.endswith((".html", ".xml")) and is_theme_file(n))
+
+
+def _environment(folders: list[Path], compiled: _CompiledTheme) -> jinja2.Environment:
     env = _Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in folders]),
+        bytecode_cache=compiled,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -226,25 +329,7 @@ def load_theme(root: Path) -> Theme:
     }
     env.globals.update(parties, party_colour=party_colour, party_text_colour=party_text_colour, version=__version__)
     env.filters.update(parties, votes=lambda n: f"{n:,}", pct=_pct, points=_points, signed=_signed)
-    digest = hashlib.sha256(__version__.encode())
-    for folder in reversed(folders):  # overrides win: later updates replace earlier ones
-        for path in theme_files(folder):
-            digest.update(path.relative_to(folder).as_posix().encode())
-            digest.update(path.read_bytes())
-    assets: dict[str, tuple[str, bytes]] = {}
-    for name in (*ASSETS, "parties.css"):
-        data = party_css() if name == "parties.css" else _asset_bytes(folders, name)
-        stem, _, ext = name.rpartition(".")
-        assets[name] = (f"assets/{stem}.{hashlib.sha256(data).hexdigest()[:10]}.{ext}", data)
-    fingerprint = digest.hexdigest()[:16]
-    env.globals["rev"] = functools.partial(entry_rev, fingerprint)
-    for name in env.list_templates(filter_func=lambda n: n.endswith((".html", ".xml")) and is_theme_file(n)):
-        template = env.get_template(name)  # compile every template now: a broken override fails the build
-        # Jinja keeps a template's globals as a ChainMap over the environment's, and copies it into a new
-        # dict on every render, one Python-level lookup per key: ~15 µs a page. Nothing is added to the
-        # globals after this point, so a plain dict (copied in C) is the same context for a quarter less.
-        template.globals = dict(template.globals)
-    return Theme(env, assets, fingerprint)
+    return env
 
 
 def entry_rev(fingerprint: str, view: EntryView) -> str:
