@@ -8,9 +8,11 @@ same bytes as doing it all in one process, and a full disk in a worker must leav
 from __future__ import annotations
 
 import copy
+import dataclasses
 import errno
 import os
 import pickle
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from countnight import parallel, publish
 from countnight.entries import parse_entry
 from countnight.models import Context
 from countnight.site import Site, read_regular
+from countnight.views import make_view
 
 ENTRIES = 450  # above parallel.PARALLEL_MIN, so both stages fork
 
@@ -129,3 +132,29 @@ def test_every_kind_of_entry_comes_back_from_a_worker_as_it_went(tmp_path: Path)
         assert copy.deepcopy(again) == entry
         with pytest.raises(ValueError, match="frozen"):
             again.title = "changed"  # type: ignore[misc]
+
+
+def test_result_figures_come_back_from_a_worker_as_they_went(tmp_path: Path) -> None:
+    """A worker's views come back pickled, each result's figures through ResultFigures.__reduce__: equal, still
+    frozen, their mappings read-only, and the winner still the first candidate itself (the default theme's
+    result card marks the winner's row by ``c is sameas r.winner``)."""
+    site = Site(REPO, tmp_path / "site")
+    setup = site._setup()
+    context = Context(setup.event.window, setup.baseline)
+    views = [
+        make_view(parse_entry(read_regular(str(path)) or b"", f"entries/{path.name}", context), setup.baseline, UTC)
+        for path in sorted((REPO / "entries").glob("*.md"))
+    ]
+    figures = [view.result for view in views if view.result is not None]
+    assert len(figures) >= 5
+    back = pickle.loads(pickle.dumps(views, pickle.HIGHEST_PROTOCOL))
+    for view, again in zip(views, back, strict=True):
+        assert again == view
+        if again.result is None:
+            continue
+        assert again.result.winner is again.result.candidates[0]
+        assert again.result.share_change == view.result.share_change  # type: ignore[union-attr]
+        with pytest.raises(TypeError):
+            again.result.share_change["Lab"] = 1.0  # type: ignore[index]
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            again.result.majority = 1  # type: ignore[misc]
