@@ -72,6 +72,9 @@ def output_text(value: Any, /) -> str:
     return _escape_text(str(value))
 
 
+_OUTPUT_TEXT = "_countnight_output_text"  # output_text, as the generated template modules call it
+
+
 class _CodeGenerator(jinja2.compiler.CodeGenerator):
     """Jinja's code generator, with ``output_text`` for the escape around each autoescaped output.
 
@@ -90,7 +93,7 @@ class _CodeGenerator(jinja2.compiler.CodeGenerator):
         finalize: jinja2.compiler.CodeGenerator._FinalizeInfo,
     ) -> None:
         if frame.eval_ctx.autoescape and not frame.eval_ctx.volatile and finalize.src is None:
-            self.write("environment.output_text(")
+            self.write(f"{_OUTPUT_TEXT}(")
             self._output_child = node
         else:
             super()._output_child_pre(node, frame, finalize)
@@ -103,6 +106,12 @@ class _CodeGenerator(jinja2.compiler.CodeGenerator):
     ) -> None:
         self._output_child = None
         super()._output_child_post(node, frame, finalize)
+
+    def visit_Template(self, node: jinja2.nodes.Template, frame: jinja2.compiler.Frame | None = None) -> None:
+        super().visit_Template(node, frame)
+        # A module-level name: ``environment.output_text`` (a static method found through the instance) was
+        # a slow attribute lookup before each of the ~90 outputs of a result's <article>, ~60 ns apiece.
+        self.writeline(f"{_OUTPUT_TEXT} = environment.output_text")
 
     def visit_Output(self, node: jinja2.nodes.Output, frame: jinja2.compiler.Frame) -> None:
         """One ``yield`` per output tag, not one per piece of it.
