@@ -19,6 +19,7 @@ import pytest
 
 from conftest import AFTER_THE_NIGHT, REPO, BlogMaker
 from countnight import parallel, publish
+from countnight import site as site_module
 from countnight.entries import parse_entry
 from countnight.models import Context
 from countnight.site import Site, read_regular
@@ -68,6 +69,36 @@ def test_forked_workers_write_the_same_site_as_one_process(blog: BlogMaker, monk
     parallel_site, serial_site = _files(root / "parallel"), _files(root / "serial")
     assert len(parallel_site) > ENTRIES
     assert parallel_site == serial_site
+
+
+def test_a_first_build_s_workers_take_the_signatures_and_leave_odd_files_to_the_build(
+    blog: BlogMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first build stats nothing itself: each worker takes a file's signature as it opens it. Those are the
+    signatures the record keeps (they must be what a stat gives), and the files a worker must not take (over
+    the size limit, a FIFO, a folder, a link) are still reported or skipped by the build, as one by one."""
+    root = _night(blog)
+    entries = root / "entries"
+    (entries / "big.md").write_bytes(b"---\ntime: 01:00\ntitle: Big\n---\n" + b"x" * (2 << 20))
+    os.mkfifo(entries / "pipe.md")
+    (entries / "folder.md").mkdir()
+    (entries / "link.md").symlink_to(entries / "e0001.md")
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(site_module, "usable_cpus", lambda: 2)
+    site = Site(root, root / "parallel")
+    report = site.build(AFTER_THE_NIGHT)
+    for display, parsed in site._parsed.items():
+        info = os.stat(root / display)  # as the record compares it (a link: its target)
+        assert parsed.signature == (info.st_mtime_ns, info.st_size, info.st_ino), display
+
+    monkeypatch.setattr(site_module, "usable_cpus", lambda: 1)
+    (root / ".countnight" / "journal.jsonl").unlink()
+    alone = Site(root, root / "serial").build(AFTER_THE_NIGHT)
+    assert [str(p) for p in report.problems] == [str(p) for p in alone.problems]
+    assert any(p.path == "entries/big.md" and "1 MiB" in p.message for p in report.problems)
+    assert sorted(report.warnings) == sorted(alone.warnings)
+    assert any("pipe.md" in warning for warning in report.warnings)
+    assert report.live == alone.live == ENTRIES + 1  # the link to e0001 is an entry of its own
 
 
 def test_a_full_disk_in_a_worker_leaves_the_previous_site_and_no_temp_files(

@@ -30,6 +30,7 @@ import jinja2
 from .entries import parse_entry
 from .errors import InputError
 from .fileio import write_all
+from .frontmatter import MAX_BYTES
 from .models import Context, Entry
 from .render import Theme
 from .views import EntryView
@@ -66,17 +67,32 @@ def usable_cpus() -> int:
 
 
 def prepare(
-    display: str, path: str, signature: Signature, context: Context, zone: ZoneInfo, theme: Theme, *, packed: bool
+    display: str,
+    path: str,
+    signature: Signature | None,
+    context: Context,
+    zone: ZoneInfo,
+    theme: Theme,
+    *,
+    packed: bool,
 ) -> Prepared | None:
-    """Read, validate and render one entry file; None when it cannot be read (the build says why)."""
-    from .site import read_regular, view_and_fragment  # the same careful read and rendering the build uses
+    """Read, validate and render one entry file; None when it cannot be read (the build says why).
+
+    ``signature``: the file's, as the build stat-ed it before; None: as it is opened here (before it is read),
+    and None back for a file over the size limit, which the build reports."""
+    from .site import read_regular_stat, view_and_fragment  # the same careful read and rendering the build uses
 
     try:
-        data = read_regular(path)
+        found = read_regular_stat(path)
     except OSError:
         return None
-    if data is None:
+    if found is None:
         return None
+    data, info = found
+    if signature is None:
+        if info.st_size > MAX_BYTES:
+            return None
+        signature = (info.st_mtime_ns, info.st_size, info.st_ino)
     digest = hashlib.sha256(data).hexdigest()
     text = data.decode("utf-8", errors="replace")
     try:
@@ -106,7 +122,7 @@ def prepare_many(
     theme: Theme,
     context: Context,
     zone: ZoneInfo,
-    todo: Sequence[tuple[str, str, Signature]],
+    todo: Sequence[tuple[str, str, Signature | None]],
     workers: int,
     *,
     packed: bool,
