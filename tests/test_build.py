@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -79,6 +80,32 @@ def test_a_published_entry_keeps_its_last_good_version(blog: BlogMaker) -> None:
     live = json.loads((root / "site/live.json").read_text())
     assert [e["id"] for e in live["entries"]] == ["0100-story"]
     assert live["withdrawn"] == []
+
+
+def test_an_entry_s_version_tag_follows_the_text_it_was_read_from(blog: BlogMaker) -> None:
+    """Each view carries the digest of the text its entry was read from (its version tag hashes it): the file's,
+    or the journal's for a last good version. The same text gives the same tag in a new process; a correction
+    a new one; a broken edit keeps the last good version's."""
+    text = update("First version", body="Good words.")
+    root = blog({"entries/0100-story.md": text})
+    site = Site(root)
+    site.build(AFTER_THE_NIGHT)
+    view = site._views["0100-story"][1]
+    assert view.source == hashlib.sha256(text.encode()).hexdigest()
+
+    def tag() -> str:
+        return json.loads((root / "site/live.json").read_text())["entries"][0]["rev"]
+
+    first = tag()
+    Site(root).build(AFTER_THE_NIGHT)
+    assert tag() == first
+    (root / "entries/0100-story.md").write_text("---\ntitle: Second\ntime: 99:99\n---\nBroken edit.\n")
+    again = Site(root)
+    again.build(AFTER_THE_NIGHT)
+    assert again._views["0100-story"][1].source == view.source and tag() == first
+    (root / "entries/0100-story.md").write_text(update("First version, corrected", body="Good words."))
+    site.build(AFTER_THE_NIGHT)
+    assert tag() != first
 
 
 def test_only_changed_files_are_rewritten(blog: BlogMaker) -> None:

@@ -90,6 +90,8 @@ def test_a_first_build_s_workers_take_the_signatures_and_leave_odd_files_to_the_
     for display, parsed in site._parsed.items():
         info = os.stat(root / display)  # as the record compares it (a link: its target)
         assert parsed.signature == (info.st_mtime_ns, info.st_size, info.st_ino), display
+        if parsed.entry is not None:  # and the view a worker made knows the text it was read from
+            assert site._views[parsed.entry.id][1].source == parsed.digest, display
 
     monkeypatch.setattr(site_module, "usable_cpus", lambda: 1)
     (root / ".countnight" / "journal.jsonl").unlink()

@@ -100,7 +100,7 @@ def prepare(
     except InputError as err:
         return Prepared(display, signature, digest, text, None, err, None, None)
     try:
-        view, html = view_and_fragment(entry, context.baseline, zone, theme, packed=packed)
+        view, html = view_and_fragment(entry, context.baseline, zone, theme, packed=packed, source=digest)
     except jinja2.TemplateError:  # the build renders it again in its own process, which reports the error
         return Prepared(display, signature, digest, text, entry, None, None, None)
     return Prepared(display, signature, digest, text, entry, None, view, html)

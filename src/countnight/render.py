@@ -349,7 +349,10 @@ def entry_rev(fingerprint: str, view: EntryView) -> str:
     """
 
     def make() -> str:
-        parts = (fingerprint, view.entry.model_dump_json(), view.headline, view.time_shown, _baseline_used(view))
+        # The text the entry was read from names it as written (and more: a change of spacing changes it too);
+        # without it, the entry's JSON does.
+        written = f"source {view.source}" if view.source else view.entry.model_dump_json()
+        parts = (fingerprint, written, view.headline, view.time_shown, _baseline_used(view))
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
 
     return memo(view, f"rev {fingerprint}", make)

@@ -115,14 +115,14 @@ Fragment = str | bytes  # an entry's <article>: as text, or compressed (see keep
 
 
 def view_and_fragment(
-    entry: Entry, baseline: Baseline | None, zone: ZoneInfo, theme: Theme, *, packed: bool
+    entry: Entry, baseline: Baseline | None, zone: ZoneInfo, theme: Theme, *, packed: bool, source: str = ""
 ) -> tuple[EntryView, Fragment]:
     """What the page shows of an entry, and its <article> as the build keeps it (here or in a cold build's worker).
 
     Its plain text (kept with the view) is made here too: its share page and the JSON-LD of the page that
     lists it both need it, and a cold build makes those two in different processes, so each made it again.
     """
-    view = make_view(entry, baseline, zone)
+    view = make_view(entry, baseline, zone, source)
     summary_text(view)
     return view, keep(render_entry(theme, view), packed=packed)
 
@@ -616,6 +616,14 @@ class Site:
         self._last_goods[ident] = (record.hash, entry)
         return entry
 
+    def _source(self, entry: Entry) -> str:
+        """The digest of the text ``entry`` was read from: its file's, or the journal's for a last good version."""
+        parsed = self._parsed.get(f"{ENTRIES}/{entry.id}.md")
+        if parsed is not None and parsed.entry is entry:
+            return parsed.digest
+        last = self._last_goods.get(entry.id)
+        return last[0] if last is not None and last[1] is entry else ""
+
     def _order(self, entry: Entry) -> tuple[float, str]:
         """Stream order (time, then id), kept per entry: aware datetimes compare through their zone each time."""
         cached = self._order_keys.get(entry.id)
@@ -689,7 +697,12 @@ class Site:
                 cached = (
                     entry,
                     *view_and_fragment(
-                        entry, setup.baseline, setup.event.timezone, setup.theme, packed=self.long_lived
+                        entry,
+                        setup.baseline,
+                        setup.event.timezone,
+                        setup.theme,
+                        packed=self.long_lived,
+                        source=self._source(entry),
                     ),
                 )
             self._views[entry.id] = cached
