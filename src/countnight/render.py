@@ -215,9 +215,10 @@ class _CompiledTheme(jinja2.BytecodeCache):
     both); anything else in it (another version, a broken file) is ignored and compiled afresh.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, write: bool | None = None) -> None:
         self.folder = os.path.realpath(folder)
         self.cache = os.path.join(self.folder, "__pycache__")
+        self.writes = not sys.dont_write_bytecode if write is None else write
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
         real = os.path.realpath(filename) if filename is not None else ""
@@ -238,11 +239,10 @@ class _CompiledTheme(jinja2.BytecodeCache):
             bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        if bucket.key and not sys.dont_write_bytecode:
-            self.write(bucket)
-
-    def write(self, bucket: jinja2.bccache.Bucket) -> None:
-        """Keep the bucket's code (atomically: another process may be reading); quietly not, where it cannot."""
+        """Keep a freshly compiled template's code (atomically: another process may be reading); quietly not,
+        where it cannot."""
+        if not bucket.key or not self.writes:
+            return
         path = os.path.join(self.cache, f"{bucket.key}.jinja")
         temp = f"{path}.{os.getpid()}.tmp"
         try:
@@ -257,19 +257,16 @@ class _CompiledTheme(jinja2.BytecodeCache):
 
 def compile_default_theme() -> int:
     """Compile the default theme into its ``__pycache__`` now, as ``compileall`` does for Python code (the
-    Makefile and the benchmark run both). The number of templates kept."""
+    Makefile and the benchmark run both), whatever ``sys.dont_write_bytecode`` says. The number of templates.
+
+    Jinja's own loading does it: a template whose kept code is missing or stale is compiled and handed to
+    ``dump_bytecode``."""
     folder = default_theme()
-    cache = _CompiledTheme(folder)
-    env = _environment([folder], cache)
-    kept = 0
-    for name in _template_names(env):
-        source, filename, _ = env.loader.get_source(env, name)
-        bucket = cache.get_bucket(env, name, filename, source)
-        if bucket.code is None:
-            bucket.code = env.compile(source, name, filename)
-            cache.write(bucket)
-        kept += 1
-    return kept
+    env = _environment([folder], _CompiledTheme(folder, write=True))
+    names = _template_names(env)
+    for name in names:
+        env.get_template(name)
+    return len(names)
 
 
 @dataclass(frozen=True)
