@@ -41,12 +41,10 @@ def _parse(args: Sequence[str]) -> tuple[str, dict[str, str], set[str]] | None:
     return args[0], values, flags
 
 
-def quick(args: Sequence[str]) -> bool:
-    """Handle the command if the site is up to date; True when ``build`` is done and nothing more is to run."""
+def quick(parsed: tuple[str, dict[str, str], set[str]]) -> bool:
+    """Handle the command (as ``_parse`` read it) if the site is up to date; True when ``build`` is done and
+    nothing more is to run."""
     started = time.perf_counter()
-    parsed = _parse(args)
-    if parsed is None:
-        return False
     command, values, flags = parsed
     from .uptodate import up_to_date  # the standard library only
 
@@ -66,11 +64,12 @@ def quick(args: Sequence[str]) -> bool:
 
 def main() -> None:
     args = sys.argv[1:]
-    if quick(args):
-        return
     parsed = _parse(args)
-    if parsed is not None and parsed[0] == "build":
-        _build(parsed[1])
+    if parsed is not None:
+        if quick(parsed):
+            return
+        if parsed[0] == "build":
+            _build(parsed[1])
     from .cli import main as cli_main
 
     if args[:1] != ["build"]:
