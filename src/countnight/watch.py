@@ -10,7 +10,6 @@ file caught half-written, and every ``rescan`` seconds as the safety net for los
 from __future__ import annotations
 
 import contextlib
-import logging
 import math
 import os
 import queue
@@ -26,6 +25,7 @@ from watchdog.events import (
     DirCreatedEvent,
     DirDeletedEvent,
     DirMovedEvent,
+    EventsLostEvent,
     FileAttribEvent,
     FileClosedEvent,
     FileCreatedEvent,
@@ -58,8 +58,8 @@ _EVENTS: list[type[FileSystemEvent]] = [
     DirCreatedEvent,
     DirDeletedEvent,
     DirMovedEvent,
+    EventsLostEvent,  # the kernel's queue overflowed: events were lost, so everything is looked at again
 ]
-_INOTIFY_LOGGER = "watchdog.observers.inotify_c"  # where watchdog says the kernel queue overflowed
 _OVERFLOW = "\0overflow"  # queued instead of a path
 _WAKE = "\0wake"
 
@@ -100,6 +100,9 @@ class _Handler(FileSystemEventHandler):
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         try:
+            if isinstance(event, EventsLostEvent):  # its path is the watched folder, not a changed file
+                self._put(_OVERFLOW, False)
+                return
             if event.is_directory and event.event_type == "modified":
                 return  # a file in it changed: that file's own event says which
             # A file closed after writing is complete; so is one renamed into place (the way SPEC asks
@@ -112,19 +115,6 @@ class _Handler(FileSystemEventHandler):
         except Exception as err:  # never let one out: see the class docstring
             with contextlib.suppress(Exception):
                 self._console.error(f"could not queue a file event ({type(err).__name__}: {err}); the rescan will")
-
-
-class _OverflowListener(logging.Handler):
-    """watchdog only logs an inotify queue overflow; turn the log record into a rescan."""
-
-    def __init__(self, put: Callable[[str, bool], None]) -> None:
-        super().__init__(logging.WARNING)
-        self._put = put
-
-    def emit(self, record: logging.LogRecord) -> None:
-        with contextlib.suppress(Exception):
-            if "overflow" in record.getMessage().lower():
-                self._put(_OVERFLOW, False)
 
 
 class Watcher:
@@ -164,7 +154,6 @@ class Watcher:
         self.last_built: BuildReport | None = None  # the newest report of a build that wrote the site
         self._queue: queue.SimpleQueue[tuple[float, str, bool]] = queue.SimpleQueue()
         self._handler = _Handler(self._put, self.console)
-        self._overflow = _OverflowListener(self._put)
         self._observer: BaseObserver | None = None
         self._watches: dict[Path, tuple[ObservedWatch, tuple[int, int]]] = {}
         self._gone: set[Path] = set()  # watched folders found missing, reported once
@@ -189,7 +178,6 @@ class Watcher:
         if self._thread is not None:
             return self.last
         self._observer = PollingObserver(timeout=self.poll_interval) if self.poll else _native_observer()
-        logging.getLogger(_INOTIFY_LOGGER).addHandler(self._overflow)
         self._check_folders(initial=True)
         self._observer.start()
         self._build({"start"}, {})
@@ -212,7 +200,6 @@ class Watcher:
             with contextlib.suppress(Exception):
                 self._observer.stop()
                 self._observer.join(timeout)
-        logging.getLogger(_INOTIFY_LOGGER).removeHandler(self._overflow)
 
     def request_stop(self) -> None:
         """Ask ``run_forever`` to return (from a signal handler or another thread)."""
