@@ -359,6 +359,9 @@ def test_builds_never_raise(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 FOUND = [
     # frontmatter.MAX_DEPTH: 100 KB of "[" cost 40 GB (each value's location is a tuple as long as its depth)
     pytest.param("---\ntitle: " + "[" * 100_000 + "\n---\n", "nested more than 20 levels", id="depth-bomb"),
+    # the same bomb as flow mappings and mixed: PyYAML's own depth limit and ours give one message
+    pytest.param("---\ntitle: " + "{a: " * 50_000 + "\n---\n", "nested more than 20 levels", id="depth-bomb-mappings"),
+    pytest.param("---\ntitle: " + "[{a: " * 30_000 + "\n---\n", "nested more than 20 levels", id="depth-bomb-mixed"),
     # models: these validated, then the arithmetic or the page raised and the build stopped
     pytest.param(
         "---\nkind: result\ntime: 03:17\nconstituency: Stafford\ncandidates:\n- {name: A, party: Lab, votes: 0}\n---\n",

@@ -30,6 +30,10 @@ def parse_yaml(front_text: str, first: int, path: str) -> tuple[dict[str, Any], 
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = first + mark.line if mark else first
+        if "nesting depth" in str(err.problem):
+            # PyYAML 6.0.4's scanner stops a flow of "[" at its own limit, before our MAX_DEPTH is reached:
+            # either way the reporter is told the same thing
+            raise InputError.one(path, line, _too_deep()) from None
         what = str(err.problem or "")
         if err.context:
             what += f" ({err.context})"
@@ -45,6 +49,10 @@ def parse_yaml(front_text: str, first: int, path: str) -> tuple[dict[str, Any], 
         kind = "a list" if isinstance(root, list) else "plain text"
         raise InputError.one(path, first, f"the front matter is {kind}; it must be 'field: value' lines")
     return root, builder.lines
+
+
+def _too_deep() -> str:
+    return f"lists and fields are nested more than {MAX_DEPTH} levels deep; an entry needs three at most"
 
 
 class _Builder:
@@ -108,11 +116,7 @@ class _Builder:
             return
         if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
             if len(self._stack) >= MAX_DEPTH:
-                raise InputError.one(
-                    self.path,
-                    self._line(event),
-                    f"lists and fields are nested more than {MAX_DEPTH} levels deep; an entry needs three at most",
-                )
+                raise InputError.one(self.path, self._line(event), _too_deep())
             loc = self._child_loc()
             self.lines.setdefault(loc, self._line(event))
             container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
