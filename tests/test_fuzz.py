@@ -472,9 +472,9 @@ def test_markdown_bodies() -> None:
 def test_bounded_link_scan_matches_python_markdown() -> None:
     """``markup._link_text`` finds the same link text as Python-Markdown's own scan, wherever that finds one
     within ``_LINK_SPAN`` characters."""
-    from markdown.inlinepatterns import LinkInlineProcessor
+    from markdown.inlinepatterns import LINK_RE, LinkInlineProcessor
 
-    original = LinkInlineProcessor.getText
+    stock = LinkInlineProcessor(LINK_RE)  # the library's own processor, as Markdown registers it
     outcomes: Counter[str] = Counter()
 
     @settings(FAST, max_examples=1000)
@@ -482,7 +482,7 @@ def test_bounded_link_scan_matches_python_markdown() -> None:
     def run(text: str, pick: st.DataObject) -> None:
         data = "[" + text  # called just after an opening "[", as the link patterns call it
         index = pick.draw(st.sampled_from([i + 1 for i, c in enumerate(data) if c == "["]))
-        theirs = original(None, data, index)  # type: ignore[arg-type]  # it does not use self
+        theirs = stock.getText(data, index)
         ours = markup._link_text(data, index)
         assert ours[2] == theirs[2]
         if theirs[2]:
@@ -491,3 +491,36 @@ def test_bounded_link_scan_matches_python_markdown() -> None:
 
     run()
     _report("link-scan", outcomes)
+
+
+def test_bounded_links_render_as_python_markdown_does() -> None:
+    """The bounded link processors (markup's own extension) give exactly stock Python-Markdown's HTML for
+    links, images and references whose parts are shorter than the bound: the test that tells an upgrade
+    of Markdown changed what the extension relies on."""
+    import markdown
+
+    stock = markdown.Markdown(extensions=markup._EXTENSIONS, output_format="html")
+    ours = markup._converter()
+    outcomes: Counter[str] = Counter()
+    pieces = st.sampled_from(
+        ["[", "]", "(", ")", "![", "x", " ", "<", ">", '"t"', "'t'", "http://a.b/c", "\n", "[r]", "[r]: /u\n", "*"]
+    )
+
+    @settings(FAST, max_examples=600)
+    @given(parts=st.lists(pieces, max_size=30))
+    def run(parts: list[str]) -> None:
+        text = "".join(parts)
+        try:
+            expected = stock.convert(text)
+        finally:
+            stock.reset()
+        try:
+            got = ours.convert(text)
+        finally:
+            ours.reset()
+        assert got == expected, text
+        outcomes["link" if "<a " in expected or "<img " in expected else "plain"] += 1
+
+    run()
+    _report("bounded-links", outcomes)
+    assert outcomes["link"] > 0

@@ -10,13 +10,13 @@ from __future__ import annotations
 import html
 import re
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import nh3
 
 if TYPE_CHECKING:
     import markdown
+    import markdown.extensions
 
 _TAGS = {
     "p", "br", "hr", "strong", "em", "b", "i", "u", "s", "del", "ins", "mark", "sub", "sup", "small",
@@ -50,7 +50,16 @@ _local = threading.local()
 MAX_MARKDOWN = 20_000
 _LINK_SPAN = 1_000  # link text or URL longer than this is not a link
 _BRACKET = re.compile(r"[\[\]]")
-_LINK_PROCESSORS = ("reference", "link", "image_link", "image_reference", "short_reference", "short_image_ref")
+# Python-Markdown's link and image patterns (name, class, pattern, priority as markdown.inlinepatterns
+# registers them), each registered again by _BoundedLinks with the bounded scans below.
+_LINK_PATTERNS = (
+    ("reference", "ReferenceInlineProcessor", "REFERENCE_RE", 170),
+    ("link", "LinkInlineProcessor", "LINK_RE", 160),
+    ("image_link", "ImageInlineProcessor", "IMAGE_LINK_RE", 150),
+    ("image_reference", "ImageReferenceInlineProcessor", "IMAGE_REFERENCE_RE", 140),
+    ("short_reference", "ShortReferenceInlineProcessor", "REFERENCE_RE", 130),
+    ("short_image_ref", "ShortImageReferenceInlineProcessor", "IMAGE_REFERENCE_RE", 125),
+)
 
 
 def _link_text(data: str, index: int) -> tuple[str, int, bool]:
@@ -72,13 +81,32 @@ def _link_text(data: str, index: int) -> tuple[str, int, bool]:
     return "", index, False
 
 
-def _bounded(get_link: Callable[[str, int], Any]) -> Callable[[str, int], Any]:
-    """``getLink`` (the "(url "title")" after a link's text) that looks no further than _LINK_SPAN characters."""
+def _bounded_links() -> markdown.extensions.Extension:
+    """A Python-Markdown extension (its public Extension API) that registers the six link and image patterns
+    again, under their own names and priorities, as subclasses of the stock processors whose ``getText``
+    is ``_link_text`` and whose ``getLink`` looks no further than ``_LINK_SPAN`` characters. Everything else
+    is the stock processors' own code; tests/test_fuzz.py proves the output is Python-Markdown's."""
+    from markdown import inlinepatterns
+    from markdown.extensions import Extension
 
-    def get(data: str, index: int) -> Any:
-        return get_link(data[: index + _LINK_SPAN], index)
+    def bounded(base: type[inlinepatterns.LinkInlineProcessor]) -> type[inlinepatterns.LinkInlineProcessor]:
+        class Bounded(base):  # type: ignore[valid-type,misc]
+            def getText(self, data: str, index: int) -> tuple[str, int, bool]:
+                return _link_text(data, index)
 
-    return get
+            def getLink(self, data: str, index: int) -> tuple[str, str | None, int, bool]:
+                return super().getLink(data[: index + _LINK_SPAN], index)
+
+        Bounded.__name__ = Bounded.__qualname__ = f"Bounded{base.__name__}"
+        return Bounded
+
+    class BoundedLinks(Extension):
+        def extendMarkdown(self, md: markdown.Markdown) -> None:
+            for name, kind, pattern, priority in _LINK_PATTERNS:
+                processor = bounded(getattr(inlinepatterns, kind))(getattr(inlinepatterns, pattern), md)
+                md.inlinePatterns.register(processor, name, priority)
+
+    return BoundedLinks()
 
 
 def _converter() -> markdown.Markdown:
@@ -86,11 +114,7 @@ def _converter() -> markdown.Markdown:
     if md is None:
         import markdown  # here: most bodies take the fast path, and a build need not load it at all
 
-        md = markdown.Markdown(extensions=_EXTENSIONS, output_format="html")
-        for name in _LINK_PROCESSORS:
-            processor = md.inlinePatterns[name]
-            processor.getText = _link_text  # type: ignore[attr-defined,method-assign]
-            processor.getLink = _bounded(processor.getLink)  # type: ignore[attr-defined]
+        md = markdown.Markdown(extensions=[*_EXTENSIONS, _bounded_links()], output_format="html")
         _local.md = md
     return md
 
