@@ -7,14 +7,33 @@ PYTHON ?= $(shell /usr/bin/python3 -c 'import sys, ensurepip, venv; sys.exit(sys
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
+# The exact version of every package `make` installs, with its hashes: made by uv from pyproject.toml's ranges
+# and requirements-build.in (pip and setuptools). `make lock` after changing a range; `make upgrade` on purpose.
+LOCK   := requirements.lock
+UV     := uv==0.13.9
+LOCK_ARGS := pyproject.toml requirements-build.in --extra test --universal --python-version 3.11 --generate-hashes --quiet
 
-.PHONY: run test lint golden system-packages compiled clean
+.PHONY: run test lint golden system-packages compiled clean lock upgrade
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCK)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(PY) -m pip check
 	touch $@
+
+## lock: resolve requirements.lock again after a change to pyproject.toml, keeping every pin that still fits
+lock: $(VENV)/.installed
+	$(PY) -m pip install --quiet --disable-pip-version-check $(UV)
+	$(VENV)/bin/uv pip compile $(LOCK_ARGS) -o $(LOCK)
+
+## upgrade: every package to its newest release within pyproject.toml's ranges, then the whole suite. The tests
+## that prove countnight equal to a library (the link scan, the YAML line reader, Jinja's output) say what changed.
+upgrade: $(VENV)/.installed
+	$(PY) -m pip install --quiet --disable-pip-version-check $(UV)
+	$(VENV)/bin/uv pip compile --upgrade $(LOCK_ARGS) -o $(LOCK)
+	git diff --stat -- $(LOCK)
+	$(MAKE) test
 
 ## compiled: bytecode for src/ and the default theme's templates, as an installed package has them. An editable
 ## install has none of its own, and with PYTHONDONTWRITEBYTECODE set every countnight process (the tests start
