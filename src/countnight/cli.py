@@ -257,9 +257,18 @@ DATA = click.option(
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     envvar="COUNTNIGHT_DATA",
     show_envvar=True,
-    required=True,
-    help="Folder with the Commons Library GE2024 files and the 2019 notionals (see its SOURCE.md).",
+    default=None,
+    help="Folder with the Commons Library GE2024 files and the 2019 notionals [the copy shipped with countnight].",
 )
+
+
+def _data(data: Path | None) -> Path:
+    """The --data folder, or the Library's files shipped in the package (see their SOURCE.md)."""
+    from .ge2024 import shipped_data
+
+    return data if data is not None else shipped_data()
+
+
 REGION = click.option("--region", help='Only this region or nation: "West Midlands", "Scotland".')
 CONSTITUENCIES = click.option(
     "--constituency", "constituencies", multiple=True, help="Only this constituency; repeat for more."
@@ -273,17 +282,17 @@ CONSTITUENCIES = click.option(
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File [ROOT/baseline.csv].")
 @ROOT
 def baseline_command(
-    data: Path, region: str | None, constituencies: tuple[str, ...], output: Path | None, root: Path
+    data: Path | None, region: str | None, constituencies: tuple[str, ...], output: Path | None, root: Path
 ) -> None:
     """Write baseline.csv from the 2019 notionals: every seat, a region, or named constituencies.
 
-    Example: countnight baseline --data shared/data/ge2024 --region "West Midlands"
+    Example: countnight baseline --region "West Midlands"
     """
     from .baseline import write_baseline
     from .replay import select_seats
 
     try:
-        rows = select_seats(data, region, constituencies)
+        rows = select_seats(_data(data), region, constituencies)
     except InputError as err:
         _fail(err)
     except ValueError as err:
@@ -302,11 +311,17 @@ def baseline_command(
 @click.option("--seed", type=int, default=2024, show_default=True, help="Seeds the invented declaration order.")
 @ROOT
 def replay(
-    data: Path, speed: float, instant: bool, region: str | None, constituencies: tuple[str, ...], seed: int, root: Path
+    data: Path | None,
+    speed: float,
+    instant: bool,
+    region: str | None,
+    constituencies: tuple[str, ...],
+    seed: int,
+    root: Path,
 ) -> None:
     """Replay the 2024 election night into entries/; sets up a fresh folder; resumes where it stopped.
 
-    Example: countnight replay --root wm --data shared/data/ge2024 --region "West Midlands" --speed 60
+    Example: countnight replay --root wm --region "West Midlands" --speed 60
     """
     from .replay import Drop, replay_night
 
@@ -317,7 +332,7 @@ def replay(
     try:
         report = replay_night(
             root,
-            data,
+            _data(data),
             speed=speed,
             seed=seed,
             region=region,

@@ -40,6 +40,13 @@ __all__ = [
 
 CANDIDATES_FILE = "HoC-GE2024-results-by-candidate.csv"
 CONSTITUENCIES_FILE = "HoC-GE2024-results-by-constituency.csv"
+
+
+def shipped_data() -> Path:
+    """The Library's files and the 2019 notionals as shipped in the package (``countnight/data/ge2024``)."""
+    return Path(__file__).resolve().parent / "data" / "ge2024"
+
+
 NOTIONAL_FILE = "estimates-2019-general-election-result-new-constituencies-data-results.csv"
 
 # The notional file still carries five pre-2024 Scottish ONS codes (SOURCE.md).
