@@ -13,24 +13,23 @@ import functools
 import hashlib
 import operator
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
 from markupsafe import Markup, escape
 
-from .baseline import Baseline, fold_name
+from .baseline import fold_name
+from .changes import Content
 from .clock import show_time
-from .config import Event
-from .elections import Scoreboard
 from .feeds import atom, describe, json_ld, share_path, site_url
 from .jsontext import compact
-from .publish import Content
+from .night import INDEX, Night, Panel
+from .pagecache import Fragments, PageCache, Paging
 from .render import Theme, entry_rev, render_entry, render_summary, render_template
+from .results_page import render_results_page, result_rows
 from .views import EntryView, memo
 
 LIVE_JSON_ENTRIES = 50
-INDEX = "index.html"
 PANELS = ("notice", "summary", "key_events", "pinned", "scoreboard", "follow")
 PANEL_PREFIX = "panel:"  # panels are kept in PageCache.fragments under these keys
 PINNED_PREFIX = "pinned-"
@@ -38,83 +37,6 @@ _ID = operator.attrgetter("id")
 T = TypeVar("T")
 _PANELS_JSON: dict[tuple[tuple[str, str], ...], str] = {}  # the panels' revisions → their JSON (live_json); one kept
 _FOLLOW_STATE = "follow"  # in the fragment store: the follow list as last made
-
-
-@dataclass(frozen=True)
-class Night:
-    """Everything the pages show, computed once per build."""
-
-    event: Event
-    now: datetime
-    shown: Sequence[EntryView]  # newest first
-    fragments: Mapping[str, str]  # id → the entry's <article> HTML
-    summary: EntryView | None
-    scoreboard: Scoreboard
-    results: Sequence[EntryView]  # the newest result per constituency, newest first
-    baseline: Baseline | None
-    withdrawn: Sequence[str]  # ids readers were shown that are gone now
-    # ids whose view is new, replaced or gone since the previous night this build's cache saw; None: unknown
-    changed: Collection[str] | None = None
-    key_events: Sequence[EntryView] | None = None  # the shown key events, newest first (None: find them)
-    pinned: Sequence[EntryView] | None = None  # the shown pinned entries, newest first (None: find them)
-
-    @functools.cached_property
-    def ended(self) -> bool:
-        """Whether coverage has ended at ``now``: asked by every page of the build, worked out once (comparing
-        two aware datetimes asks both zones for their offsets, ~2 µs)."""
-        return self.event.ended(self.now)
-
-
-@dataclass(frozen=True)
-class Paging:
-    """Which entries go on which page."""
-
-    front: list[EntryView]  # the index: the newest page_size, newest first
-    older: list[list[EntryView]]  # older[0] is page 1, the start of the night; each newest first
-    where: dict[str, str]  # entry id → the page that holds it ("index.html", "page/3.html")
-    moved: set[str] | None = None  # ids whose page may differ from the previous paging's; None: all
-    pages_changed: set[str] | None = None  # pages whose entries differ from the previous paging's; None: all
-
-
-@dataclass(frozen=True)
-class Panel:
-    """A rendered part of the index that open pages refresh from live.json."""
-
-    html: Markup
-    rev: str
-
-
-Fragments = dict[str, tuple[object, Any]]  # name → (what it was made from, the panel or rows made)
-
-
-@dataclass
-class PageCache:
-    """What the previous build made each output file from, so the next renders only what changed.
-
-    It keeps digests, not bytes (10,000 share pages were most of a watcher's memory): a page whose key
-    is unchanged is known to be on disk as published. ``render_changes`` fills a working copy; the build
-    calls ``commit`` once the files are written, so a failed write never leaves a page marked done.
-    """
-
-    pages: dict[str, object] = field(default_factory=dict)  # path → what it was made from
-    paging: Paging | None = None
-    setting: str = ""
-    share_paths: set[str] = field(default_factory=set)  # the share pages the site holds
-    fragments: Fragments = field(default_factory=dict)  # panels, the follow list and results rows (see _fragment)
-
-    def clear(self) -> None:
-        self.pages.clear()
-        self.paging = None
-        self.setting = ""
-        self.share_paths.clear()
-        self.fragments.clear()
-
-    def working_copy(self) -> PageCache:
-        return PageCache(dict(self.pages), self.paging, self.setting, set(self.share_paths), self.fragments)
-
-    def commit(self, work: PageCache) -> None:
-        self.pages, self.paging, self.setting = work.pages, work.paging, work.setting
-        self.share_paths = work.share_paths
 
 
 @dataclass(frozen=True)
@@ -392,7 +314,6 @@ def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
     paths |= work.share_paths
     fresh["live.json"] = lambda: live_json(night, theme, panels())
     if work.pages.get("results") != results_key:
-        from .results_page import render_results_page, result_rows  # it imports this module: import here
 
         def results_page() -> bytes:
             # Made where it is written, like the older and share pages (a cold build: in a worker, where

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .changes import Content
 from .fileio import write_all
 from .parallel import PARALLEL_MIN, map_forked, usable_cpus
 
@@ -154,9 +155,6 @@ def digest(data: bytes) -> str:
 # The digest recorded for a file published into an empty folder: not worked out (hashing a cold build's 127 MB
 # of pages took ~0.17 s, and a one-off build never needs them); a later publish compares that file with the disk.
 ON_DISK = ""
-
-
-Content = bytes | Callable[[], bytes]  # a file's bytes, or how to make them (rendered where it is staged)
 
 
 @dataclass

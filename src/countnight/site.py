@@ -12,12 +12,10 @@ import hashlib
 import os
 import stat
 import time
-import zlib
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import jinja2
 
@@ -26,46 +24,21 @@ from .config import CONFIG_NAME, Event, load_config
 from .elections import Scoreboard, tally
 from .entries import parse_entry
 from .errors import InputError, Problem
-from .feeds import summary_text
-from .frontmatter import MAX_BYTES, read_entry
+from .fragments import Fragment, Fragments, view_and_fragment
+from .frontmatter import MAX_BYTES
 from .journal import JOURNAL, STATE_DIR, Journal, Record, encode_records, stamp
 from .models import Context, Entry, ResultEntry, SummaryEntry
 from .names import entry_id, is_entry_name
 from .pages import Night, PageCache, render_changes
 from .parallel import PARALLEL_MIN, prepare_many, usable_cpus
 from .publish import PublishError, clean_temp_files, publish
-from .render import Theme, load_theme, render_entry
+from .reading import FilePath, read_regular, taken_down
+from .render import Theme, load_theme
+from .report import BuildReport
 from .uptodate import Inputs, disk_outputs, signature, theme_signatures
-from .views import EntryView, make_view
+from .views import EntryView
 
 ENTRIES = "entries"
-
-
-@dataclass
-class BuildReport:
-    """What one build did, for the console and for tests."""
-
-    problems: list[Problem] = field(default_factory=list)  # every input problem, as FILE:LINE: message
-    warnings: list[str] = field(default_factory=list)
-    published: list[EntryView] = field(default_factory=list)  # new or changed versions now shown
-    removed: list[tuple[str, str]] = field(default_factory=list)  # (id, "withdrawn" | "deleted" | "draft")
-    scheduled: list[Entry] = field(default_factory=list)  # published, but their time has not come
-    live: int = 0
-    written: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    built: bool = False  # False: config, baseline, theme or disk trouble kept the previous site
-    next_due: datetime | None = None  # when the next scheduled entry goes live
-    revised: set[str] = field(default_factory=set)  # ids in `published` that replaced a version readers saw
-    held: list[str] = field(default_factory=list)  # ids whose file is gone, kept through the grace period
-    hold_until: float | None = None  # time.monotonic() when the first held id's grace period ends
-    valid_until: datetime | None = None  # when the site changes with time alone (an embargo lifts, coverage ends)
-    # uptodate.disk_outputs of the site as it went out, for uptodate.record_build: taken while a publish into
-    # an empty folder waited on the disk (None: not taken, record_build looks at the folder)
-    outputs_digest: str | None = None
-
-    @property
-    def rejected(self) -> list[str]:
-        return sorted({p.path for p in self.problems})
 
 
 @dataclass
@@ -85,88 +58,6 @@ class _Outcome:
     entry: Entry | None
     problems: tuple[Problem, ...] = ()
     taken: str | None = None
-
-
-@dataclass(frozen=True)
-class _Path:
-    """What ``_read_one`` uses of an ``os.DirEntry``, for a file named by a file event."""
-
-    path: str
-    link: bool
-
-    @classmethod
-    def at(cls, path: Path) -> _Path | None:
-        try:
-            info = os.lstat(path)
-        except FileNotFoundError:
-            return None
-        except OSError:  # the stat in _read_one reports it
-            return cls(str(path), False)
-        return cls(str(path), stat.S_ISLNK(info.st_mode))
-
-    def stat(self, *, follow_symlinks: bool = True) -> os.stat_result:
-        return os.stat(self.path, follow_symlinks=follow_symlinks)
-
-    def is_symlink(self) -> bool:
-        return self.link
-
-
-Fragment = str | bytes  # an entry's <article>: as text, or compressed (see keep)
-
-
-def view_and_fragment(
-    entry: Entry, baseline: Baseline | None, zone: ZoneInfo, theme: Theme, *, packed: bool, source: str = ""
-) -> tuple[EntryView, Fragment]:
-    """What the page shows of an entry, and its <article> as the build keeps it (here or in a cold build's worker).
-
-    Its plain text (kept with the view) is made here too: its share page and the JSON-LD of the page that
-    lists it both need it, and a cold build makes those two in different processes, so each made it again.
-    """
-    view = make_view(entry, baseline, zone, source)
-    summary_text(view)
-    return view, keep(render_entry(theme, view), packed=packed)
-
-
-def keep(html: str, *, packed: bool) -> Fragment:
-    """An entry's <article> as kept between builds. A watcher keeps it compressed, a third of the size
-    (10,000 fragments were 26 MB of its memory; packed, 9 MB); a one-off build, which exits when it is
-    done, keeps the text and saves compressing and decompressing it (~80 µs an entry)."""
-    return zlib.compress(html.encode(), 1) if packed else html
-
-
-class _Fragments(Mapping[str, str]):
-    """id → the shown entry's <article>, unpacked from the build's view cache as pages ask for it.
-
-    The newest entries are asked for on every build (the index, live.json, the feed): the last
-    ``RECENT`` unpacked are kept as text, keyed by the packed bytes they came from.
-    """
-
-    RECENT = 256
-
-    def __init__(
-        self, views: dict[str, tuple[Entry, EntryView, Fragment]], recent: dict[str, tuple[bytes, str]]
-    ) -> None:
-        self._views = views
-        self._recent = recent
-
-    def __getitem__(self, ident: str) -> str:
-        packed = self._views[ident][2]
-        if isinstance(packed, str):
-            return packed
-        hit = self._recent.get(ident)
-        if hit is not None and hit[0] is packed:
-            return hit[1]
-        html = zlib.decompress(packed).decode()
-        if len(self._recent) >= self.RECENT:
-            del self._recent[next(iter(self._recent))]  # the oldest kept
-        self._recent[ident] = (packed, html)
-        return html
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._views)
-
-    def __len__(self) -> int:
-        return len(self._views)
 
 
 @dataclass
@@ -219,7 +110,7 @@ class Site:
         # id → (the entry, its view, its <article>): reused while the parsed entry is the same object
         self._views: dict[str, tuple[Entry, EntryView, Fragment]] = {}  # the <article>: see keep()
         self._page_cache = PageCache()
-        self._recent_fragments: dict[str, tuple[bytes, str]] = {}  # see _Fragments
+        self._recent_fragments: dict[str, tuple[bytes, str]] = {}  # see fragments.Fragments
         self._pages_stale = False  # a build failed after rendering: the next one looks at every page
         self._baseline: tuple[tuple[str, str], Baseline] | None = None  # ((name, sha256), parsed)
         self._order_keys: dict[str, tuple[Entry, tuple[float, str]]] = {}  # id → (entry, its sort key)
@@ -416,7 +307,7 @@ class Site:
 
         ``only``: look at just these files (and those held or unreadable last time); None: list the folder.
         """
-        candidates: dict[str, os.DirEntry[str] | _Path | None]
+        candidates: dict[str, os.DirEntry[str] | FilePath | None]
         if only is None:
             try:
                 items = sorted(os.scandir(self.root / ENTRIES), key=lambda d: d.name)
@@ -428,7 +319,7 @@ class Site:
             names = sorted(candidates.keys() | self._outcomes.keys() | self._missing.keys())
         else:
             wanted = {d for d in only if is_entry_name(d.rpartition("/")[2])} | self._missing.keys() | self._unread
-            candidates = {d: _Path.at(self.root / d) for d in wanted}
+            candidates = {d: FilePath.at(self.root / d) for d in wanted}
             names = sorted(wanted)
             prepared = set()
         self._unread = set()
@@ -556,7 +447,7 @@ class Site:
         return done_here
 
     def _read_one(
-        self, item: os.DirEntry[str] | _Path, display: str, context: Context, report: BuildReport
+        self, item: os.DirEntry[str] | FilePath, display: str, context: Context, report: BuildReport
     ) -> _Parsed | None:
         try:
             info = item.stat(follow_symlinks=True)
@@ -772,7 +663,7 @@ class Site:
             event=setup.event,
             now=now,
             shown=[v for v in views if not isinstance(v.entry, SummaryEntry)] if summaries else views,
-            fragments=_Fragments(self._views, self._recent_fragments),
+            fragments=Fragments(self._views, self._recent_fragments),
             summary=summary,
             scoreboard=self._board,
             results=self._results,
@@ -850,50 +741,6 @@ class Site:
         report.problems.sort()
         report.seconds = time.perf_counter() - started
         return report
-
-
-def read_regular(path: str) -> bytes | None:
-    """Read at most MAX_BYTES + 1 bytes of a regular file; None if it is not one."""
-    found = read_regular_stat(path)
-    return found[0] if found is not None else None
-
-
-def read_regular_stat(path: str) -> tuple[bytes, os.stat_result] | None:
-    """``read_regular``, with the file's stat as it was opened (before any of it was read).
-
-    O_NONBLOCK: the file was a regular file when stat-ed, but a FIFO put in its place since then must not
-    hang the build (opening a FIFO for reading blocks until a writer comes; non-blocking, it returns at once).
-    The first read asks for the size the file has (plus one, to see it grow), not for MAX_BYTES + 1: os.read
-    allocates what it is asked for, and a 1 MiB buffer for a 1 KB entry made reading a file 13-20 µs, not 6.
-    """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return None
-        chunks: list[bytes] = []
-        left = MAX_BYTES + 1
-        ask = info.st_size + 1
-        while left > 0:
-            chunk = os.read(fd, min(left, ask))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-            ask = 1 << 16  # it grew since: read on in 64 KiB steps, up to the limit
-        return b"".join(chunks), info
-    finally:
-        os.close(fd)
-
-
-def taken_down(data: bytes, path: str) -> str | None:
-    """'withdrawn' or 'draft' when a file that fails validation still says so in readable front matter."""
-    try:
-        status = read_entry(data, path).front.get("status")
-    except InputError:
-        return None
-    word = status.strip().lower() if isinstance(status, str) else ""
-    return word if word in ("withdrawn", "draft") else None
 
 
 def _template_problem(err: jinja2.TemplateError) -> Problem:
