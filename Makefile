@@ -36,10 +36,11 @@ node_modules/.package-lock.json: package.json package-lock.json | system-package
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-## test: lint, then every test, browser tests included
+## test: lint, the import layers (contracts in pyproject.toml), then every test, browser tests included
 test: compiled system-packages node_modules/.package-lock.json
 	$(PY) -m ruff check --quiet
 	$(PY) -m ruff format --check --quiet
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider
 
 ## golden: regenerate tests/golden on purpose after a deliberate change to the output
