@@ -46,6 +46,7 @@ class Output:
 
     fresh: dict[str, Content]
     paths: set[str]
+    panels: tuple[str, ...] = ()  # the index's panels made from changed inputs (pages.PANELS order)
 
 
 def page_name(number: int) -> str:
@@ -177,6 +178,32 @@ def _follow_row(theme: Theme, name: str, view: EntryView | None, href: Callable[
     return FollowRow(name, view, Markup(html))
 
 
+def _flagged(night: Night) -> tuple[Sequence[EntryView], Sequence[EntryView]]:
+    """The shown key events and pinned entries, newest first."""
+    key_events = night.key_events if night.key_events is not None else [v for v in night.shown if v.entry.key]
+    pinned_views = night.pinned if night.pinned is not None else [v for v in night.shown if v.entry.pinned]
+    return key_events, pinned_views
+
+
+def _panel_sources(theme: Theme, night: Night, where: Mapping[str, str], results: object) -> dict[str, object]:
+    """What each panel is made from, beyond the theme and the event (in the setting): a panel is rendered
+    again only when that changes, and the live delta names the panels whose sources changed."""
+    fingerprint = theme.fingerprint
+
+    def revs(views: Sequence[EntryView]) -> tuple[tuple[str, str, str | None], ...]:
+        return tuple((v.id, entry_rev(fingerprint, v), where.get(v.id)) for v in views)
+
+    key_events, pinned_views = _flagged(night)
+    return {
+        "notice": (),
+        "summary": revs([night.summary] if night.summary else []),
+        "key_events": revs(key_events),
+        "pinned": revs(pinned_views),
+        "scoreboard": results,
+        "follow": results,
+    }
+
+
 def _panels(
     theme: Theme,
     night: Night,
@@ -187,23 +214,8 @@ def _panels(
     moved: Collection[str] | None = None,
 ) -> dict[str, Panel]:
     """The index's side panels; ``results`` is what the scoreboard and follow list are made from."""
-    fingerprint = theme.fingerprint
-
-    def revs(views: Sequence[EntryView]) -> tuple[tuple[str, str, str | None], ...]:
-        return tuple((v.id, entry_rev(fingerprint, v), where.get(v.id)) for v in views)
-
-    key_events = night.key_events if night.key_events is not None else [v for v in night.shown if v.entry.key]
-    pinned_views = night.pinned if night.pinned is not None else [v for v in night.shown if v.entry.pinned]
-    # What each panel is made from, beyond the theme and the event (in the setting): a panel is rendered
-    # again only when that changes.
-    made_from: dict[str, object] = {
-        "notice": (),
-        "summary": revs([night.summary] if night.summary else []),
-        "key_events": revs(key_events),
-        "pinned": revs(pinned_views),
-        "scoreboard": results,
-        "follow": results,
-    }
+    key_events, pinned_views = _flagged(night)
+    made_from = _panel_sources(theme, night, where, results)
     event = night.event
     href = _linker(where, INDEX)
     context: dict[str, Any] | None = None
@@ -327,11 +339,17 @@ def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
         fresh["results.json"] = functools.partial(results_json, night)
         work.pages["results.json"] = results_key[0]
     fresh["atom.xml"] = atom(night, night.fragments)
+    # The panels whose sources changed since the pages this cache holds (for the live delta; made again
+    # here rather than kept from _panels, which may run in a cold build's worker).
+    sources = {name: (setting, made) for name, made in _panel_sources(theme, night, paging.where, results_key).items()}
+    before = work.pages.get("panels")
+    panels_changed = tuple(n for n in PANELS if not isinstance(before, dict) or before.get(n) != sources[n])
+    work.pages["panels"] = sources
     paths.update(("live.json", "results.json", "results.html", "atom.xml"))
     for number in range(count + 1, len(previous.older) + 1 if previous is not None else 0):
         work.pages.pop(page_name(number), None)  # pages the night no longer fills (entries withdrawn)
     work.paging = paging
-    return Output(fresh, paths)
+    return Output(fresh, paths, panels_changed)
 
 
 def _setting(theme: Theme, night: Night) -> str:
