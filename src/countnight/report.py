@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .changes import Changes
 from .errors import Problem
 from .models import Entry
 from .views import EntryView
@@ -31,6 +32,7 @@ class BuildReport:
     # uptodate.disk_outputs of the site as it went out, for uptodate.record_build: taken while a publish into
     # an empty folder waited on the disk (None: not taken, record_build looks at the folder)
     outputs_digest: str | None = None
+    changes: Changes | None = None  # what the build handed its outlets (None: it published nothing)
 
     @property
     def rejected(self) -> list[str]:

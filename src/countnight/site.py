@@ -5,21 +5,25 @@ once; watch mode runs the same ``Site.build`` again on every change, reusing wha
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import gc
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 
 import jinja2
 
+from .changes import Changes, LiveDelta, Outlet
 from .errors import InputError, Problem
+from .folder import FolderOutlet
 from .journal import JOURNAL, STATE_DIR, Journal, Record, encode_records, stamp
 from .models import Context
-from .pages import PageCache, render_changes
-from .publish import PublishError, clean_temp_files, publish
+from .pages import Output, PageCache, render_changes
+from .publish import PublishError
 from .readstate import ENTRIES, ReadState
 from .report import BuildReport
 from .rules import Rules, Setup
@@ -32,8 +36,9 @@ from .views import EntryView
 class _JournalBatch:
     """A build's lines for the journal (records, encoded), and what the report says of them."""
 
+    shown: list[tuple[str, str, str]] = field(default_factory=list)  # (id, digest, text) of each version shown
     records: list[Record] = field(default_factory=list)
-    payload: bytes = b""
+    payload: bytes | None = None  # the records encoded (_encode), while the disk syncs
     published: list[EntryView] = field(default_factory=list)
     revised: set[str] = field(default_factory=set)
     removed: list[tuple[str, str]] = field(default_factory=list)
@@ -59,7 +64,11 @@ def _collector_paused(paused: bool) -> Iterator[None]:
 class Site:
     """A blog folder and its output, with what the last build learnt (parsed files, fragments)."""
 
-    def __init__(self, root: Path, out: Path | None = None, *, long_lived: bool = False) -> None:
+    def __init__(
+        self, root: Path, out: Path | None = None, *, long_lived: bool = False, outlets: Sequence[Outlet] = ()
+    ) -> None:
+        """``outlets``: where each build's changes go besides the output folder (an object store, a push
+        channel); see changes.Outlet. The folder is always the first, and the one the journal waits on."""
         self.root = root
         self.out = out if out is not None else root / "site"
         # A watcher stays up all night, so it keeps its memory down: it makes its pages in its own process (a
@@ -74,8 +83,10 @@ class Site:
         self._pages_stale = False  # a build failed after rendering: the next one looks at every page
         self._setup_key = ""
         self._journal: tuple[tuple[int, int, int], Journal] | None = None  # (file signature, journal)
-        self._written: dict[str, str] | None = None  # path → digest of what this process published
-        self._cleaned = False
+        # Where the changes go: the folder (what this process wrote there is its state), then the others.
+        self.folder = FolderOutlet(self.out, workers=not long_lived)
+        self.outlets = tuple(outlets)
+        self._paths: frozenset[str] | None = None  # every path the last build published; None: not known
 
     def build(
         self, now: datetime | None = None, *, grace: float = 0.0, changed: Collection[str] | None = None
@@ -120,42 +131,37 @@ class Site:
             report.problems.append(_template_problem(err))
             self._pages_stale = True
             return self._done(report, started)
-        if not self._cleaned:
-            clean_temp_files(self.out)
-            self._cleaned = True
-        made: list[_JournalBatch] = []  # the journal's next lines: publish makes them, once, while the disk syncs
-        try:
-            written = publish(
-                self.out,
-                output.fresh,
-                output.paths,
-                known=self._written,
-                workers=not self.long_lived,
-                while_syncing=lambda tree: made.append(self._while_syncing(journal, now, report, tree)),
+        batch = self._journal_batch(journal)  # what readers see now that they did not: the live delta
+        changes = self._changes(output, batch)
+        try:  # the journal's lines are encoded while the disk syncs the staged files
+            written = self.folder.send(
+                changes, while_syncing=lambda tree: self._while_syncing(batch, now, report, tree)
             )
         except jinja2.TemplateError as err:  # a page made while it was written; nothing was renamed into place
             report.problems.append(_template_problem(err))
             self._pages_stale = True
             return self._done(report, started)
         except PublishError as err:
-            self._written = None  # we no longer know what is on disk: the next build makes every page
+            self._paths = None
             self._page_cache.clear()
             self._pages_stale = True
             report.warnings.append(str(err))
             return self._done(report, started)
         self._page_cache.commit(work)
+        self._paths = changes.paths
         event = setup.event
         ends = event.coverage_end if event.coverage_end and not event.ended(now) else None
         report.valid_until = min((t for t in (report.next_due, ends) if t is not None), default=None)
-        self._written = written.digests
         self._pages_stale = False
         report.written = written.written
         report.built = True
+        report.changes = changes
         try:
-            self._record(journal, report, made[0])
+            self._record(journal, report, batch, now)
         except OSError as err:  # the site is out but its record is not (a full disk): say so; the next build records it
             what = "the disk is full" if err.errno == errno.ENOSPC else err.strerror or str(err)
             report.warnings.append(f"{journal.path}: could not record what readers now see ({what}); will retry")
+        self._send_to_outlets(changes, report)
         self._journal = (signature(journal.path), journal)
         return self._done(report, started)
 
@@ -182,52 +188,84 @@ class Site:
         self.read.scan(Context(setup.event.window, setup.baseline), Journal(self.root), report)
         return sorted(report.problems)
 
-    def _while_syncing(self, journal: Journal, now: datetime, report: BuildReport, tree: str | None) -> _JournalBatch:
+    def _changes(self, output: Output, batch: _JournalBatch) -> Changes:
+        """What this build hands its outlets: the files made anew, every path, the paths gone, the live delta."""
+        paths = frozenset(output.paths)
+        previous = self._paths
+        live = LiveDelta(
+            new=tuple(v.id for v in batch.published if v.id not in batch.revised),
+            corrected=tuple(v.id for v in batch.published if v.id in batch.revised),
+            withdrawn=tuple(ident for ident, _ in batch.removed),
+            panels=output.panels,
+        )
+        deleted = previous - paths if previous is not None else frozenset()
+        return Changes(MappingProxyType(output.fresh), paths, deleted, previous is None, live)
+
+    def _send_to_outlets(self, changes: Changes, report: BuildReport) -> None:
+        """The other outlets, once the folder holds the changes and the journal records them: each gets them
+        as bytes, made once here (an outlet queues them and returns; it never holds up the build)."""
+        if not self.outlets:
+            return
+        if not changes.complete:  # only the files whose bytes changed (the folder compared them): not every
+            wrote = set(report.written)  # build's live.json and feed, the same as before
+            files = {path: content for path, content in changes.files.items() if path in wrote}
+            changes = dataclasses.replace(changes, files=MappingProxyType(files))
+        if not (changes.files or changes.deleted or changes.live):
+            return
+        try:
+            ready = changes.materialised()
+        except jinja2.TemplateError as err:  # pragma: no cover - the folder made the same pages a moment ago
+            report.warnings.append(f"outlets: {_template_problem(err).message}")
+            return
+        for outlet in self.outlets:
+            try:
+                outlet.send(ready)
+            except Exception as err:  # an outlet's own failure never stops the build or the other outlets
+                report.warnings.append(f"{type(outlet).__name__}: could not take the changes ({err})")
+
+    def _while_syncing(self, batch: _JournalBatch, now: datetime, report: BuildReport, tree: str | None) -> None:
         """What the build's process does while the disk syncs the staged site: the journal's next lines, and
         for a whole site staged in one folder (a cold build), the signatures of its files for the record of
         what was published (uptodate.record_build): moved into place, they keep them. Walking the output
         folder for them after the build took ~0.05 s at 10,000 entries, with the disk idle by then."""
-        batch = self._journal_batch(journal, now)
+        _encode(batch, now)
         if tree is not None:
             report.outputs_digest = disk_outputs(Path(tree))
-        return batch
 
-    def _journal_batch(self, journal: Journal, now: datetime) -> _JournalBatch:
+    def _journal_batch(self, journal: Journal) -> _JournalBatch:
         """What the journal must add once the site is out: the versions readers now see and the entries taken
-        down, and what the report says of them. Changes nothing (publish makes it while the disk syncs)."""
+        down, and what the report says of them. Changes nothing; its lines are encoded while the disk syncs."""
         batch = _JournalBatch()
-        at = stamp(now)
-        if len(self.stream.unrecorded) * 8 > len(
-            self.stream.oldest_first
-        ):  # a first build: all of them, in the stream's order
-            newest_first = [v.id for v in reversed(self.stream.oldest_first) if v.id in self.stream.unrecorded]
+        stream = self.stream
+        if len(stream.unrecorded) * 8 > len(stream.oldest_first):  # a first build: all of them, in the stream's order
+            newest_first = [v.id for v in reversed(stream.oldest_first) if v.id in stream.unrecorded]
         else:  # a few: sorting them beats walking the night
-            check = (i for i in self.stream.unrecorded if i in self.stream.live)
-            newest_first = sorted(check, key=lambda i: self.stream.order(self.stream.live[i].entry), reverse=True)
+            check = (i for i in stream.unrecorded if i in stream.live)
+            newest_first = sorted(check, key=lambda i: stream.order(stream.live[i].entry), reverse=True)
         for ident in newest_first:
-            view = self.stream.live[ident]
+            view = stream.live[ident]
             parsed = self.read.parsed.get(f"{ENTRIES}/{ident}.md")
             if parsed is None or parsed.entry is not view.entry:
                 continue  # shown from its last good version: already in the journal
             current = journal.current.get(ident)
             if current is not None and current.hash == parsed.digest:
                 continue
-            batch.records.append(Record("shown", ident, at, parsed.digest, parsed.text, f"{ENTRIES}/{ident}.md"))
+            batch.shown.append((ident, parsed.digest, parsed.text))
             batch.published.append(view)
             if current is not None:
                 batch.revised.add(ident)
-        for ident, why in sorted(self.stream.removed.items()):
+        for ident, why in sorted(stream.removed.items()):
             if ident in journal.current:
-                batch.records.append(Record(why, ident, at))  # type: ignore[arg-type]
                 batch.removed.append((ident, why))
-        batch.payload = encode_records(batch.records)
         return batch
 
-    def _record(self, journal: Journal, report: BuildReport, batch: _JournalBatch) -> None:
+    def _record(self, journal: Journal, report: BuildReport, batch: _JournalBatch, now: datetime) -> None:
         """Journal what readers can now see, after the files that show it are written."""
         report.published.extend(batch.published)
         report.revised |= batch.revised
         report.removed.extend(batch.removed)
+        if batch.payload is None:  # pragma: no cover - the folder calls while_syncing on every write
+            _encode(batch, now)
         journal.append(batch.records, payload=batch.payload)
         self.stream.unrecorded = set()  # only once the journal holds them
 
@@ -258,6 +296,14 @@ class Site:
         report.problems.sort()
         report.seconds = time.perf_counter() - started
         return report
+
+
+def _encode(batch: _JournalBatch, now: datetime) -> None:
+    """The journal's lines for ``batch``: a record per version shown and per entry taken down."""
+    at = stamp(now)
+    batch.records = [Record("shown", i, at, digest, text, f"{ENTRIES}/{i}.md") for i, digest, text in batch.shown]
+    batch.records += [Record(why, ident, at) for ident, why in batch.removed]  # type: ignore[arg-type]
+    batch.payload = encode_records(batch.records)
 
 
 def _template_problem(err: jinja2.TemplateError) -> Problem:
