@@ -32,7 +32,11 @@ sys.path.append(str(PEERS))
 from pyinstrument import Profiler  # noqa: E402
 
 from countnight import publish as publish_module  # noqa: E402
-from countnight import site as site_module  # noqa: E402
+
+try:  # where the build reads a cold build's entries on every core (site.py, before it was split)
+    from countnight import readstate as site_module
+except ImportError:
+    from countnight import site as site_module
 from countnight.site import Site  # noqa: E402
 
 TOP = 12

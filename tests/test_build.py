@@ -90,7 +90,7 @@ def test_an_entry_s_version_tag_follows_the_text_it_was_read_from(blog: BlogMake
     root = blog({"entries/0100-story.md": text})
     site = Site(root)
     site.build(AFTER_THE_NIGHT)
-    view = site._views["0100-story"][1]
+    view = site.stream.views["0100-story"][1]
     assert view.source == hashlib.sha256(text.encode()).hexdigest()
 
     def tag() -> str:
@@ -102,7 +102,7 @@ def test_an_entry_s_version_tag_follows_the_text_it_was_read_from(blog: BlogMake
     (root / "entries/0100-story.md").write_text("---\ntitle: Second\ntime: 99:99\n---\nBroken edit.\n")
     again = Site(root)
     again.build(AFTER_THE_NIGHT)
-    assert again._views["0100-story"][1].source == view.source and tag() == first
+    assert again.stream.views["0100-story"][1].source == view.source and tag() == first
     (root / "entries/0100-story.md").write_text(update("First version, corrected", body="Good words."))
     site.build(AFTER_THE_NIGHT)
     assert tag() != first

@@ -357,7 +357,7 @@ def test_builds_never_raise(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 # -- what fuzzing found: each of these took down a whole build (or the machine) before its fix ------------
 
 FOUND = [
-    # frontmatter.MAX_DEPTH: 100 KB of "[" cost 40 GB (each value's location is a tuple as long as its depth)
+    # frontrules.MAX_DEPTH: 100 KB of "[" cost 40 GB (each value's location is a tuple as long as its depth)
     pytest.param("---\ntitle: " + "[" * 100_000 + "\n---\n", "nested more than 20 levels", id="depth-bomb"),
     # the same bomb as flow mappings and mixed: PyYAML's own depth limit and ours give one message
     pytest.param("---\ntitle: " + "{a: " * 50_000 + "\n---\n", "nested more than 20 levels", id="depth-bomb-mappings"),

@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from conftest import AFTER_THE_NIGHT, REPO, BlogMaker
-from countnight import parallel, publish
-from countnight import site as site_module
+from countnight import parallel, publish, readstate
 from countnight.entries import parse_entry
 from countnight.models import Context
-from countnight.site import Site, read_regular
+from countnight.reading import read_regular
+from countnight.site import Site
 from countnight.views import make_view
 
 ENTRIES = 450  # above parallel.PARALLEL_MIN, so both stages fork
@@ -84,16 +84,16 @@ def test_a_first_build_s_workers_take_the_signatures_and_leave_odd_files_to_the_
     (entries / "folder.md").mkdir()
     (entries / "link.md").symlink_to(entries / "e0001.md")
     monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
-    monkeypatch.setattr(site_module, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(readstate, "usable_cpus", lambda: 2)
     site = Site(root, root / "parallel")
     report = site.build(AFTER_THE_NIGHT)
-    for display, parsed in site._parsed.items():
+    for display, parsed in site.read.parsed.items():
         info = os.stat(root / display)  # as the record compares it (a link: its target)
         assert parsed.signature == (info.st_mtime_ns, info.st_size, info.st_ino), display
         if parsed.entry is not None:  # and the view a worker made knows the text it was read from
-            assert site._views[parsed.entry.id][1].source == parsed.digest, display
+            assert site.stream.views[parsed.entry.id][1].source == parsed.digest, display
 
-    monkeypatch.setattr(site_module, "usable_cpus", lambda: 1)
+    monkeypatch.setattr(readstate, "usable_cpus", lambda: 1)
     (root / ".countnight" / "journal.jsonl").unlink()
     alone = Site(root, root / "serial").build(AFTER_THE_NIGHT)
     assert [str(p) for p in report.problems] == [str(p) for p in alone.problems]

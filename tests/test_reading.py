@@ -14,7 +14,7 @@ from countnight.entries import parse_entry
 from countnight.frontmatter import MAX_BYTES, read_entry
 from countnight.models import Context, QuoteEntry, ResultEntry, TurnoutEntry, UpdateEntry
 from countnight.names import is_entry_name
-from countnight.site import read_regular
+from countnight.reading import read_regular
 
 EVENT = parse_config(CONFIG.encode(), "countnight.toml")
 CONTEXT = Context(EVENT.window)

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TextIO
 
 from .errors import Problem
-from .site import BuildReport
+from .report import BuildReport
 
 QUIET, NORMAL, VERBOSE = 0, 1, 2
 

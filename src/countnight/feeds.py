@@ -19,7 +19,7 @@ from .parties import party_name
 from .views import EntryView, memo
 
 if TYPE_CHECKING:
-    from .pages import Night
+    from .night import Night
 
 FEED_ENTRIES = 50
 DESCRIPTION_CHARS = 200

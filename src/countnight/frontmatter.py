@@ -14,17 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InputError, Problem
+from .frontrules import NULLS, Loc
 
 MAX_BYTES = 1024 * 1024
-# An entry nests three levels at most (candidates → a candidate → its fields). Each value's location is a
-# tuple as long as its depth, so without a cap 100 KB of "[" would cost depth² memory: 40 GB (found by
-# tests/test_fuzz.py, which the OOM killer ended).
-MAX_DEPTH = 20
 _FENCE = re.compile(r"^---[ \t]*$")
 _CLOSE = re.compile(r"^(---|\.\.\.)[ \t]*$")
-_NULLS = {"", "~", "null", "Null", "NULL"}
-
-Loc = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
@@ -199,7 +193,7 @@ def _field(text: str, mapping: dict[str, Any]) -> tuple[str, str | None]:
     if match is None:
         raise _Decline
     key = match[1]
-    if key in _NULLS or key in mapping:
+    if key in NULLS or key in mapping:
         raise _Decline
     rest = text[match.end() :]
     return key, (_scalar(rest) if rest else None)
@@ -216,7 +210,7 @@ def _scalar(text: str) -> str | None:
         return inner
     if quote in _INDICATORS or ": " in text or " #" in text or text[-1] == ":":
         raise _Decline
-    return None if text in _NULLS else text
+    return None if text in NULLS else text
 
 
 def _item(text: str, loc: Loc, number: int, items: list[Any], lines: dict[Loc, int]) -> dict[str, Any] | None:
@@ -243,8 +237,8 @@ def _flow_mapping(text: str, loc: Loc, number: int, lines: dict[Loc, int]) -> di
         raise _Decline
     mapping: dict[str, Any] = {}
     for key, value in _FLOW_PAIR.findall(text):  # the pairs the full match saw, in order
-        if key in _NULLS or key in mapping:
+        if key in NULLS or key in mapping:
             raise _Decline
-        mapping[key] = value[1:-1] if value[0] == '"' else None if value in _NULLS else value
+        mapping[key] = value[1:-1] if value[0] == '"' else None if value in NULLS else value
         lines[(*loc, key)] = number
     return mapping

@@ -20,7 +20,7 @@ from .errors import InputError, Problem
 from .journal import Journal
 from .models import Context, Entry
 from .names import entry_id, is_entry_name
-from .site import taken_down
+from .reading import taken_down
 from .views import make_view
 
 ENTRIES = "entries"

@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from . import uptodate
-from .site import BuildReport, Site
+from .report import BuildReport
+from .site import Site
 
 
 def folder_problem(root: Path, out: Path | None) -> tuple[str, str] | None:

@@ -13,108 +13,28 @@ import functools
 import hashlib
 import operator
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
 from markupsafe import Markup, escape
 
-from .baseline import Baseline, fold_name
+from .baseline import fold_name
+from .changes import Content
 from .clock import show_time
-from .config import Event
-from .elections import Scoreboard
 from .feeds import atom, describe, json_ld, share_path, site_url
-from .jsontext import compact
-from .publish import Content
+from .jsonfiles import live_json, results_json
+from .night import INDEX, Night, Panel
+from .pagecache import Fragments, PageCache, Paging
 from .render import Theme, entry_rev, render_entry, render_summary, render_template
-from .views import EntryView, memo
+from .results_page import render_results_page, result_rows
+from .views import EntryView
 
-LIVE_JSON_ENTRIES = 50
-INDEX = "index.html"
 PANELS = ("notice", "summary", "key_events", "pinned", "scoreboard", "follow")
 PANEL_PREFIX = "panel:"  # panels are kept in PageCache.fragments under these keys
 PINNED_PREFIX = "pinned-"
 _ID = operator.attrgetter("id")
 T = TypeVar("T")
-_PANELS_JSON: dict[tuple[tuple[str, str], ...], str] = {}  # the panels' revisions → their JSON (live_json); one kept
 _FOLLOW_STATE = "follow"  # in the fragment store: the follow list as last made
-
-
-@dataclass(frozen=True)
-class Night:
-    """Everything the pages show, computed once per build."""
-
-    event: Event
-    now: datetime
-    shown: Sequence[EntryView]  # newest first
-    fragments: Mapping[str, str]  # id → the entry's <article> HTML
-    summary: EntryView | None
-    scoreboard: Scoreboard
-    results: Sequence[EntryView]  # the newest result per constituency, newest first
-    baseline: Baseline | None
-    withdrawn: Sequence[str]  # ids readers were shown that are gone now
-    # ids whose view is new, replaced or gone since the previous night this build's cache saw; None: unknown
-    changed: Collection[str] | None = None
-    key_events: Sequence[EntryView] | None = None  # the shown key events, newest first (None: find them)
-    pinned: Sequence[EntryView] | None = None  # the shown pinned entries, newest first (None: find them)
-
-    @functools.cached_property
-    def ended(self) -> bool:
-        """Whether coverage has ended at ``now``: asked by every page of the build, worked out once (comparing
-        two aware datetimes asks both zones for their offsets, ~2 µs)."""
-        return self.event.ended(self.now)
-
-
-@dataclass(frozen=True)
-class Paging:
-    """Which entries go on which page."""
-
-    front: list[EntryView]  # the index: the newest page_size, newest first
-    older: list[list[EntryView]]  # older[0] is page 1, the start of the night; each newest first
-    where: dict[str, str]  # entry id → the page that holds it ("index.html", "page/3.html")
-    moved: set[str] | None = None  # ids whose page may differ from the previous paging's; None: all
-    pages_changed: set[str] | None = None  # pages whose entries differ from the previous paging's; None: all
-
-
-@dataclass(frozen=True)
-class Panel:
-    """A rendered part of the index that open pages refresh from live.json."""
-
-    html: Markup
-    rev: str
-
-
-Fragments = dict[str, tuple[object, Any]]  # name → (what it was made from, the panel or rows made)
-
-
-@dataclass
-class PageCache:
-    """What the previous build made each output file from, so the next renders only what changed.
-
-    It keeps digests, not bytes (10,000 share pages were most of a watcher's memory): a page whose key
-    is unchanged is known to be on disk as published. ``render_changes`` fills a working copy; the build
-    calls ``commit`` once the files are written, so a failed write never leaves a page marked done.
-    """
-
-    pages: dict[str, object] = field(default_factory=dict)  # path → what it was made from
-    paging: Paging | None = None
-    setting: str = ""
-    share_paths: set[str] = field(default_factory=set)  # the share pages the site holds
-    fragments: Fragments = field(default_factory=dict)  # panels, the follow list and results rows (see _fragment)
-
-    def clear(self) -> None:
-        self.pages.clear()
-        self.paging = None
-        self.setting = ""
-        self.share_paths.clear()
-        self.fragments.clear()
-
-    def working_copy(self) -> PageCache:
-        return PageCache(dict(self.pages), self.paging, self.setting, set(self.share_paths), self.fragments)
-
-    def commit(self, work: PageCache) -> None:
-        self.pages, self.paging, self.setting = work.pages, work.paging, work.setting
-        self.share_paths = work.share_paths
 
 
 @dataclass(frozen=True)
@@ -124,6 +44,7 @@ class Output:
 
     fresh: dict[str, Content]
     paths: set[str]
+    panels: tuple[str, ...] = ()  # the index's panels made from changed inputs (pages.PANELS order)
 
 
 def page_name(number: int) -> str:
@@ -255,6 +176,32 @@ def _follow_row(theme: Theme, name: str, view: EntryView | None, href: Callable[
     return FollowRow(name, view, Markup(html))
 
 
+def _flagged(night: Night) -> tuple[Sequence[EntryView], Sequence[EntryView]]:
+    """The shown key events and pinned entries, newest first."""
+    key_events = night.key_events if night.key_events is not None else [v for v in night.shown if v.entry.key]
+    pinned_views = night.pinned if night.pinned is not None else [v for v in night.shown if v.entry.pinned]
+    return key_events, pinned_views
+
+
+def _panel_sources(theme: Theme, night: Night, where: Mapping[str, str], results: object) -> dict[str, object]:
+    """What each panel is made from, beyond the theme and the event (in the setting): a panel is rendered
+    again only when that changes, and the live delta names the panels whose sources changed."""
+    fingerprint = theme.fingerprint
+
+    def revs(views: Sequence[EntryView]) -> tuple[tuple[str, str, str | None], ...]:
+        return tuple((v.id, entry_rev(fingerprint, v), where.get(v.id)) for v in views)
+
+    key_events, pinned_views = _flagged(night)
+    return {
+        "notice": (),
+        "summary": revs([night.summary] if night.summary else []),
+        "key_events": revs(key_events),
+        "pinned": revs(pinned_views),
+        "scoreboard": results,
+        "follow": results,
+    }
+
+
 def _panels(
     theme: Theme,
     night: Night,
@@ -265,23 +212,8 @@ def _panels(
     moved: Collection[str] | None = None,
 ) -> dict[str, Panel]:
     """The index's side panels; ``results`` is what the scoreboard and follow list are made from."""
-    fingerprint = theme.fingerprint
-
-    def revs(views: Sequence[EntryView]) -> tuple[tuple[str, str, str | None], ...]:
-        return tuple((v.id, entry_rev(fingerprint, v), where.get(v.id)) for v in views)
-
-    key_events = night.key_events if night.key_events is not None else [v for v in night.shown if v.entry.key]
-    pinned_views = night.pinned if night.pinned is not None else [v for v in night.shown if v.entry.pinned]
-    # What each panel is made from, beyond the theme and the event (in the setting): a panel is rendered
-    # again only when that changes.
-    made_from: dict[str, object] = {
-        "notice": (),
-        "summary": revs([night.summary] if night.summary else []),
-        "key_events": revs(key_events),
-        "pinned": revs(pinned_views),
-        "scoreboard": results,
-        "follow": results,
-    }
+    key_events, pinned_views = _flagged(night)
+    made_from = _panel_sources(theme, night, where, results)
     event = night.event
     href = _linker(where, INDEX)
     context: dict[str, Any] | None = None
@@ -392,7 +324,6 @@ def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
     paths |= work.share_paths
     fresh["live.json"] = lambda: live_json(night, theme, panels())
     if work.pages.get("results") != results_key:
-        from .results_page import render_results_page, result_rows  # it imports this module: import here
 
         def results_page() -> bytes:
             # Made where it is written, like the older and share pages (a cold build: in a worker, where
@@ -406,11 +337,17 @@ def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
         fresh["results.json"] = functools.partial(results_json, night)
         work.pages["results.json"] = results_key[0]
     fresh["atom.xml"] = atom(night, night.fragments)
+    # The panels whose sources changed since the pages this cache holds (for the live delta; made again
+    # here rather than kept from _panels, which may run in a cold build's worker).
+    sources = {name: (setting, made) for name, made in _panel_sources(theme, night, paging.where, results_key).items()}
+    before = work.pages.get("panels")
+    panels_changed = tuple(n for n in PANELS if not isinstance(before, dict) or before.get(n) != sources[n])
+    work.pages["panels"] = sources
     paths.update(("live.json", "results.json", "results.html", "atom.xml"))
     for number in range(count + 1, len(previous.older) + 1 if previous is not None else 0):
         work.pages.pop(page_name(number), None)  # pages the night no longer fills (entries withdrawn)
     work.paging = paging
-    return Output(fresh, paths)
+    return Output(fresh, paths, panels_changed)
 
 
 def _setting(theme: Theme, night: Night) -> str:
@@ -509,55 +446,3 @@ def share_page(theme: Theme, night: Night, view: EntryView, where: str) -> bytes
         page=path,
         root="../",
     ).encode()
-
-
-def live_json(night: Night, theme: Theme, panels: Mapping[str, Panel]) -> bytes:
-    """What open pages poll: the newest entries with their HTML, the ids now withdrawn, and the panels.
-
-    Each entry's part is encoded once per version (kept with its view): the file is the same JSON as
-    encoding it whole, for a fiftieth of the work on every build.
-    """
-    entries = ",".join(
-        memo(v, f"live.json {theme.fingerprint}", lambda v=v: compact(_live_entry(night, theme, v)))
-        for v in night.shown[:LIVE_JSON_ENTRIES]
-    )
-    head = compact({"generated": night.now.isoformat(timespec="seconds"), "ended": night.ended})
-    revs = tuple((name, p.rev) for name, p in panels.items())
-    panels_json = _PANELS_JSON.get(revs)
-    if panels_json is None:  # the follow list alone is hundreds of KB: encode the panels when they change
-        panels_json = compact({name: {"rev": p.rev, "html": str(p.html)} for name, p in panels.items()})
-        _PANELS_JSON.clear()
-        _PANELS_JSON[revs] = panels_json
-    tail = f'{{"withdrawn":{compact(sorted(night.withdrawn))},"panels":{panels_json}}}'
-    return f'{head[:-1]},"entries":[{entries}],{tail[1:]}'.encode()
-
-
-def _live_entry(night: Night, theme: Theme, v: EntryView) -> dict[str, Any]:
-    return {
-        "id": v.id,
-        "kind": v.kind,
-        "time": v.time_iso,
-        "updated": v.updated_iso,
-        "title": v.headline,
-        "breaking": v.entry.breaking,
-        "key": v.entry.key,
-        "pinned": v.entry.pinned,
-        "rev": entry_rev(theme.fingerprint, v),
-        "html": night.fragments[v.id],
-    }
-
-
-def results_json(night: Night) -> bytes:
-    """Every declared result (SPEC's shape) with the seat tally; one result a line."""
-    records = [
-        memo(view, "results.json", lambda view=view: _record_json(view))
-        for view in sorted(night.results, key=lambda v: (v.entry.constituency or "").casefold())
-    ]
-    tally = compact(night.scoreboard.as_dict())
-    return ('{"results":[\n' + ",\n".join(records) + "\n]," + tally[1:] + "\n").encode()
-
-
-def _record_json(view: EntryView) -> str:
-    assert view.result is not None and view.entry.constituency is not None
-    record = view.result.as_dict(view.entry.constituency, view.id)
-    return compact(record)

@@ -30,8 +30,10 @@ import jinja2
 from .entries import parse_entry
 from .errors import InputError
 from .fileio import write_all
+from .fragments import view_and_fragment  # the same careful read and rendering the build uses
 from .frontmatter import MAX_BYTES
 from .models import Context, Entry
+from .reading import read_regular_stat
 from .render import Theme
 from .views import EntryView
 
@@ -80,8 +82,6 @@ def prepare(
 
     ``signature``: the file's, as the build stat-ed it before; None: as it is opened here (before it is read),
     and None back for a file over the size limit, which the build reports."""
-    from .site import read_regular_stat, view_and_fragment  # the same careful read and rendering the build uses
-
     try:
         found = read_regular_stat(path)
     except OSError:

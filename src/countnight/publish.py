@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .changes import Content, write_order
 from .fileio import write_all
 from .parallel import PARALLEL_MIN, map_forked, usable_cpus
 
@@ -156,9 +157,6 @@ def digest(data: bytes) -> str:
 ON_DISK = ""
 
 
-Content = bytes | Callable[[], bytes]  # a file's bytes, or how to make them (rendered where it is staged)
-
-
 @dataclass
 class _Batch:
     """What staging some of a publish's files did: temp files written, digests, or the error that stopped it."""
@@ -292,7 +290,7 @@ def publish(
         batch = _stage_all(out, files, known, workers=workers, tree=tree)
         if batch.error is not None:
             raise batch.error
-        staged = sorted(batch.staged, key=lambda pair: _write_order(pair[0]))
+        staged = sorted(batch.staged, key=lambda pair: write_order(pair[0]))
         digests.update(batch.digests)
         report.unchanged = batch.unchanged + len(names) - len(files)
         report.written = [name for name, _ in staged]
@@ -393,16 +391,6 @@ def _fsync_file(path: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _write_order(name: str) -> tuple[int, str]:
-    if name.startswith("assets/"):
-        return (0, name)
-    if name == "live.json":
-        return (3, name)
-    if name == "index.html":
-        return (4, name)
-    return (2, name)
 
 
 def _read_manifest(out: Path) -> set[str]:

@@ -19,6 +19,7 @@ from typing import Any
 import jinja2
 import jinja2.compiler
 import jinja2.runtime
+import jinja2.utils
 from markupsafe import Markup, escape
 
 from . import __version__
@@ -111,7 +112,9 @@ class _CodeGenerator(jinja2.compiler.CodeGenerator):
         super().visit_Template(node, frame)
         # A module-level name: ``environment.output_text`` (a static method found through the instance) was
         # a slow attribute lookup before each of the ~90 outputs of a result's <article>, ~60 ns apiece.
-        self.writeline(f"{_OUTPUT_TEXT} = environment.output_text")
+        # Imported, as Jinja imports its filters, not taken from ``environment``: a template compiled to a
+        # module for Jinja's ModuleLoader runs this line before it is given an environment.
+        self.writeline(f"from {__name__} import output_text as {_OUTPUT_TEXT}")
 
     def visit_Output(self, node: jinja2.nodes.Output, frame: jinja2.compiler.Frame) -> None:
         """One ``yield`` per output tag, not one per piece of it.
@@ -138,8 +141,17 @@ class _CodeGenerator(jinja2.compiler.CodeGenerator):
                 pieces[-1].append(const)
             else:
                 pieces.append([const])
-        if len(pieces) < 2:
-            super().visit_Output(node, frame)
+        if not pieces:
+            return
+        if len(pieces) == 1:  # written here, not by Jinja: its own folding would call a test a second time
+            piece = pieces[0]
+            if isinstance(piece, list):
+                self.writeline("yield " + self._output_const_repr(piece))
+                return
+            self.writeline("yield ", piece)
+            self._output_child_pre(piece, frame, finalize)
+            self.visit(piece, frame)
+            self._output_child_post(piece, frame, finalize)
             return
         self.writeline("yield ''.join((")
         self.indent()
@@ -180,6 +192,7 @@ class _Context(jinja2.runtime.Context):
     ``Undefined`` for a ``StopIteration``; anything else (macros, callable objects, anything marked to
     receive the context) goes through Jinja's own ``call``."""
 
+    @jinja2.utils.internalcode  # left out of a template error's traceback, as Jinja's own call is
     def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # Jinja's names: a keyword may be "self"
         if not _plain(__obj):
             return super().call(__obj, *args, **kwargs)
@@ -194,10 +207,29 @@ class _Context(jinja2.runtime.Context):
             )
 
 
+# The private parts of Jinja's CodeGenerator that _CodeGenerator overrides or calls. pyproject.toml pins jinja2
+# to the release whose own test suite `make test` runs against _CodeGenerator (tests/jinja_suite); should a
+# different Jinja lack any of them, templates compile with Jinja's own generator: the same pages, slower.
+_JINJA_HOOKS = (
+    "_output_child_pre",
+    "_output_child_post",
+    "_output_child_to_const",
+    "_output_const_repr",
+    "_make_finalize",
+    "_FinalizeInfo",
+)
+
+
+def code_generator_for(base: type[jinja2.compiler.CodeGenerator]) -> type[jinja2.compiler.CodeGenerator]:
+    """``_CodeGenerator`` when ``base`` has every part it builds on, else ``base`` itself."""
+    if all(hasattr(base, name) for name in _JINJA_HOOKS) and issubclass(_CodeGenerator, base):
+        return _CodeGenerator
+    return base
+
+
 class _Environment(jinja2.Environment):
-    code_generator_class = _CodeGenerator
+    code_generator_class = code_generator_for(jinja2.compiler.CodeGenerator)
     context_class = _Context
-    output_text = staticmethod(output_text)
 
 
 # What Jinja's output for a template depends on besides its source: this module (the code generator, the

@@ -15,7 +15,8 @@ from typing import NamedTuple
 from markupsafe import Markup
 
 from .elections import ResultFigures
-from .pages import INDEX, Fragments, Night
+from .night import INDEX, Night
+from .pagecache import Fragments
 from .render import Theme, render_template
 from .views import EntryView
 

@@ -23,18 +23,15 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Sequence, Sized
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from . import __version__
 from .journal import JOURNAL, STATE_DIR  # the standard library only, like this module
 from .names import CONFIG_NAME, default_theme, is_entry_name, theme_files
-
-if TYPE_CHECKING:  # the build's modules are heavy; this one must stay light for the quick check
-    from .site import BuildReport, Site
 
 Signature = tuple[int, int, int]  # (mtime_ns, size, inode)
 
@@ -198,6 +195,29 @@ def up_to_date(root: Path, out: Path, now: datetime | None = None) -> Record | N
     if disk_inputs(root, data.baseline).digest() != data.inputs or disk_outputs(out) != data.outputs:
         return None
     return data
+
+
+class BuildReport(Protocol):
+    """What ``record_build`` reads of a build's report (report.BuildReport). Described here, not imported:
+    the build's modules are heavy and sit above this one, which must stay light for the quick check."""
+
+    built: bool
+    problems: Sized
+    warnings: Sized
+    held: Sized
+    valid_until: datetime | None
+    live: int
+    scheduled: Sized
+    outputs_digest: str | None
+
+
+class Site(Protocol):
+    """What ``record_build`` asks of the build (site.Site), for the same reason."""
+
+    root: Path
+    out: Path
+
+    def inputs_seen(self) -> Inputs | None: ...
 
 
 def record_build(site: Site, report: BuildReport) -> bool:

@@ -44,7 +44,8 @@ from .config import CONFIG_NAME, load_config
 from .console import VERBOSE, Console
 from .errors import InputError
 from .names import is_entry_name
-from .site import ENTRIES, BuildReport, Site
+from .report import BuildReport
+from .site import ENTRIES, Site
 
 TEMPLATES = "templates"
 # Writes, renames, deletions. Not opened/closed-without-writing: the build's own reads would wake it.

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from .errors import InputError, Problem
-from .frontmatter import _NULLS, MAX_DEPTH, Loc
+from .frontrules import MAX_DEPTH, NULLS, Loc
 
 try:  # libyaml is much faster; the pure-Python parser gives the same events
     _Loader: type = yaml.CSafeLoader
@@ -92,7 +92,7 @@ class _Builder:
         if type(event) is yaml.ScalarEvent and not event.anchor and (event.tag in (None, "!") or event.implicit[0]):
             # The common case, first and cheap: a plain or quoted value with no anchor or tag.
             value = event.value
-            self._place(None if not event.style and value in _NULLS else value, event)
+            self._place(None if not event.style and value in NULLS else value, event)
             return
         if isinstance(event, yaml.DocumentStartEvent):
             self._docs += 1
@@ -124,7 +124,7 @@ class _Builder:
             return
         if isinstance(event, yaml.ScalarEvent):
             plain = not event.style  # libyaml says "" for plain, the pure-Python parser None
-            value = None if plain and event.value in _NULLS else event.value
+            value = None if plain and event.value in NULLS else event.value
             self._place(value, event)
 
     def _child_loc(self) -> Loc:

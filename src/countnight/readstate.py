@@ -1,0 +1,306 @@
+"""What was read: each entry file's parse and outcome, the entries the stream considers, and the files
+held, skipped or rejected. The build brings it up to date from the files that changed (or, with no list of
+them, from the whole folder) and hands the stream the ids whose entry changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import time
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+from .entries import parse_entry
+from .errors import InputError, Problem
+from .fragments import Fragment
+from .frontmatter import MAX_BYTES
+from .journal import Journal
+from .models import Context, Entry
+from .names import entry_id, is_entry_name
+from .parallel import PARALLEL_MIN, prepare_many, usable_cpus
+from .reading import FilePath, read_regular, taken_down
+from .report import BuildReport
+from .rules import Setup
+from .views import EntryView
+
+ENTRIES = "entries"
+
+
+@dataclass
+class Parsed:
+    signature: tuple[int, int, int]
+    digest: str
+    text: str
+    entry: Entry | None
+    error: InputError | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one entry file gives the stream: its entry (or, when it fails validation, the version readers
+    were last shown), its problems, and a withdrawal it says it is even though it fails."""
+
+    entry: Entry | None
+    problems: tuple[Problem, ...] = ()
+    taken: str | None = None
+
+
+class ReadState:
+    """What the last build found in ``entries/``, kept so the next can start from it and look only at what
+    changed."""
+
+    def __init__(self, root: Path, *, long_lived: bool = False) -> None:
+        self.root = root
+        self.long_lived = long_lived  # a watcher keeps fragments compressed (see fragments.keep)
+        self.parsed: dict[str, Parsed] = {}  # entry file → what was read from it, while its signature holds
+        self.last_goods: dict[str, tuple[str, Entry | None]] = {}  # id → (journal hash, that version parsed)
+        self.rendered: dict[str, tuple[Entry, EntryView, Fragment]] = {}  # id → what a cold build's workers made
+        self.outcomes: dict[str, Outcome] = {}  # entry file → its outcome (files present, or held)
+        self.entries: dict[str, Entry] = {}  # id → the entry the stream considers
+        self.bad: set[str] = set()  # entry files with problems
+        self.unread: set[str] = set()  # entry files skipped with a warning (looked at again each build)
+        self.missing: dict[str, float] = {}  # entry file → time.monotonic() when it was first found gone
+        self.taken_down: dict[str, str] = {}  # id → 'withdrawn'/'draft' said by a file that fails validation
+
+    def clear(self) -> None:
+        """Forget everything read: the night's rules changed, so every entry is read anew."""
+        for kept in (self.parsed, self.rendered, self.last_goods, self.outcomes, self.entries, self.taken_down):
+            kept.clear()
+        self.bad.clear()
+
+    def signatures(self) -> list[tuple[str, int, int, int]] | None:
+        """(file name, mtime_ns, size, inode) of every entry file the build used, as it read them; None when it
+        cannot vouch for them: files held, skipped or rejected."""
+        if self.missing or self.unread or self.bad:
+            return None
+        entries = []
+        for display in sorted(self.outcomes):
+            parsed = self.parsed.get(display)
+            if parsed is None:
+                return None
+            entries.append((display.rpartition("/")[2], *parsed.signature))
+        return entries
+
+    def scan(
+        self,
+        context: Context,
+        journal: Journal,
+        report: BuildReport,
+        grace: float = 0.0,
+        setup: Setup | None = None,
+        only: Collection[str] | None = None,
+    ) -> set[str]:
+        """Bring each entry file's outcome up to date; the ids whose entry changed.
+
+        ``only``: look at just these files (and those held or unreadable last time); None: list the folder.
+        """
+        candidates: dict[str, os.DirEntry[str] | FilePath | None]
+        if only is None:
+            try:
+                items = sorted(os.scandir(self.root / ENTRIES), key=lambda d: d.name)
+            except FileNotFoundError:
+                report.warnings.append(f"{ENTRIES}/: not found; no entries yet")
+                items = []
+            prepared = self.prepare_in_parallel(items, context, setup) if setup is not None else set()
+            candidates = {f"{ENTRIES}/{i.name}": i for i in items if is_entry_name(i.name)}
+            names = sorted(candidates.keys() | self.outcomes.keys() | self.missing.keys())
+        else:
+            wanted = {d for d in only if is_entry_name(d.rpartition("/")[2])} | self.missing.keys() | self.unread
+            candidates = {d: FilePath.at(self.root / d) for d in wanted}
+            names = sorted(wanted)
+            prepared = set()
+        self.unread = set()
+        touched: set[str] = set()
+        clock = time.monotonic()
+        for display in names:
+            ident = entry_id(display)
+            item = candidates.get(display)
+            if display in prepared:  # read just now by _prepare_in_parallel (its signature taken then)
+                parsed: Parsed | None = self.parsed[display]
+            else:
+                parsed = self.read_one(item, display, context, report) if item is not None else None
+            if parsed is not None:
+                self.missing.pop(display, None)
+                outcome: Outcome | None = self.outcome_of(parsed, ident, journal, context)
+            else:
+                if item is not None:
+                    self.unread.add(display)  # skipped with a warning: look again next time
+                outcome = self.held(display, ident, journal, context, report, grace, clock)
+            before = self.outcomes.get(display)
+            if outcome is None:
+                self.outcomes.pop(display, None)
+                self.bad.discard(display)
+                self.parsed.pop(display, None)
+            else:
+                self.outcomes[display] = outcome
+                if outcome.problems:
+                    self.bad.add(display)
+                else:
+                    self.bad.discard(display)
+            old_entry = before.entry if before is not None else None
+            new_entry = outcome.entry if outcome is not None else None
+            old_taken = before.taken if before is not None else None
+            new_taken = outcome.taken if outcome is not None else None
+            if old_entry is not new_entry or old_taken != new_taken:
+                touched.add(ident)
+                if new_entry is None:
+                    self.entries.pop(ident, None)
+                else:
+                    self.entries[ident] = new_entry
+                if new_taken is None:
+                    self.taken_down.pop(ident, None)
+                else:
+                    self.taken_down[ident] = new_taken
+        for display in sorted(self.bad):
+            report.problems.extend(self.outcomes[display].problems)
+        return touched
+
+    def outcome_of(self, parsed: Parsed, ident: str, journal: Journal, context: Context) -> Outcome:
+        if parsed.entry is not None:
+            return Outcome(parsed.entry)
+        assert parsed.error is not None
+        problems = tuple(parsed.error.problems)
+        taken = taken_down(parsed.text.encode(), f"{ENTRIES}/{ident}.md")
+        if taken:  # a withdrawal never waits for a mistake elsewhere in the file to be fixed
+            return Outcome(None, problems, taken)
+        return Outcome(self.last_good(journal, ident, context), problems)
+
+    def held(
+        self,
+        display: str,
+        ident: str,
+        journal: Journal,
+        context: Context,
+        report: BuildReport,
+        grace: float,
+        clock: float,
+    ) -> Outcome | None:
+        """A file gone since the last build: kept from its last good version through the grace period."""
+        if display not in self.outcomes and display not in self.missing:
+            return None  # never seen: nothing to hold
+        since = self.missing.setdefault(display, clock)
+        if clock - since >= grace:
+            del self.missing[display]
+            return None
+        cached = self.parsed.get(display)  # gone, but maybe only between an editor's rename and rewrite
+        held = cached.entry if cached is not None and cached.entry is not None else None
+        held = held or self.last_good(journal, ident, context)
+        report.held.append(ident)
+        until = since + grace
+        report.hold_until = until if report.hold_until is None else min(report.hold_until, until)
+        return Outcome(held)
+
+    def prepare_in_parallel(self, items: list[os.DirEntry[str]], context: Context, setup: Setup) -> set[str]:
+        """A cold build's many new files, read, validated and rendered on every core (see parallel.py); the
+        entry files done so (``_read_one`` would only look them up again: their signatures were taken then, by
+        this listing's stat or, in a first build, by the worker as it opened the file).
+
+        Only plain regular files go to the workers; links, FIFOs and the oversized take the careful
+        one-by-one path below, which also reports them.
+        """
+        done_here: set[str] = set()
+        workers = usable_cpus()
+        if workers < 2 or len(items) - len(self.parsed) < PARALLEL_MIN:
+            return done_here  # not a cold build: the few changed files are cheaper one by one
+        todo: list[tuple[str, str, tuple[int, int, int] | None]] = []
+        first = not self.parsed  # nothing read before: no signature to compare, so none is taken here
+        for item in items:
+            if not is_entry_name(item.name) or item.is_symlink():
+                continue
+            if first:  # the worker takes the file's signature as it opens it (10,000 stats here were ~40 ms)
+                if item.is_file(follow_symlinks=False):  # the listing's file type: no stat
+                    todo.append((f"{ENTRIES}/{item.name}", item.path, None))
+                continue
+            try:
+                info = item.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
+                continue
+            display = f"{ENTRIES}/{item.name}"
+            signature = (info.st_mtime_ns, info.st_size, info.st_ino)
+            cached = self.parsed.get(display)
+            if cached is None or cached.signature != signature:
+                todo.append((display, item.path, signature))
+        if len(todo) < PARALLEL_MIN:
+            return done_here
+        for done in prepare_many(setup.theme, context, setup.event.timezone, todo, workers, packed=self.long_lived):
+            if done is None:  # unreadable now: the one-by-one path retries and reports it
+                continue
+            self.parsed[done.display] = Parsed(done.signature, done.digest, done.text, done.entry, done.error)
+            done_here.add(done.display)
+            if done.entry is not None and done.view is not None and done.html is not None:
+                self.rendered[done.entry.id] = (done.entry, done.view, done.html)
+        return done_here
+
+    def read_one(
+        self, item: os.DirEntry[str] | FilePath, display: str, context: Context, report: BuildReport
+    ) -> Parsed | None:
+        try:
+            info = item.stat(follow_symlinks=True)
+        except OSError as err:
+            report.warnings.append(f"{display}: skipped ({err.strerror})")
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            report.warnings.append(f"{display}: skipped (not a regular file)")
+            return None
+        if item.is_symlink():
+            target = Path(os.path.realpath(item.path))
+            if not target.is_relative_to(Path(os.path.realpath(self.root / ENTRIES))):
+                report.warnings.append(f"{display}: skipped (a link to a file outside {ENTRIES}/)")
+                return None
+        signature = (info.st_mtime_ns, info.st_size, info.st_ino)
+        cached = self.parsed.get(display)
+        if cached is not None and cached.signature == signature:
+            return cached
+        if info.st_size > MAX_BYTES:
+            error = InputError.one(display, 0, f"file is {info.st_size:,} bytes; an entry must be under 1 MiB")
+            parsed = Parsed(signature, "", "", None, error)
+            self.parsed[display] = parsed
+            return parsed
+        try:
+            data = read_regular(item.path)
+        except OSError as err:
+            report.warnings.append(f"{display}: could not be read ({err.strerror}); will retry")
+            return None
+        if data is None:  # swapped for a FIFO or device between the stat and the open
+            report.warnings.append(f"{display}: skipped (not a regular file)")
+            return None
+        digest = hashlib.sha256(data).hexdigest()
+        if cached is not None and cached.digest == digest:
+            cached.signature = signature
+            return cached
+        try:
+            entry, error = parse_entry(data, display, context), None
+        except InputError as err:
+            entry, error = None, err
+        text = data.decode("utf-8", errors="replace")
+        parsed = Parsed(signature, digest, text, entry, error)
+        self.parsed[display] = parsed
+        return parsed
+
+    def last_good(self, journal: Journal, ident: str, context: Context) -> Entry | None:
+        """The version readers were last shown, from the journal (parsed once per version)."""
+        record = journal.current.get(ident)
+        if record is None:
+            return None
+        cached = self.last_goods.get(ident)
+        if cached is not None and cached[0] == record.hash:
+            return cached[1]
+        try:
+            entry: Entry | None = parse_entry(record.text.encode(), record.path or f"{ENTRIES}/{ident}.md", context)
+        except InputError:
+            entry = None
+        self.last_goods[ident] = (record.hash, entry)
+        return entry
+
+    def source(self, entry: Entry) -> str:
+        """The digest of the text ``entry`` was read from: its file's, or the journal's for a last good version."""
+        parsed = self.parsed.get(f"{ENTRIES}/{entry.id}.md")
+        if parsed is not None and parsed.entry is entry:
+            return parsed.digest
+        last = self.last_goods.get(entry.id)
+        return last[0] if last is not None and last[1] is entry else ""

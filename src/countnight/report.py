@@ -1,0 +1,39 @@
+"""What one build did: the report the console prints and the tests read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .changes import Changes
+from .errors import Problem
+from .models import Entry
+from .views import EntryView
+
+
+@dataclass
+class BuildReport:
+    """What one build did, for the console and for tests."""
+
+    problems: list[Problem] = field(default_factory=list)  # every input problem, as FILE:LINE: message
+    warnings: list[str] = field(default_factory=list)
+    published: list[EntryView] = field(default_factory=list)  # new or changed versions now shown
+    removed: list[tuple[str, str]] = field(default_factory=list)  # (id, "withdrawn" | "deleted" | "draft")
+    scheduled: list[Entry] = field(default_factory=list)  # published, but their time has not come
+    live: int = 0
+    written: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    built: bool = False  # False: config, baseline, theme or disk trouble kept the previous site
+    next_due: datetime | None = None  # when the next scheduled entry goes live
+    revised: set[str] = field(default_factory=set)  # ids in `published` that replaced a version readers saw
+    held: list[str] = field(default_factory=list)  # ids whose file is gone, kept through the grace period
+    hold_until: float | None = None  # time.monotonic() when the first held id's grace period ends
+    valid_until: datetime | None = None  # when the site changes with time alone (an embargo lifts, coverage ends)
+    # uptodate.disk_outputs of the site as it went out, for uptodate.record_build: taken while a publish into
+    # an empty folder waited on the disk (None: not taken, record_build looks at the folder)
+    outputs_digest: str | None = None
+    changes: Changes | None = None  # what the build handed its outlets (None: it published nothing)
+
+    @property
+    def rejected(self) -> list[str]:
+        return sorted({p.path for p in self.problems})
