@@ -1,19 +1,23 @@
 """The build's state, part by part: the rules (rules.py), what was read (readstate.py), the stream
-(stream.py) and the pages' cache (pagecache.py). Real blog folders in tmp_path, no mocks; each part is
+(stream.py), the pages' cache (pagecache.py) and what was written (folder.py). Real folders in tmp_path; each part is
 driven the way Site.build drives it, so what each keeps between builds is seen on its own."""
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
 import pytest
 
 from conftest import AFTER_THE_NIGHT, BASELINE, CONFIG, DURING_THE_NIGHT, BlogMaker
+from countnight.changes import Changes
 from countnight.errors import InputError
+from countnight.folder import FolderOutlet
 from countnight.journal import Journal, Record
 from countnight.models import Context
 from countnight.pagecache import PageCache
+from countnight.publish import MANIFEST, PublishError
 from countnight.readstate import ReadState
 from countnight.report import BuildReport
 from countnight.rules import Rules, Setup
@@ -168,6 +172,48 @@ def test_the_page_cache_takes_a_working_copy_only_when_committed() -> None:
     assert cache.pages == {"index.html": "made from 2"} and cache.share_paths == {"update/0100-a.html"}
     cache.clear()
     assert not cache.pages and cache.paging is None and not cache.share_paths
+
+
+# -- what was written ---------------------------------------------------------------------------
+
+
+def folder_files(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != MANIFEST}
+
+
+def test_the_folder_keeps_what_it_wrote_and_writes_only_what_changed(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    folder = FolderOutlet(out, workers=False)
+    assert not folder.knows_the_folder
+    files = {"assets/style.css": b"css", "index.html": lambda: b"index", "update/a.html": b"a"}
+    first = folder.send(Changes(files, frozenset(files)))
+    assert sorted(first.written) == sorted(files) and folder.knows_the_folder
+    assert folder_files(out) == {"assets/style.css": b"css", "index.html": b"index", "update/a.html": b"a"}
+    same = folder.send(Changes({"index.html": b"index"}, frozenset(files), complete=False))
+    assert same.written == [] and same.unchanged == 3  # known from what it wrote: not read back, not rewritten
+    gone = folder.send(Changes({"index.html": b"index 2"}, frozenset({"assets/style.css", "index.html"})))
+    assert gone.written == ["index.html"] and gone.removed == ["update/a.html"]
+    assert folder_files(out) == {"assets/style.css": b"css", "index.html": b"index 2"}
+
+
+def test_a_failed_write_makes_the_folder_forget_what_it_holds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "site"
+    folder = FolderOutlet(out, workers=False)
+    folder.send(Changes({"index.html": b"one"}, frozenset({"index.html"})))
+    real_write = os.write
+
+    def full(fd: int, data: bytes | memoryview) -> int:
+        if os.readlink(f"/proc/self/fd/{fd}").startswith(str(out.resolve())):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(PublishError, match="the disk is full"):
+        folder.send(Changes({"index.html": b"two"}, frozenset({"index.html"})))
+    monkeypatch.setattr(os, "write", real_write)
+    assert not folder.knows_the_folder and folder_files(out) == {"index.html": b"one"}  # the previous file intact
+    again = folder.send(Changes({"index.html": b"two"}, frozenset({"index.html"})))
+    assert again.written == ["index.html"] and folder_files(out) == {"index.html": b"two"}
 
 
 def test_site_is_made_of_these_parts(tmp_path: Path, blog: BlogMaker) -> None:

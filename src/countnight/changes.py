@@ -48,7 +48,9 @@ class LiveDelta:
 class Changes:
     """One build's changes. ``files`` holds what was made anew: an outlet that gets them from ``Site`` holds
     bytes only (``materialised``); the folder gets the build's own, where a cold build's thousands of pages
-    are still functions that its workers call as they write them.
+    are still functions that its workers call as they write them, and gets them before ``live`` is known
+    (the journal's lines, which say it, are chosen while the disk syncs the folder's files: that wait is
+    otherwise idle). The build's report and every other outlet get the complete changes.
 
     ``deleted``: the paths this process's previous build published and this one does not. ``complete``:
     there was no previous build in this process to compare with (its first build, or one after a failed

@@ -36,9 +36,8 @@ from .views import EntryView
 class _JournalBatch:
     """A build's lines for the journal (records, encoded), and what the report says of them."""
 
-    shown: list[tuple[str, str, str]] = field(default_factory=list)  # (id, digest, text) of each version shown
     records: list[Record] = field(default_factory=list)
-    payload: bytes | None = None  # the records encoded (_encode), while the disk syncs
+    payload: bytes = b""
     published: list[EntryView] = field(default_factory=list)
     revised: set[str] = field(default_factory=set)
     removed: list[tuple[str, str]] = field(default_factory=list)
@@ -131,11 +130,11 @@ class Site:
             report.problems.append(_template_problem(err))
             self._pages_stale = True
             return self._done(report, started)
-        batch = self._journal_batch(journal)  # what readers see now that they did not: the live delta
-        changes = self._changes(output, batch)
-        try:  # the journal's lines are encoded while the disk syncs the staged files
+        made: list[_JournalBatch] = []  # the journal's next lines: the folder makes them, once, while the disk syncs
+        sent = self._changes(output)
+        try:
             written = self.folder.send(
-                changes, while_syncing=lambda tree: self._while_syncing(batch, now, report, tree)
+                sent, while_syncing=lambda tree: made.append(self._while_syncing(journal, now, report, tree))
             )
         except jinja2.TemplateError as err:  # a page made while it was written; nothing was renamed into place
             report.problems.append(_template_problem(err))
@@ -148,16 +147,16 @@ class Site:
             report.warnings.append(str(err))
             return self._done(report, started)
         self._page_cache.commit(work)
-        self._paths = changes.paths
+        self._paths = sent.paths
         event = setup.event
         ends = event.coverage_end if event.coverage_end and not event.ended(now) else None
         report.valid_until = min((t for t in (report.next_due, ends) if t is not None), default=None)
         self._pages_stale = False
         report.written = written.written
         report.built = True
-        report.changes = changes
+        report.changes = changes = dataclasses.replace(sent, live=_live_delta(made[0], output.panels))
         try:
-            self._record(journal, report, batch, now)
+            self._record(journal, report, made[0])
         except OSError as err:  # the site is out but its record is not (a full disk): say so; the next build records it
             what = "the disk is full" if err.errno == errno.ENOSPC else err.strerror or str(err)
             report.warnings.append(f"{journal.path}: could not record what readers now see ({what}); will retry")
@@ -188,18 +187,13 @@ class Site:
         self.read.scan(Context(setup.event.window, setup.baseline), Journal(self.root), report)
         return sorted(report.problems)
 
-    def _changes(self, output: Output, batch: _JournalBatch) -> Changes:
-        """What this build hands its outlets: the files made anew, every path, the paths gone, the live delta."""
+    def _changes(self, output: Output) -> Changes:
+        """What this build hands its outlets: the files made anew, every path, the paths gone. The folder gets
+        them so; the live delta is added once the folder has chosen the journal's lines (while the disk syncs)."""
         paths = frozenset(output.paths)
         previous = self._paths
-        live = LiveDelta(
-            new=tuple(v.id for v in batch.published if v.id not in batch.revised),
-            corrected=tuple(v.id for v in batch.published if v.id in batch.revised),
-            withdrawn=tuple(ident for ident, _ in batch.removed),
-            panels=output.panels,
-        )
         deleted = previous - paths if previous is not None else frozenset()
-        return Changes(MappingProxyType(output.fresh), paths, deleted, previous is None, live)
+        return Changes(MappingProxyType(output.fresh), paths, deleted, previous is None)
 
     def _send_to_outlets(self, changes: Changes, report: BuildReport) -> None:
         """The other outlets, once the folder holds the changes and the journal records them: each gets them
@@ -223,19 +217,21 @@ class Site:
             except Exception as err:  # an outlet's own failure never stops the build or the other outlets
                 report.warnings.append(f"{type(outlet).__name__}: could not take the changes ({err})")
 
-    def _while_syncing(self, batch: _JournalBatch, now: datetime, report: BuildReport, tree: str | None) -> None:
+    def _while_syncing(self, journal: Journal, now: datetime, report: BuildReport, tree: str | None) -> _JournalBatch:
         """What the build's process does while the disk syncs the staged site: the journal's next lines, and
         for a whole site staged in one folder (a cold build), the signatures of its files for the record of
         what was published (uptodate.record_build): moved into place, they keep them. Walking the output
         folder for them after the build took ~0.05 s at 10,000 entries, with the disk idle by then."""
-        _encode(batch, now)
+        batch = self._journal_batch(journal, now)
         if tree is not None:
             report.outputs_digest = disk_outputs(Path(tree))
+        return batch
 
-    def _journal_batch(self, journal: Journal) -> _JournalBatch:
+    def _journal_batch(self, journal: Journal, now: datetime) -> _JournalBatch:
         """What the journal must add once the site is out: the versions readers now see and the entries taken
-        down, and what the report says of them. Changes nothing; its lines are encoded while the disk syncs."""
+        down, and what the report says of them. Changes nothing (publish makes it while the disk syncs)."""
         batch = _JournalBatch()
+        at = stamp(now)
         stream = self.stream
         if len(stream.unrecorded) * 8 > len(stream.oldest_first):  # a first build: all of them, in the stream's order
             newest_first = [v.id for v in reversed(stream.oldest_first) if v.id in stream.unrecorded]
@@ -250,22 +246,22 @@ class Site:
             current = journal.current.get(ident)
             if current is not None and current.hash == parsed.digest:
                 continue
-            batch.shown.append((ident, parsed.digest, parsed.text))
+            batch.records.append(Record("shown", ident, at, parsed.digest, parsed.text, f"{ENTRIES}/{ident}.md"))
             batch.published.append(view)
             if current is not None:
                 batch.revised.add(ident)
         for ident, why in sorted(stream.removed.items()):
             if ident in journal.current:
+                batch.records.append(Record(why, ident, at))  # type: ignore[arg-type]
                 batch.removed.append((ident, why))
+        batch.payload = encode_records(batch.records)
         return batch
 
-    def _record(self, journal: Journal, report: BuildReport, batch: _JournalBatch, now: datetime) -> None:
+    def _record(self, journal: Journal, report: BuildReport, batch: _JournalBatch) -> None:
         """Journal what readers can now see, after the files that show it are written."""
         report.published.extend(batch.published)
         report.revised |= batch.revised
         report.removed.extend(batch.removed)
-        if batch.payload is None:  # pragma: no cover - the folder calls while_syncing on every write
-            _encode(batch, now)
         journal.append(batch.records, payload=batch.payload)
         self.stream.unrecorded = set()  # only once the journal holds them
 
@@ -298,12 +294,14 @@ class Site:
         return report
 
 
-def _encode(batch: _JournalBatch, now: datetime) -> None:
-    """The journal's lines for ``batch``: a record per version shown and per entry taken down."""
-    at = stamp(now)
-    batch.records = [Record("shown", i, at, digest, text, f"{ENTRIES}/{i}.md") for i, digest, text in batch.shown]
-    batch.records += [Record(why, ident, at) for ident, why in batch.removed]  # type: ignore[arg-type]
-    batch.payload = encode_records(batch.records)
+def _live_delta(batch: _JournalBatch, panels: tuple[str, ...]) -> LiveDelta:
+    """What open pages must be told, from the journal's next lines: they name what readers see anew."""
+    return LiveDelta(
+        new=tuple(v.id for v in batch.published if v.id not in batch.revised),
+        corrected=tuple(v.id for v in batch.published if v.id in batch.revised),
+        withdrawn=tuple(ident for ident, _ in batch.removed),
+        panels=panels,
+    )
 
 
 def _template_problem(err: jinja2.TemplateError) -> Problem:
