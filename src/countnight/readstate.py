@@ -5,19 +5,23 @@ them, from the whole folder) and hands the stream the ids whose entry changed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from .clock import Window, show_time
 from .entries import parse_entry
 from .errors import InputError, Problem
 from .fragments import Fragment
 from .frontmatter import MAX_BYTES
-from .journal import Journal
+from .journal import Journal, Record
 from .models import Context, Entry
 from .names import entry_id, is_entry_name
 from .parallel import PARALLEL_MIN, prepare_many, usable_cpus
@@ -46,6 +50,7 @@ class Outcome:
     entry: Entry | None
     problems: tuple[Problem, ...] = ()
     taken: str | None = None
+    redated: str = ""  # the time new rules give a file readers were shown, while they keep the old version
 
 
 class ReadState:
@@ -57,6 +62,7 @@ class ReadState:
         self.long_lived = long_lived  # a watcher keeps fragments compressed (see fragments.keep)
         self.parsed: dict[str, Parsed] = {}  # entry file → what was read from it, while its signature holds
         self.last_goods: dict[str, tuple[str, Entry | None]] = {}  # id → (journal hash, that version parsed)
+        self.shown_as_was: dict[str, tuple[str, Entry | None]] = {}  # the same, read under the rules it was shown
         self.rendered: dict[str, tuple[Entry, EntryView, Fragment]] = {}  # id → what a cold build's workers made
         self.outcomes: dict[str, Outcome] = {}  # entry file → its outcome (files present, or held)
         self.entries: dict[str, Entry] = {}  # id → the entry the stream considers
@@ -67,7 +73,8 @@ class ReadState:
 
     def clear(self) -> None:
         """Forget everything read: the night's rules changed, so every entry is read anew."""
-        for kept in (self.parsed, self.rendered, self.last_goods, self.outcomes, self.entries, self.taken_down):
+        kept_maps = (self.parsed, self.rendered, self.last_goods, self.shown_as_was, self.outcomes, self.entries)
+        for kept in (*kept_maps, self.taken_down):
             kept.clear()
         self.bad.clear()
 
@@ -92,10 +99,12 @@ class ReadState:
         grace: float = 0.0,
         setup: Setup | None = None,
         only: Collection[str] | None = None,
+        now: datetime | None = None,
     ) -> set[str]:
         """Bring each entry file's outcome up to date; the ids whose entry changed.
 
         ``only``: look at just these files (and those held or unreadable last time); None: list the folder.
+        ``now``: the build's time (None: no journal to keep versions from, as in ``check``).
         """
         candidates: dict[str, os.DirEntry[str] | FilePath | None]
         if only is None:
@@ -124,7 +133,12 @@ class ReadState:
                 parsed = self.read_one(item, display, context, report) if item is not None else None
             if parsed is not None:
                 self.missing.pop(display, None)
-                outcome: Outcome | None = self.outcome_of(parsed, ident, journal, context)
+                outcome: Outcome | None = self.outcome_of(parsed, ident, journal, context, now)
+                if outcome.redated:
+                    report.warnings.append(
+                        f"{display}: under the rules now in force its time is {outcome.redated}, not yet come; "
+                        "readers keep the version they were shown until then"
+                    )
             else:
                 if item is not None:
                     self.unread.add(display)  # skipped with a warning: look again next time
@@ -158,9 +172,20 @@ class ReadState:
             report.problems.extend(self.outcomes[display].problems)
         return touched
 
-    def outcome_of(self, parsed: Parsed, ident: str, journal: Journal, context: Context) -> Outcome:
+    def outcome_of(
+        self, parsed: Parsed, ident: str, journal: Journal, context: Context, now: datetime | None = None
+    ) -> Outcome:
         if parsed.entry is not None:
-            return Outcome(parsed.entry)
+            entry = parsed.entry
+            if now is not None and entry.status == "published" and not entry.live_at(now):
+                # The very text readers were shown, re-dated by a change of config (the window moved) to a time
+                # not yet come: it would leave the page. Readers keep the version they saw until that time.
+                record = journal.current.get(ident)
+                if record is not None and record.hash == parsed.digest:
+                    shown = self.as_shown(record, ident, context)
+                    if shown is not None and shown.live_at(now):
+                        return Outcome(shown, redated=show_time(entry.time, context.window.zone))
+            return Outcome(entry)
         assert parsed.error is not None
         problems = tuple(parsed.error.problems)
         taken = taken_down(parsed.text.encode(), f"{ENTRIES}/{ident}.md")
@@ -293,8 +318,17 @@ class ReadState:
         try:
             entry: Entry | None = parse_entry(record.text.encode(), record.path or f"{ENTRIES}/{ident}.md", context)
         except InputError:
-            entry = None
+            entry = as_shown(record, record.path or f"{ENTRIES}/{ident}.md", context)
         self.last_goods[ident] = (record.hash, entry)
+        return entry
+
+    def as_shown(self, record: Record, ident: str, context: Context) -> Entry | None:
+        """``as_shown`` of the version readers see, kept (parsed once per version)."""
+        cached = self.shown_as_was.get(ident)
+        if cached is not None and cached[0] == record.hash:
+            return cached[1]
+        entry = as_shown(record, record.path or f"{ENTRIES}/{ident}.md", context)
+        self.shown_as_was[ident] = (record.hash, entry)
         return entry
 
     def source(self, entry: Entry) -> str:
@@ -304,3 +338,23 @@ class ReadState:
             return parsed.digest
         last = self.last_goods.get(entry.id)
         return last[0] if last is not None and last[1] is entry else ""
+
+
+def window_text(window: Window) -> str:
+    """A window as a journal record keeps it (``Record.window``)."""
+    return f"{window.start.isoformat()} {window.end.isoformat()} {window.zone.key}"
+
+
+def as_shown(record: Record, path: str, context: Context) -> Entry | None:
+    """A version readers were shown that the rules now in force refuse (the coverage window moved, the
+    baseline lost its constituency), read under the rules it was shown under: its own window, and no baseline
+    (the baseline only narrows what is accepted). A change of config or baseline refuses the file, never takes
+    down the version readers see. None only when even that fails (a record from before windows were kept)."""
+    window = context.window
+    with contextlib.suppress(ValueError, KeyError):
+        start, end, zone = record.window.split(" ")
+        window = Window(ZoneInfo(zone), datetime.fromisoformat(start), datetime.fromisoformat(end))
+    try:
+        return parse_entry(record.text.encode(), path, Context(window, None))
+    except InputError:
+        return None
