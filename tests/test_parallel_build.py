@@ -90,7 +90,7 @@ def test_a_first_build_s_workers_take_the_signatures_and_leave_odd_files_to_the_
     report = site.build(AFTER_THE_NIGHT)
     for display, parsed in site.read.parsed.items():
         info = os.stat(root / display)  # as the record compares it (a link: its target)
-        assert parsed.signature == (info.st_mtime_ns, info.st_size, info.st_ino), display
+        assert parsed.signature == (info.st_mtime_ns, info.st_size, info.st_ino, info.st_ctime_ns), display
         if parsed.entry is not None:  # and the view a worker made knows the text it was read from
             assert site.stream.views[parsed.entry.id][1].source == parsed.digest, display
 

@@ -28,6 +28,7 @@ from .parallel import PARALLEL_MIN, prepare_many, usable_cpus
 from .reading import FilePath, read_regular, taken_down
 from .report import BuildReport
 from .rules import Setup
+from .uptodate import Signature, of_stat, racy
 from .views import EntryView
 
 ENTRIES = "entries"
@@ -35,11 +36,14 @@ ENTRIES = "entries"
 
 @dataclass
 class Parsed:
-    signature: tuple[int, int, int]
+    signature: Signature
     digest: str
     text: str
     entry: Entry | None
     error: InputError | None
+    # False: the file changed so shortly before its signature was taken that it may change again and keep
+    # it (uptodate.racy); its bytes are read and compared at each look until it has been still long enough
+    settled: bool = True
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class ReadState:
         self.unread: set[str] = set()  # entry files skipped with a warning (looked at again each build)
         self.missing: dict[str, float] = {}  # entry file → time.monotonic() when it was first found gone
         self.taken_down: dict[str, str] = {}  # id → 'withdrawn'/'draft' said by a file that fails validation
+        self.seen_ns = 0  # time.time_ns() before this build took any signature (see uptodate.racy)
 
     def clear(self) -> None:
         """Forget everything read: the night's rules changed, so every entry is read anew."""
@@ -78,9 +83,13 @@ class ReadState:
             kept.clear()
         self.bad.clear()
 
-    def signatures(self) -> list[tuple[str, int, int, int]] | None:
-        """(file name, mtime_ns, size, inode) of every entry file the build used, as it read them; None when it
-        cannot vouch for them: files held, skipped or rejected."""
+    def unsettled(self) -> list[tuple[str, str]]:
+        """(entry file, sha256 as read) of each file whose signature proves nothing yet (see Parsed.settled)."""
+        return [(display, p.digest) for display, p in sorted(self.parsed.items()) if not p.settled]
+
+    def signatures(self) -> list[tuple[str, int, int, int, int]] | None:
+        """(file name, *Signature) of every entry file the build used, as it read them; None when it cannot
+        vouch for them: files held, skipped or rejected."""
         if self.missing or self.unread or self.bad:
             return None
         entries = []
@@ -230,7 +239,7 @@ class ReadState:
         workers = usable_cpus()
         if workers < 2 or len(items) - len(self.parsed) < PARALLEL_MIN:
             return done_here  # not a cold build: the few changed files are cheaper one by one
-        todo: list[tuple[str, str, tuple[int, int, int] | None]] = []
+        todo: list[tuple[str, str, Signature | None]] = []
         first = not self.parsed  # nothing read before: no signature to compare, so none is taken here
         for item in items:
             if not is_entry_name(item.name) or item.is_symlink():
@@ -246,16 +255,17 @@ class ReadState:
             if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
                 continue
             display = f"{ENTRIES}/{item.name}"
-            signature = (info.st_mtime_ns, info.st_size, info.st_ino)
+            signature = of_stat(info)
             cached = self.parsed.get(display)
-            if cached is None or cached.signature != signature:
+            if cached is None or cached.signature != signature or not cached.settled:
                 todo.append((display, item.path, signature))
         if len(todo) < PARALLEL_MIN:
             return done_here
         for done in prepare_many(setup.theme, context, setup.event.timezone, todo, workers, packed=self.long_lived):
             if done is None:  # unreadable now: the one-by-one path retries and reports it
                 continue
-            self.parsed[done.display] = Parsed(done.signature, done.digest, done.text, done.entry, done.error)
+            settled = not racy(done.signature, self.seen_ns)
+            self.parsed[done.display] = Parsed(done.signature, done.digest, done.text, done.entry, done.error, settled)
             done_here.add(done.display)
             if done.entry is not None and done.view is not None and done.html is not None:
                 self.rendered[done.entry.id] = (done.entry, done.view, done.html)
@@ -277,13 +287,14 @@ class ReadState:
             if not target.is_relative_to(Path(os.path.realpath(self.root / ENTRIES))):
                 report.warnings.append(f"{display}: skipped (a link to a file outside {ENTRIES}/)")
                 return None
-        signature = (info.st_mtime_ns, info.st_size, info.st_ino)
+        signature = of_stat(info)
         cached = self.parsed.get(display)
-        if cached is not None and cached.signature == signature:
+        if cached is not None and cached.signature == signature and cached.settled:
             return cached
+        settled = not racy(signature, self.seen_ns)
         if info.st_size > MAX_BYTES:
             error = InputError.one(display, 0, f"file is {info.st_size:,} bytes; an entry must be under 1 MiB")
-            parsed = Parsed(signature, "", "", None, error)
+            parsed = Parsed(signature, "", "", None, error, settled)
             self.parsed[display] = parsed
             return parsed
         try:
@@ -296,14 +307,14 @@ class ReadState:
             return None
         digest = hashlib.sha256(data).hexdigest()
         if cached is not None and cached.digest == digest:
-            cached.signature = signature
+            cached.signature, cached.settled = signature, settled
             return cached
         try:
             entry, error = parse_entry(data, display, context), None
         except InputError as err:
             entry, error = None, err
         text = data.decode("utf-8", errors="replace")
-        parsed = Parsed(signature, digest, text, entry, error)
+        parsed = Parsed(signature, digest, text, entry, error, settled)
         self.parsed[display] = parsed
         return parsed
 

@@ -30,7 +30,7 @@ from .readstate import ENTRIES, ReadState, window_text
 from .report import BuildReport
 from .rules import Rules, Setup
 from .stream import Stream
-from .uptodate import Inputs, disk_outputs, signature
+from .uptodate import Inputs, Signature, disk_outputs, signature
 from .views import EntryView
 
 
@@ -84,7 +84,7 @@ class Site:
         self._pages_stale = False  # a build failed after rendering: the next one looks at every page
         self._setup_key = ""
         self._window = ""  # the coverage window of this build, as the journal keeps it (readstate.window_text)
-        self._journal: tuple[tuple[int, int, int], Journal] | None = None  # (file signature, journal)
+        self._journal: tuple[Signature, Journal] | None = None  # (file signature, journal)
         # Where the changes go: the folder (what this process wrote there is its state), then the others.
         self.folder = FolderOutlet(self.out, workers=not long_lived)
         self.outlets = tuple(outlets)
@@ -108,6 +108,7 @@ class Site:
 
     def _build(self, now: datetime | None, grace: float, changed: Collection[str] | None) -> BuildReport:
         started = time.perf_counter()
+        self.rules.seen_ns = self.read.seen_ns = time.time_ns()  # before any signature is taken: uptodate.racy
         now = now or datetime.now(UTC)
         report = BuildReport()
         try:
@@ -193,6 +194,7 @@ class Site:
     def check(self) -> list[Problem]:
         """Validate the config, baseline, theme and every entry without writing anything."""
         report = BuildReport()
+        self.rules.seen_ns = self.read.seen_ns = time.time_ns()
         try:
             setup = self._setup()
         except InputError as err:
@@ -289,10 +291,10 @@ class Site:
         if self.rules.input_signatures is None or themes is None or self._journal is None or self.stream.at is None:
             return None
         entries = self.read.signatures()
-        if entries is None:
+        if entries is None or self.rules.theme_unsure:
             return None
         config, baseline = self.rules.input_signatures
-        return Inputs(config, baseline, themes, self._journal[0], entries)
+        return Inputs(config, baseline, themes, self._journal[0], entries, [*self.rules.racy, *self.read.unsettled()])
 
     def _setup(self) -> Setup:
         """The night's rules; when any of them changed, everything read and made from the old ones is forgotten."""
