@@ -137,10 +137,13 @@ def test_a_rebuild_in_the_same_process_sees_it(tmp_path: Path, how: str) -> None
 
 
 @pytest.mark.parametrize("how", HOWS)
-def test_a_running_watcher_sees_it(tmp_path: Path, how: str) -> None:
+@pytest.mark.parametrize("poll", [False, True], ids=["inotify", "poll"])
+def test_a_running_watcher_sees_it(tmp_path: Path, how: str, poll: bool) -> None:
+    """Within its poll, not at the rescan (set here far beyond the test's deadline)."""
     root = _night(tmp_path)
     out = io.StringIO()
-    watcher = Watcher(Site(root), console=Console(out, verbosity=VERBOSE, colour=False), quiet=0.03, grace=0.3)
+    console = Console(out, verbosity=VERBOSE, colour=False)
+    watcher = Watcher(Site(root), console=console, quiet=0.03, grace=0.3, poll=poll, poll_interval=0.05, rescan=600)
     watcher.start()
     try:
         assert "1,204" in _index(root)
