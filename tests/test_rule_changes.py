@@ -8,6 +8,7 @@ published and after a restart. A time outside the coverage window is refused wha
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -152,6 +153,8 @@ def test_any_time_is_taken_exactly_when_it_is_in_the_window(moment: datetime, wi
 
 def _edit(root: Path, change: str) -> None:
     config = root / "countnight.toml"
+    if not config.exists():  # deleted by an earlier change: put back before this one edits it
+        config.write_text(WITH_BASELINE)
     match change:
         case "coverage_end removed":  # the case: a window of exactly 24 hours
             config.write_text(config.read_text().replace('coverage_end = "2024-07-05T12:00:00+01:00"\n', ""))
@@ -181,6 +184,19 @@ def _edit(root: Path, change: str) -> None:
             config.write_text(config.read_text() + "coverage_start = 3\n")
         case "baseline broken":
             (root / "baseline.csv").write_text("constituency\n,,,\n")
+        case "config deleted":
+            config.unlink(missing_ok=True)
+        case "baseline file deleted":
+            (root / "baseline.csv").unlink(missing_ok=True)
+        case "baseline key removed":
+            config.write_text(config.read_text().replace('baseline = "baseline.csv"\n', ""))
+        case "page size 1":
+            config.write_text(config.read_text() + "page_size = 1\n")
+        case "template fails at render":
+            (root / "templates").mkdir(exist_ok=True)
+            (root / "templates" / "entry.html").write_text("{{ e.entry.nothing.at_all }}\n")
+        case "templates folder removed":
+            shutil.rmtree(root / "templates", ignore_errors=True)
         case _:
             raise AssertionError(change)
 
@@ -197,6 +213,12 @@ CHANGES = [
     "template broken",
     "config broken",
     "baseline broken",
+    "config deleted",
+    "baseline file deleted",
+    "baseline key removed",
+    "page size 1",
+    "template fails at render",
+    "templates folder removed",
 ]
 
 
