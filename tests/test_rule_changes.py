@@ -23,6 +23,7 @@ from countnight.cli import main
 from countnight.clock import Window, parse_time
 from countnight.journal import Journal
 from countnight.site import Site
+from test_build import RESULT  # a declared result at Cannock Chase
 
 LONDON = ZoneInfo("Europe/London")
 NIGHT = Window(
@@ -30,16 +31,6 @@ NIGHT = Window(
 )
 DAY = Window(LONDON, NIGHT.start, NIGHT.start + timedelta(hours=24))
 
-RESULT = """\
----
-kind: result
-time: "02:16"
-constituency: Cannock Chase
-candidates:
-  - {name: Josh Newbury, party: Lab, votes: 15671}
-  - {name: Amanda Milling, party: Con, votes: 12546}
----
-"""
 ENTRIES = {
     "entries/2200-polls-close.md": '---\ntime: "22:00"\ntitle: Polls close\n---\nThe exit poll.\n',
     "entries/2330-first.md": '---\ntime: "23:30"\ntitle: First count\n---\nUnder way.\n',

@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from .fileio import write_all
+from .fileio import write_all, write_synced
 from .jsontext import string
 
 STATE_DIR = ".countnight"
@@ -228,12 +228,7 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         for target in targets:
             tmp = target.with_name(f".{target.name}.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            try:
-                write_all(fd, payload)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            write_synced(tmp, payload)
             os.replace(tmp, target)
         self.damaged = self.copy_stale = False
 
