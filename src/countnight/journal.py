@@ -15,7 +15,6 @@ journal's fsync covers (and ``merged`` takes the union of both, so a copy that l
 from __future__ import annotations
 
 import contextlib
-import difflib
 import hashlib
 import json
 import os
@@ -152,6 +151,8 @@ def merged(first: Sequence[Record], second: Sequence[Record]) -> list[Record]:
     """
     if first == second:
         return list(first)
+    import difflib  # only when the two differ: a restart's quick check imports this module
+
     keys_a = [r.to_json() for r in first]
     keys_b = [r.to_json() for r in second]
     out: list[Record] = []
