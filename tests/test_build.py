@@ -7,6 +7,7 @@ import json
 import os
 import re
 import stat
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -238,9 +239,11 @@ def test_ids_are_unique_in_every_page(sample_night: Path) -> None:
 
 
 def test_new_writes_a_ready_to_fill_file(blog: BlogMaker) -> None:
-    root = blog({"baseline.csv": BASELINE}, config=CONFIG + 'baseline = "baseline.csv"\n')
-    code, out, _ = run("new", "turnout", "--constituency", "Stafford", "--root", str(root))
-    assert code == 0
+    start = (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="seconds")  # on the night
+    config = f'title = "Tonight"\ntimezone = "Europe/London"\ncoverage_start = "{start}"\nbaseline = "baseline.csv"\n'
+    root = blog({"baseline.csv": BASELINE}, config=config)
+    code, out, err = run("new", "turnout", "--constituency", "Stafford", "--root", str(root))
+    assert code == 0 and err == ""
     path = root / out.strip()
     assert path.parent == root / "entries" and path.name.endswith("-stafford-turnout.md")
     text = path.read_text()

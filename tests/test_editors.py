@@ -266,23 +266,23 @@ def test_a_crash_in_the_middle_of_a_journal_append_loses_no_version(
 
 SCHEDULED = {
     **NIGHT,
-    "entries/2200-exit-poll.md": "---\ntitle: Exit poll\ntime: '22:00'\nbreaking: true\n---\nLabour landslide.\n",
-    "entries/2130-preview.md": "---\ntitle: Preview\ntime: '2024-07-04T21:30:00+01:00'\n---\nSoon.\n",
+    "entries/2200-exit-poll.md": "---\ntitle: Exit poll\ntime: '22:30'\nbreaking: true\n---\nLabour landslide.\n",
+    "entries/2130-preview.md": "---\ntitle: Preview\ntime: '2024-07-04T22:10:00+01:00'\n---\nSoon.\n",
 }
 
 
 def test_a_scheduled_entry_is_listed_as_scheduled_and_appears_on_time(blog: BlogMaker) -> None:
     root = blog(SCHEDULED)
-    before = datetime.fromisoformat("2024-07-04T21:45:00+01:00")
+    before = datetime.fromisoformat("2024-07-04T22:15:00+01:00")  # times fall in the window (SPEC), from 22:00
     rows = {r.id: r for r in list_entries(root, before)}
     assert (rows["2200-exit-poll"].status, rows["2130-preview"].status) == ("scheduled", "live")
     report = Site(root).build(before)
     assert report.scheduled[0].id == "2200-exit-poll"
-    assert report.next_due == datetime.fromisoformat("2024-07-04T22:00:00+01:00")
+    assert report.next_due == datetime.fromisoformat("2024-07-04T22:30:00+01:00")
     assert "2200-exit-poll" not in (root / "site/index.html").read_text()
     assert "2200-exit-poll" not in {e["id"] for e in live(root)["entries"]}
 
-    on_time = datetime.fromisoformat("2024-07-04T22:00:00+01:00")
+    on_time = datetime.fromisoformat("2024-07-04T22:30:00+01:00")
     report = Site(root).build(on_time)
     assert "2200-exit-poll" in [v.id for v in report.published]
     assert 'id="2200-exit-poll"' in (root / "site/index.html").read_text()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from countnight.journal import Journal, Record
+from countnight.journal import Journal, Record, _record
 from countnight.jsontext import compact
 
 OPS = st.sampled_from(["shown", "withdrawn", "deleted", "draft"])
@@ -22,17 +23,33 @@ def test_a_line_is_the_compact_json_of_its_record(
     data = {"op": op, "id": ident, "at": at}
     if op == "shown":
         data |= {"hash": digest, "path": path, "text": text}
-    assert record.to_json() == compact(data)
+    line = record.to_json()
+    body, _, tail = line.rpartition(',"sum":')
+    assert body + "}" == compact(data) and len(tail) == len('"0123456789abcdef"}')
+    assert _record(line.encode()) == (record if op == "shown" else Record(op, ident, at))  # type: ignore[arg-type]
+
+
+@settings(max_examples=1500, deadline=None, database=None)
+@given(OPS, st.text(max_size=20), st.text(max_size=200), st.data())
+def test_any_changed_byte_of_a_line_is_found(op: str, ident: str, text: str, data: st.DataObject) -> None:
+    """Damage that leaves valid JSON (a flipped bit in a time, an op rewritten) is still damage: a line checks
+    itself, so a damaged line is never taken for a record."""
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    raw = bytearray(Record(op, ident, "2024-07-05T02:16:00+01:00", digest, text, "entries/x.md").to_json().encode())  # type: ignore[arg-type]
+    at = data.draw(st.integers(0, len(raw) - 1))
+    raw[at] ^= data.draw(st.integers(1, 255))
+    assert isinstance(_record(bytes(raw)), str)
 
 
 def test_records_read_back_as_written(tmp_path: Path) -> None:
+    text = '---\ntitle: "Gain \\"quoted\\""\n---\nTabs\tand “curly” quotes, é, 😀, \x00 and \u2028.\n'
     records = [
         Record(
             "shown",
             "0216-cannock-chase-result",
             "2024-07-05T02:16:00+01:00",
-            "ab" * 32,
-            '---\ntitle: "Gain \\"quoted\\""\n---\nTabs\tand “curly” quotes, é, 😀, \x00 and \u2028.\n',
+            hashlib.sha256(text.encode()).hexdigest(),  # a version whose text does not match is damage
+            text,
             "entries/0216-cannock-chase-result.md",
         ),
         Record("withdrawn", "0216-cannock-chase-result", "2024-07-05T02:20:00+01:00"),

@@ -18,7 +18,7 @@ from .console import NORMAL, QUIET, VERBOSE, Console
 from .errors import InputError
 from .journal import Journal
 from .listing import UnknownEntry, normalise_id, unknown
-from .newentry import KINDS_NEW, write_new_entry
+from .newentry import KINDS_NEW, outside_the_night, write_new_entry
 from .oneoff import build_once, folder_problem
 from .site import Site
 
@@ -72,12 +72,16 @@ def new(kind: str, constituency: str | None, title: str | None, root: Path, out:
 
     Example: countnight new result --constituency "Cannock Chase"
     """
+    now = datetime.now(UTC)
     try:
         event = load_config(root)
-        path = write_new_entry(root, event, kind.lower(), constituency=constituency, title=title)
+        path = write_new_entry(root, event, kind.lower(), constituency=constituency, title=title, now=now)
     except InputError as err:
         _fail(err)
     click.echo(path.relative_to(root) if path.is_relative_to(root) else path)
+    note = outside_the_night(event, now)
+    if note:
+        click.echo(f"warning: {note}", err=True)
 
 
 @main.command()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 _CLOCK = re.compile(r"^(\d{1,2})[:.](\d{2})(?::(\d{2}))?$")
@@ -13,7 +13,11 @@ _CLOCK = re.compile(r"^(\d{1,2})[:.](\d{2})(?::(\d{2}))?$")
 
 @dataclass(frozen=True)
 class Window:
-    """The coverage window that short clock times resolve into, in the event's timezone."""
+    """The coverage window that times on the night fall in, in the event's timezone: half-open, [start, end).
+
+    Half-open so that a window of exactly 24 hours (no ``coverage_end``) holds each clock time once: closed,
+    22:00 was both its first and its last moment and "could be 4 July or 5 July".
+    """
 
     zone: ZoneInfo
     start: datetime
@@ -22,9 +26,18 @@ class Window:
     def describe(self) -> str:
         return f"{show_time(self.start, self.zone)} to {show_time(self.end, self.zone)}"
 
+    def holds(self, moment: datetime) -> bool:
+        return self.start <= moment < self.end
 
-def parse_time(text: str, window: Window) -> datetime:
-    """``03:17`` or an ISO 8601 time → an aware datetime; ValueError with a reporter-friendly message."""
+
+def parse_time(text: str, window: Window, *, inside: bool = True) -> datetime:
+    """``03:17`` or an ISO 8601 time → an aware datetime; ValueError with a reporter-friendly message.
+
+    A full time must fall in the window as a clock time must (``inside``): a 2023 time, or the date a
+    reporter ran ``new`` on the day before, is a slip, and published it sorts to the bottom or the top of
+    the night. ``inside=False`` (a correction's ``updated``, which may come the morning after) only refuses
+    a time before the window opens.
+    """
     text = text.strip()
     match = _CLOCK.match(text)
     if match:
@@ -39,7 +52,14 @@ def parse_time(text: str, window: Window) -> datetime:
             f"'{text}' is not a time: write a clock time like 03:17 or a full time like 2024-07-05T03:17:00+01:00"
         ) from None
     if moment.tzinfo is None:
-        return _localise(moment, window.zone, text)
+        moment = _localise(moment, window.zone, text)
+    try:  # pages show it in the event's zone, feeds in UTC: year 1 at +14:00 has neither (it broke the build)
+        moment.astimezone(UTC)
+        moment.astimezone(window.zone)
+    except OverflowError:
+        raise ValueError(f"'{text}' is out of range: write a time on the night") from None
+    if moment < window.start or (inside and moment >= window.end):
+        raise ValueError(f"{text} is outside the coverage window ({window.describe()})")
     return moment
 
 
@@ -73,10 +93,10 @@ def _resolve_clock(clock: time, window: Window) -> datetime:
         try:
             moment = _localise(naive, window.zone, clock.strftime("%H:%M") + f" on {day:%-d %B}")
         except ValueError:
-            if local_start <= naive <= local_end:  # a clock change inside the window: say so
+            if local_start <= naive < local_end:  # a clock change inside the window: say so
                 raise
         else:
-            if window.start <= moment <= window.end:
+            if window.holds(moment):
                 found.append(moment)
         day += timedelta(days=1)
     shown = clock.strftime("%H:%M")

@@ -11,3 +11,13 @@ def write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
+
+
+def write_synced(path: str | os.PathLike[str], data: bytes, mode: int = 0o644) -> None:
+    """Create or truncate ``path``, write every byte of ``data`` and fsync it (a temp file about to be renamed)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        write_all(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)

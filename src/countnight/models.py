@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -130,19 +130,17 @@ def _choice(options: tuple[str, ...]) -> Any:
     return check
 
 
-def _moment(value: Any, info: ValidationInfo) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    from .clock import parse_time
+def _moment(inside: bool) -> Any:
+    """A time on the night (``inside``: in the coverage window; else not before it opens, as a correction's)."""
 
-    window = _context(info).window
-    moment = parse_time(_as_text(value), window)
-    try:  # pages show it in the event's zone, feeds in UTC: year 1 at +14:00 has neither (it broke the build)
-        moment.astimezone(UTC)
-        moment.astimezone(window.zone)
-    except OverflowError:
-        raise ValueError(f"'{_as_text(value).strip()}' is out of range: write a time on the night") from None
-    return moment
+    def check(value: Any, info: ValidationInfo) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        from .clock import parse_time
+
+        return parse_time(_as_text(value), _context(info).window, inside=inside)
+
+    return check
 
 
 Text = Annotated[str, BeforeValidator(_text)]
@@ -151,7 +149,8 @@ Flag = Annotated[bool, BeforeValidator(_flag)]
 Count = Annotated[int, BeforeValidator(_count)]
 Percent = Annotated[Decimal, BeforeValidator(_percent)]
 Party = Annotated[str, BeforeValidator(_party)]
-Moment = Annotated[datetime, BeforeValidator(_moment)]
+Moment = Annotated[datetime, BeforeValidator(_moment(inside=True))]
+Later = Annotated[datetime, BeforeValidator(_moment(inside=False))]  # a correction may come after the night
 Status = Annotated[Literal["published", "draft", "withdrawn"], BeforeValidator(_choice(STATUSES))]
 
 
@@ -205,7 +204,7 @@ class EntryBase(_Strict):
     key: Flag = False
     pinned: Flag = False
     status: Status = "published"
-    updated: Moment | None = None
+    updated: Later | None = None
     correction: Text | None = None
     constituency: Constituency | None = None
 

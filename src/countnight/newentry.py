@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .clock import show_time
 from .config import Event
 from .errors import InputError
 
@@ -38,14 +39,28 @@ def render_new_entry(event: Event, kind: str, now: datetime, constituency: str |
         raise InputError.one("--constituency", 0, f"a {kind} entry needs --constituency NAME")
     local = now.astimezone(event.timezone)
     clock = f"{local:%H:%M}"
-    if not event.window.start <= now <= event.window.end:
-        clock = local.isoformat(timespec="minutes")  # outside the window a clock time would not resolve
+    if not event.window.holds(now):
+        # Outside the window a clock time would resolve to another moment, or not at all. The full time is
+        # refused too (by check, build and the watcher, naming the window) until the reporter sets a time on
+        # the night: never published silently at a wrong date, and ``outside_the_night`` says so at once.
+        clock = local.isoformat(timespec="minutes")
     fields = _FIELDS[kind].format(title=_yaml_text(title or ""), constituency=_yaml_text(constituency or ""))
     head = f'---\nkind: {kind}\ntime: "{clock}"\n'
     if kind != "update" and title:
         head += f"title: {_yaml_text(title)}\n"
     body = "Write the summary here, as a short list:\n\n- \n" if kind == "summary" else ""
     return f"{head}{fields}author: \n---\n{body}"
+
+
+def outside_the_night(event: Event, now: datetime) -> str | None:
+    """What ``new`` tells a reporter who runs it outside the coverage window (None inside it)."""
+    window = event.window
+    if window.holds(now):
+        return None
+    return (
+        f"it is {show_time(now, event.timezone)}, outside the coverage window ({window.describe()}): "
+        "the entry is refused until its time: is changed to a time on the night"
+    )
 
 
 def _yaml_text(text: str) -> str:

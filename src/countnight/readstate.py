@@ -5,25 +5,30 @@ them, from the whole folder) and hands the stream the ids whose entry changed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from .clock import Window, show_time
 from .entries import parse_entry
 from .errors import InputError, Problem
 from .fragments import Fragment
 from .frontmatter import MAX_BYTES
-from .journal import Journal
+from .journal import Journal, Record
 from .models import Context, Entry
 from .names import entry_id, is_entry_name
 from .parallel import PARALLEL_MIN, prepare_many, usable_cpus
 from .reading import FilePath, read_regular, taken_down
 from .report import BuildReport
 from .rules import Setup
+from .uptodate import Signature, of_stat, racy
 from .views import EntryView
 
 ENTRIES = "entries"
@@ -31,11 +36,14 @@ ENTRIES = "entries"
 
 @dataclass
 class Parsed:
-    signature: tuple[int, int, int]
+    signature: Signature
     digest: str
     text: str
     entry: Entry | None
     error: InputError | None
+    # False: the file changed so shortly before its signature was taken that it may change again and keep
+    # it (uptodate.racy); its bytes are read and compared at each look until it has been still long enough
+    settled: bool = True
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,7 @@ class Outcome:
     entry: Entry | None
     problems: tuple[Problem, ...] = ()
     taken: str | None = None
+    redated: str = ""  # the time new rules give a file readers were shown, while they keep the old version
 
 
 class ReadState:
@@ -57,6 +66,7 @@ class ReadState:
         self.long_lived = long_lived  # a watcher keeps fragments compressed (see fragments.keep)
         self.parsed: dict[str, Parsed] = {}  # entry file → what was read from it, while its signature holds
         self.last_goods: dict[str, tuple[str, Entry | None]] = {}  # id → (journal hash, that version parsed)
+        self.shown_as_was: dict[str, tuple[str, Entry | None]] = {}  # the same, read under the rules it was shown
         self.rendered: dict[str, tuple[Entry, EntryView, Fragment]] = {}  # id → what a cold build's workers made
         self.outcomes: dict[str, Outcome] = {}  # entry file → its outcome (files present, or held)
         self.entries: dict[str, Entry] = {}  # id → the entry the stream considers
@@ -64,16 +74,22 @@ class ReadState:
         self.unread: set[str] = set()  # entry files skipped with a warning (looked at again each build)
         self.missing: dict[str, float] = {}  # entry file → time.monotonic() when it was first found gone
         self.taken_down: dict[str, str] = {}  # id → 'withdrawn'/'draft' said by a file that fails validation
+        self.seen_ns = 0  # time.time_ns() before this build took any signature (see uptodate.racy)
 
     def clear(self) -> None:
         """Forget everything read: the night's rules changed, so every entry is read anew."""
-        for kept in (self.parsed, self.rendered, self.last_goods, self.outcomes, self.entries, self.taken_down):
+        kept_maps = (self.parsed, self.rendered, self.last_goods, self.shown_as_was, self.outcomes, self.entries)
+        for kept in (*kept_maps, self.taken_down):
             kept.clear()
         self.bad.clear()
 
-    def signatures(self) -> list[tuple[str, int, int, int]] | None:
-        """(file name, mtime_ns, size, inode) of every entry file the build used, as it read them; None when it
-        cannot vouch for them: files held, skipped or rejected."""
+    def unsettled(self) -> list[tuple[str, str]]:
+        """(entry file, sha256 as read) of each file whose signature proves nothing yet (see Parsed.settled)."""
+        return [(display, p.digest) for display, p in sorted(self.parsed.items()) if not p.settled]
+
+    def signatures(self) -> list[tuple[str, int, int, int, int]] | None:
+        """(file name, *Signature) of every entry file the build used, as it read them; None when it cannot
+        vouch for them: files held, skipped or rejected."""
         if self.missing or self.unread or self.bad:
             return None
         entries = []
@@ -92,10 +108,12 @@ class ReadState:
         grace: float = 0.0,
         setup: Setup | None = None,
         only: Collection[str] | None = None,
+        now: datetime | None = None,
     ) -> set[str]:
         """Bring each entry file's outcome up to date; the ids whose entry changed.
 
         ``only``: look at just these files (and those held or unreadable last time); None: list the folder.
+        ``now``: the build's time (None: no journal to keep versions from, as in ``check``).
         """
         candidates: dict[str, os.DirEntry[str] | FilePath | None]
         if only is None:
@@ -124,7 +142,12 @@ class ReadState:
                 parsed = self.read_one(item, display, context, report) if item is not None else None
             if parsed is not None:
                 self.missing.pop(display, None)
-                outcome: Outcome | None = self.outcome_of(parsed, ident, journal, context)
+                outcome: Outcome | None = self.outcome_of(parsed, ident, journal, context, now)
+                if outcome.redated:
+                    report.warnings.append(
+                        f"{display}: under the rules now in force its time is {outcome.redated}, not yet come; "
+                        "readers keep the version they were shown until then"
+                    )
             else:
                 if item is not None:
                     self.unread.add(display)  # skipped with a warning: look again next time
@@ -158,9 +181,20 @@ class ReadState:
             report.problems.extend(self.outcomes[display].problems)
         return touched
 
-    def outcome_of(self, parsed: Parsed, ident: str, journal: Journal, context: Context) -> Outcome:
+    def outcome_of(
+        self, parsed: Parsed, ident: str, journal: Journal, context: Context, now: datetime | None = None
+    ) -> Outcome:
         if parsed.entry is not None:
-            return Outcome(parsed.entry)
+            entry = parsed.entry
+            if now is not None and entry.status == "published" and not entry.live_at(now):
+                # The very text readers were shown, re-dated by a change of config (the window moved) to a time
+                # not yet come: it would leave the page. Readers keep the version they saw until that time.
+                record = journal.current.get(ident)
+                if record is not None and record.hash == parsed.digest:
+                    shown = self.as_shown(record, ident, context)
+                    if shown is not None and shown.live_at(now):
+                        return Outcome(shown, redated=show_time(entry.time, context.window.zone))
+            return Outcome(entry)
         assert parsed.error is not None
         problems = tuple(parsed.error.problems)
         taken = taken_down(parsed.text.encode(), f"{ENTRIES}/{ident}.md")
@@ -205,7 +239,7 @@ class ReadState:
         workers = usable_cpus()
         if workers < 2 or len(items) - len(self.parsed) < PARALLEL_MIN:
             return done_here  # not a cold build: the few changed files are cheaper one by one
-        todo: list[tuple[str, str, tuple[int, int, int] | None]] = []
+        todo: list[tuple[str, str, Signature | None]] = []
         first = not self.parsed  # nothing read before: no signature to compare, so none is taken here
         for item in items:
             if not is_entry_name(item.name) or item.is_symlink():
@@ -221,16 +255,17 @@ class ReadState:
             if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
                 continue
             display = f"{ENTRIES}/{item.name}"
-            signature = (info.st_mtime_ns, info.st_size, info.st_ino)
+            signature = of_stat(info)
             cached = self.parsed.get(display)
-            if cached is None or cached.signature != signature:
+            if cached is None or cached.signature != signature or not cached.settled:
                 todo.append((display, item.path, signature))
         if len(todo) < PARALLEL_MIN:
             return done_here
         for done in prepare_many(setup.theme, context, setup.event.timezone, todo, workers, packed=self.long_lived):
             if done is None:  # unreadable now: the one-by-one path retries and reports it
                 continue
-            self.parsed[done.display] = Parsed(done.signature, done.digest, done.text, done.entry, done.error)
+            settled = not racy(done.signature, self.seen_ns)
+            self.parsed[done.display] = Parsed(done.signature, done.digest, done.text, done.entry, done.error, settled)
             done_here.add(done.display)
             if done.entry is not None and done.view is not None and done.html is not None:
                 self.rendered[done.entry.id] = (done.entry, done.view, done.html)
@@ -252,13 +287,14 @@ class ReadState:
             if not target.is_relative_to(Path(os.path.realpath(self.root / ENTRIES))):
                 report.warnings.append(f"{display}: skipped (a link to a file outside {ENTRIES}/)")
                 return None
-        signature = (info.st_mtime_ns, info.st_size, info.st_ino)
+        signature = of_stat(info)
         cached = self.parsed.get(display)
-        if cached is not None and cached.signature == signature:
+        if cached is not None and cached.signature == signature and cached.settled:
             return cached
+        settled = not racy(signature, self.seen_ns)
         if info.st_size > MAX_BYTES:
             error = InputError.one(display, 0, f"file is {info.st_size:,} bytes; an entry must be under 1 MiB")
-            parsed = Parsed(signature, "", "", None, error)
+            parsed = Parsed(signature, "", "", None, error, settled)
             self.parsed[display] = parsed
             return parsed
         try:
@@ -271,14 +307,14 @@ class ReadState:
             return None
         digest = hashlib.sha256(data).hexdigest()
         if cached is not None and cached.digest == digest:
-            cached.signature = signature
+            cached.signature, cached.settled = signature, settled
             return cached
         try:
             entry, error = parse_entry(data, display, context), None
         except InputError as err:
             entry, error = None, err
         text = data.decode("utf-8", errors="replace")
-        parsed = Parsed(signature, digest, text, entry, error)
+        parsed = Parsed(signature, digest, text, entry, error, settled)
         self.parsed[display] = parsed
         return parsed
 
@@ -293,8 +329,17 @@ class ReadState:
         try:
             entry: Entry | None = parse_entry(record.text.encode(), record.path or f"{ENTRIES}/{ident}.md", context)
         except InputError:
-            entry = None
+            entry = as_shown(record, record.path or f"{ENTRIES}/{ident}.md", context)
         self.last_goods[ident] = (record.hash, entry)
+        return entry
+
+    def as_shown(self, record: Record, ident: str, context: Context) -> Entry | None:
+        """``as_shown`` of the version readers see, kept (parsed once per version)."""
+        cached = self.shown_as_was.get(ident)
+        if cached is not None and cached[0] == record.hash:
+            return cached[1]
+        entry = as_shown(record, record.path or f"{ENTRIES}/{ident}.md", context)
+        self.shown_as_was[ident] = (record.hash, entry)
         return entry
 
     def source(self, entry: Entry) -> str:
@@ -304,3 +349,23 @@ class ReadState:
             return parsed.digest
         last = self.last_goods.get(entry.id)
         return last[0] if last is not None and last[1] is entry else ""
+
+
+def window_text(window: Window) -> str:
+    """A window as a journal record keeps it (``Record.window``)."""
+    return f"{window.start.isoformat()} {window.end.isoformat()} {window.zone.key}"
+
+
+def as_shown(record: Record, path: str, context: Context) -> Entry | None:
+    """A version readers were shown that the rules now in force refuse (the coverage window moved, the
+    baseline lost its constituency), read under the rules it was shown under: its own window, and no baseline
+    (the baseline only narrows what is accepted). A change of config or baseline refuses the file, never takes
+    down the version readers see. None only when even that fails (a record from before windows were kept)."""
+    window = context.window
+    with contextlib.suppress(ValueError, KeyError):
+        start, end, zone = record.window.split(" ")
+        window = Window(ZoneInfo(zone), datetime.fromisoformat(start), datetime.fromisoformat(end))
+    try:
+        return parse_entry(record.text.encode(), path, Context(window, None))
+    except InputError:
+        return None

@@ -19,16 +19,18 @@ import jinja2
 
 from .changes import Changes, LiveDelta, Outlet
 from .errors import InputError, Problem
+from .feeds import share_path
 from .folder import FolderOutlet
 from .journal import JOURNAL, STATE_DIR, Journal, Record, encode_records, stamp
 from .models import Context
+from .names import entry_id
 from .pages import Output, PageCache, render_changes
 from .publish import PublishError
-from .readstate import ENTRIES, ReadState
+from .readstate import ENTRIES, ReadState, window_text
 from .report import BuildReport
 from .rules import Rules, Setup
 from .stream import Stream
-from .uptodate import Inputs, disk_outputs, signature
+from .uptodate import Inputs, Signature, disk_outputs, signature
 from .views import EntryView
 
 
@@ -81,7 +83,8 @@ class Site:
         self._page_cache = PageCache()  # what each page was made from
         self._pages_stale = False  # a build failed after rendering: the next one looks at every page
         self._setup_key = ""
-        self._journal: tuple[tuple[int, int, int], Journal] | None = None  # (file signature, journal)
+        self._window = ""  # the coverage window of this build, as the journal keeps it (readstate.window_text)
+        self._journal: tuple[Signature, Journal] | None = None  # (file signature, journal)
         # Where the changes go: the folder (what this process wrote there is its state), then the others.
         self.folder = FolderOutlet(self.out, workers=not long_lived)
         self.outlets = tuple(outlets)
@@ -105,6 +108,7 @@ class Site:
 
     def _build(self, now: datetime | None, grace: float, changed: Collection[str] | None) -> BuildReport:
         started = time.perf_counter()
+        self.rules.seen_ns = self.read.seen_ns = time.time_ns()  # before any signature is taken: uptodate.racy
         now = now or datetime.now(UTC)
         report = BuildReport()
         try:
@@ -116,10 +120,12 @@ class Site:
             report.problems.append(_template_problem(err))
             return self._done(report, started)
         journal = self._open_journal(report)
+        self._window = window_text(setup.event.window)  # kept with each version shown: see readstate.as_shown
         if self.stream.at is None or now < self.stream.at:
             changed = None  # a first build, new rules, a journal someone else wrote, or the clock went back
         context = Context(setup.event.window, setup.baseline)
-        touched = self.read.scan(context, journal, report, grace, setup, changed)
+        touched = self.read.scan(context, journal, report, grace, setup, changed, now)
+        self._warn_if_lost(report)
         try:
             views_changed = self.stream.update(
                 setup, journal, touched, now, report, reset=changed is None, pages_stale=self._pages_stale
@@ -171,6 +177,16 @@ class Site:
         if self._journal is None or self._journal[0] != seen:
             journal = Journal.open(self.root)
             report.warnings.extend(journal.warnings)
+            if self._journal is not None and (lost := journal.absorb(self._journal[1])):
+                report.warnings.append(
+                    f"{path} and its copy lost {lost} record(s) while this build's process held them; written back"
+                )
+            if journal.damaged or journal.copy_stale:
+                try:
+                    journal.mend()
+                except OSError as err:
+                    report.warnings.append(f"{path}: could not be mended ({err.strerror or err}); will retry")
+                seen = signature(path)
             self._journal = (seen, journal)
             self.stream.at = None  # written by someone else: what was withdrawn is worked out afresh
         return self._journal[1]
@@ -178,6 +194,7 @@ class Site:
     def check(self) -> list[Problem]:
         """Validate the config, baseline, theme and every entry without writing anything."""
         report = BuildReport()
+        self.rules.seen_ns = self.read.seen_ns = time.time_ns()
         try:
             setup = self._setup()
         except InputError as err:
@@ -246,7 +263,9 @@ class Site:
             current = journal.current.get(ident)
             if current is not None and current.hash == parsed.digest:
                 continue
-            batch.records.append(Record("shown", ident, at, parsed.digest, parsed.text, f"{ENTRIES}/{ident}.md"))
+            batch.records.append(
+                Record("shown", ident, at, parsed.digest, parsed.text, f"{ENTRIES}/{ident}.md", self._window)
+            )
             batch.published.append(view)
             if current is not None:
                 batch.revised.add(ident)
@@ -272,10 +291,10 @@ class Site:
         if self.rules.input_signatures is None or themes is None or self._journal is None or self.stream.at is None:
             return None
         entries = self.read.signatures()
-        if entries is None:
+        if entries is None or self.rules.theme_unsure:
             return None
         config, baseline = self.rules.input_signatures
-        return Inputs(config, baseline, themes, self._journal[0], entries)
+        return Inputs(config, baseline, themes, self._journal[0], entries, [*self.rules.racy, *self.read.unsettled()])
 
     def _setup(self) -> Setup:
         """The night's rules; when any of them changed, everything read and made from the old ones is forgotten."""
@@ -287,6 +306,19 @@ class Site:
             self.stream.at = None
             self._setup_key = setup.key
         return setup
+
+    def _warn_if_lost(self, report: BuildReport) -> None:
+        """A broken file whose share page is out, with no last good version in the record: the journal and its
+        copy were both lost (a deleted .countnight). Say so loudly: it leaves readers' pages until it is fixed."""
+        for display in sorted(self.read.bad):
+            outcome = self.read.outcomes[display]
+            page = self.out / share_path(entry_id(display))
+            if outcome.entry is None and outcome.taken is None and page.is_file():
+                report.warnings.append(
+                    f"{display}: readers were shown it ({page}) but the record of its last good version is lost "
+                    f"(.countnight/{JOURNAL} and its copy damaged or deleted); it leaves the pages until the file "
+                    "is fixed"
+                )
 
     def _done(self, report: BuildReport, started: float) -> BuildReport:
         report.problems.sort()

@@ -2,8 +2,9 @@
 
 After a clean build (nothing rejected, held or skipped) the build's caller records, in
 ``.countnight/published-*.json`` (one per output folder), what the site was made from and what it
-is: the tool's version; the stat signatures (mtime, size, inode) of the config, the baseline, every
-theme file, the journal and every entry file, exactly as the build saw them; a digest of the
+is: the tool's version; the stat signatures (mtime, size, inode, ctime) of the config, the baseline, every
+theme file, the journal and every entry file, exactly as the build saw them, and the digests of those that
+changed just before the build read them (see ``RACY_NS``); a digest of the
 signatures of every file in the output folder once written; and until when the output stays right
 by itself (the next embargoed entry, the end of coverage). A restart compares these with the disk:
 when nothing differs and that moment has not come, the site is up to date and there is nothing to
@@ -24,7 +25,7 @@ import hashlib
 import json
 import os
 from collections.abc import Sequence, Sized
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,16 +34,35 @@ from . import __version__
 from .journal import JOURNAL, STATE_DIR  # the standard library only, like this module
 from .names import CONFIG_NAME, default_theme, is_entry_name, theme_files
 
-Signature = tuple[int, int, int]  # (mtime_ns, size, inode)
+# (mtime_ns, size, inode, ctime_ns). Size and mtime alone miss a rewrite of the same size that keeps its mtime
+# (cp --preserve=timestamps, rsync -t, sync clients); the inode misses one made in place. The ctime is set by
+# the kernel on every write, rename and utime, and no program can set it back: it changes whenever the bytes
+# can have. It comes with the same stat, so it costs nothing.
+Signature = tuple[int, int, int, int]
+
+# A file whose ctime is this close to the moment its signature was taken may change again within the same
+# tick of the file system's clock (coarse: a few ms on Linux, 1-2 s on some file systems) and keep its whole
+# signature: the "racy" files of git's index. Their signature is not trusted: the build reads them again and
+# compares their bytes, and the up-to-date record keeps their digests (see Inputs.racy).
+RACY_NS = 2_000_000_000
+
+
+def of_stat(info: os.stat_result) -> Signature:
+    return (info.st_mtime_ns, info.st_size, info.st_ino, info.st_ctime_ns)
+
+
+def racy(signature: Sequence[int], seen_ns: int) -> bool:
+    """Whether a file with this signature, taken at ``seen_ns`` (time.time_ns()), may change unseen."""
+    return signature[-1] >= seen_ns - RACY_NS
 
 
 def signature(path: Path | str) -> Signature:
-    """A file's (mtime_ns, size, inode), or zeros when it is not there."""
+    """A file's (mtime_ns, size, inode, ctime_ns), or zeros when it is not there."""
     try:
         info = os.stat(path)
     except OSError:
-        return (0, 0, 0)
-    return (info.st_mtime_ns, info.st_size, info.st_ino)
+        return (0, 0, 0, 0)
+    return of_stat(info)
 
 
 @dataclass(frozen=True)
@@ -51,40 +71,43 @@ class Inputs:
 
     config: Signature
     baseline: tuple[str, Signature] | None
-    theme: Sequence[tuple[str, int, int, int]]  # (path, mtime_ns, size, inode) of every theme file
+    theme: Sequence[tuple[str, int, int, int, int]]  # (path, *Signature) of every theme file
     journal: Signature
-    entries: Sequence[tuple[str, int, int, int]]  # (file name, mtime_ns, size, inode), sorted by name
+    entries: Sequence[tuple[str, int, int, int, int]]  # (file name, *Signature), sorted by name
+    # (path under the root, sha256 of the bytes the build read) of each racy input (see RACY_NS): their
+    # signatures prove nothing, so the check reads them and compares their bytes
+    racy: Sequence[tuple[str, str]] = ()
 
     def digest(self) -> str:
         head = json.dumps([__version__, self.config, self.baseline, [list(t) for t in self.theme], self.journal])
-        lines = [head, *(f"{name}\0{mtime}\0{size}\0{ino}" for name, mtime, size, ino in self.entries)]
+        lines = [head, *("\0".join(map(str, entry)) for entry in self.entries)]
         return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def theme_signatures(root: Path) -> list[tuple[str, int, int, int]]:
+def theme_signatures(root: Path) -> list[tuple[str, int, int, int, int]]:
     """Every theme file (the blog's overrides, then the default theme) with its signature, as the build lists them."""
-    found: list[tuple[str, int, int, int]] = []
+    found: list[tuple[str, int, int, int, int]] = []
     for folder in (root / "templates", default_theme()):
         for path in theme_files(folder):
             try:
                 info = path.stat()
             except OSError:
                 continue
-            found.append((str(path), info.st_mtime_ns, info.st_size, info.st_ino))
+            found.append((str(path), *of_stat(info)))
     return found
 
 
 def disk_inputs(root: Path, baseline: str | None) -> Inputs:
-    entries: list[tuple[str, int, int, int]] = []
+    entries: list[tuple[str, int, int, int, int]] = []
     with contextlib.suppress(OSError):
         for item in os.scandir(root / "entries"):
             if is_entry_name(item.name):
                 try:
                     info = item.stat()  # follows a link, as the build's read does
                 except OSError:
-                    entries.append((item.name, 0, 0, 0))
+                    entries.append((item.name, 0, 0, 0, 0))
                     continue
-                entries.append((item.name, info.st_mtime_ns, info.st_size, info.st_ino))
+                entries.append((item.name, *of_stat(info)))
     entries.sort()
     return Inputs(
         config=signature(root / CONFIG_NAME),
@@ -113,6 +136,8 @@ def disk_outputs(out: Path) -> str:
                 info = item.stat(follow_symlinks=False)
             except OSError:
                 continue
+            # Not the ctime: moving a cold build's staged site into place changes it, and these are files
+            # the build wrote itself (the inputs are where a rewrite that keeps mtime and size must be seen).
             lines.append(f"{folder}{item.name}\0{info.st_mtime_ns}\0{info.st_size}\0{info.st_ino}")
     lines.sort()
     return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
@@ -131,6 +156,7 @@ class Record:
     live: int
     scheduled: int
     version: str = __version__
+    racy: list[list[str]] = field(default_factory=list)  # Inputs.racy: [path under the root, sha256]
 
 
 def _record_path(root: Path, out: Path) -> Path:
@@ -167,6 +193,7 @@ def record(
         valid_until=valid_until.astimezone(UTC).isoformat() if valid_until else None,
         live=live,
         scheduled=scheduled,
+        racy=[list(pair) for pair in inputs.racy],
     )
     tmp = path.with_name(f".{path.name}.tmp")
     try:
@@ -194,6 +221,12 @@ def up_to_date(root: Path, out: Path, now: datetime | None = None) -> Record | N
         return None
     if disk_inputs(root, data.baseline).digest() != data.inputs or disk_outputs(out) != data.outputs:
         return None
+    for name, digest in data.racy:  # changed since without a trace in their signature? their bytes say
+        try:
+            if hashlib.sha256((root / name).read_bytes()).hexdigest() != digest:
+                return None
+        except (OSError, TypeError):
+            return None
     return data
 
 

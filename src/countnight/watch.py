@@ -37,7 +37,7 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
-from watchdog.observers.polling import PollingObserver
+from watchdog.observers.polling import PollingObserverVFS
 
 from . import uptodate
 from .config import CONFIG_NAME, load_config
@@ -90,6 +90,18 @@ def _native_observer() -> BaseObserver:
         return Observer(generate_full_events=True)  # type: ignore[call-arg]
     except TypeError:  # pragma: no cover - another platform's observer
         return Observer()
+
+
+def _stat_seeing_ctime(path: str) -> os.stat_result:
+    """``os.stat`` for the polling observer, whose snapshots compare only mtime and size: with the ctime in
+    the mtime it compares, a rewrite of the same size that keeps its mtime (cp --preserve=timestamps, rsync
+    -t) is a modification too, as inotify reports it (see uptodate.Signature)."""
+    info = os.stat(path)
+    return os.stat_result(tuple(info), {"st_mtime": info.st_mtime + info.st_ctime})
+
+
+def _polling_observer(interval: float) -> BaseObserver:
+    return PollingObserverVFS(_stat_seeing_ctime, os.scandir, polling_interval=interval)
 
 
 class _Handler(FileSystemEventHandler):
@@ -178,7 +190,7 @@ class Watcher:
         """Watch first, then build (a change made during the first build is not lost), then run the builder."""
         if self._thread is not None:
             return self.last
-        self._observer = PollingObserver(timeout=self.poll_interval) if self.poll else _native_observer()
+        self._observer = _polling_observer(self.poll_interval) if self.poll else _native_observer()
         self._check_folders(initial=True)
         self._observer.start()
         self._build({"start"}, {})
