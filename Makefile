@@ -42,9 +42,10 @@ compiled: $(VENV)/.installed
 	$(PY) -m compileall -q src templates
 	$(PY) -c 'from countnight.render import compile_default_theme; compile_default_theme()'
 
-## run: build the sample night and serve it live at http://127.0.0.1:$(PORT)
+## run: the sample night arriving live at http://127.0.0.1:$(PORT): its entries dropped one by one, on a
+## compressed clock, into a scratch folder that is watched and served (the sample folder is only read)
 run: compiled
-	$(VENV)/bin/countnight serve --root . --port $(PORT)
+	$(VENV)/bin/countnight demo --root . --port $(PORT)
 
 ## system-packages: Debian's chromium and nginx for the browser tests (apt-get, once)
 system-packages:

@@ -400,9 +400,15 @@ def serve(
 
     Example: countnight serve --port 8080
     """
+    _serve(_watcher(_site(root, out, watching=True), poll, rescan, quiet, verbose), host, port)
+
+
+def _serve(watcher: Watcher, host: str, port: int, meanwhile: Callable[[], object] | None = None) -> None:
+    """The watcher and the preview server until Ctrl-C; ``meanwhile`` runs in a thread of its own once both are up."""
+    import threading
+
     from .serve import PreviewServer
 
-    watcher = _watcher(_site(root, out, watching=True), poll, rescan, quiet, verbose)
     try:
         server = PreviewServer(watcher.site.out, host, port, problems=watcher.outstanding)
     except OSError as err:
@@ -410,7 +416,76 @@ def serve(
     watcher.start()
     server.start()
     watcher.console.info(f"serving {watcher.site.out} at {server.url}")
+    if meanwhile is not None:
+        threading.Thread(target=meanwhile, name="countnight-meanwhile", daemon=True).start()
     try:
         watcher.run_forever()
     finally:
         server.stop()
+
+
+@main.command()
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0, min_open=True),
+    default=120.0,
+    show_default=True,
+    help="Night seconds a real second: 120 plays an hour in 30 s.",
+)
+@click.option(
+    "--max-gap",
+    type=click.FloatRange(min=0),
+    default=6.0,
+    show_default=True,
+    help="The longest real wait between two entries, in seconds.",
+)
+@click.option(
+    "--into",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The scratch blog folder [a new temporary folder, removed at the end].",
+)
+@ROOT
+@_watch_options
+def demo(
+    port: int, host: str, speed: float, max_gap: float, into: Path | None, root: Path,
+    poll: bool, rescan: float, quiet: bool, verbose: bool,
+) -> None:  # fmt: skip
+    """Play ROOT's night again, live: its entries dropped one by one into a scratch folder that is served.
+
+    ROOT is only read. Example: countnight demo --root . --speed 120   (what `make run` runs)
+    """
+    import tempfile
+    import threading
+
+    from . import demo as night
+
+    scratch = into or Path(tempfile.mkdtemp(prefix="countnight-demo-"))
+    if into is not None and into.resolve() == root.resolve():
+        raise click.BadParameter(
+            "must be a folder other than --root: the demo never writes into the blog", param_hint="--into"
+        )
+    if into is not None and (into / "entries").is_dir() and any((into / "entries").iterdir()):
+        raise click.BadParameter(f"{into}/entries is not empty: give a new folder", param_hint="--into")
+    stop = threading.Event()
+    try:
+        try:
+            drops = night.plan(root)
+            night.prepare(root, scratch)
+        except InputError as err:
+            _fail(err)
+        watcher = _watcher(_site(scratch, None, watching=True), poll, rescan, quiet, verbose)
+        watcher.console.info(f"replaying {len(drops)} entries of {root.resolve()} into {scratch}")
+
+        def run() -> None:
+            delivered = night.play(scratch, drops, speed=speed, max_gap=max_gap, stop=stop)
+            if delivered == len(drops):
+                watcher.console.info(f"the whole night is out ({delivered} entries); Ctrl-C to stop")
+
+        _serve(watcher, host, port, meanwhile=run)
+    finally:
+        stop.set()
+        if into is None:
+            shutil.rmtree(scratch, ignore_errors=True)
