@@ -56,7 +56,7 @@ def test_play_delivers_whole_files_on_a_compressed_clock_with_a_longest_gap(tmp_
     started = time.monotonic()
     delivered = demo.play(tmp_path, drops, speed=1e6, max_gap=0.0, stop=threading.Event())
     assert delivered == len(drops)
-    assert time.monotonic() - started < 30  # no gap waited for: max_gap 0
+    assert time.monotonic() - started < 120  # no gap waited for (max_gap 0): the night would take hours
     for drop in drops:
         assert (tmp_path / "entries" / drop.name).read_bytes() == drop.data
 

@@ -426,11 +426,12 @@ BOMBS = {
 
 @pytest.mark.parametrize("name", sorted(BOMBS))
 def test_markdown_bombs_render_in_bounded_time(name: str) -> None:
-    started = time.perf_counter()
+    # CPU time, not wall time: a loaded machine (other test workers, other builds) must not fail the bound
+    started = time.process_time()
     html = markup.render_markdown(BOMBS[name])
-    seconds = time.perf_counter() - started
+    seconds = time.process_time() - started
     assert html and markup.clean(html) == html
-    assert seconds < 10, f"{name}: {seconds:.1f} s"  # under 1 s on an idle machine; minutes before the fix
+    assert seconds < 10, f"{name}: {seconds:.1f} s of CPU"  # under 1 s; minutes before the fix
 
 
 def test_a_body_markdown_cannot_parse_is_shown_as_text(monkeypatch: pytest.MonkeyPatch) -> None:
