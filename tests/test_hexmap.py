@@ -249,6 +249,8 @@ def test_a_new_result_changes_only_its_hex_on_both_maps(blog: BlogMaker) -> None
     assert 'class="h g o"' in after["index.html"][cannock]
     assert len(after["index.html"]) < 200 and len(after["results.html"]) == 650
     assert ' class="u f"' in index
+    assert "Seats we follow (outlined)</li>" in index
+    assert "Seats we follow" not in (root / "site/results.html").read_text()
     # live.json carries the same panel the page has, so an open page can patch it hex by hex.
     live = json.loads((root / "site/live.json").read_text())
     assert hex_parts(live["panels"]["map"]["html"]) == after["index.html"]

@@ -297,7 +297,7 @@ def render_map(
             seats[view.result.winner.party] += 1
             parts[code] = _declared(cell, view, look)
     seats = +seats  # the parties left with a hex
-    parts[PARTS_LEGEND] = _legend(seats)
+    parts[PARTS_LEGEND] = _legend(seats, followed=own is not None)
     parts[PARTS_MISSING] = _missing(missing)
     if store is not None:
         store[slot] = _Drawn(key, declared, parts, seats)
@@ -313,10 +313,10 @@ def _drawn(own: frozenset[str]) -> Mapping[str, Hex]:
     return MappingProxyType({cell.code: cell for cell in _zoom(own)[0]})
 
 
-def _key_hex(*, fill: str = "", ring: str = "") -> str:
+def _key_hex(*, fill: str = "", ring: str = "", look: str = "") -> str:
     """A small hexagon for the legend: filled, ringed, or (no fill) empty like an undeclared seat."""
     shape = f'd="M{HALF_WIDTH} 2l24 14v28l-24 14-24-14v-28z"'
-    shape = f'<path {shape} fill="{fill}"/>' if fill else f'<path class="u" {shape}/>'
+    shape = f'<path {shape} fill="{fill}"/>' if fill else f'<path class="u{look}" {shape}/>'
     if ring:
         shape += f'<circle cx="{HALF_WIDTH}" cy="{SIDE}" r="{RING}" stroke="{ring}"/>'
     return (
@@ -324,8 +324,9 @@ def _key_hex(*, fill: str = "", ring: str = "") -> str:
     )
 
 
-def _legend(seats: Mapping[str, int]) -> str:
-    """The parties on the map (most seats first), what a ring means and what an empty hex means.
+def _legend(seats: Mapping[str, int], *, followed: bool = False) -> str:
+    """The parties on the map (most seats first), what a ring means and what an empty hex means; on a zoomed
+    map (``followed``), what the outline of the blog's own seats means.
 
     No counts: on a zoomed map they would count the faded neighbours too; the seats chart has them."""
     rank = {code: i for i, code in enumerate(MAIN_PARTIES)}
@@ -333,6 +334,8 @@ def _legend(seats: Mapping[str, int]) -> str:
     items = [f"<li>{_key_hex(fill=party_colour(code))}{escape(party_name(code))}</li>" for code, _ in ordered]
     items.append(f"<li>{_key_hex(ring='#000000')}Gain (ringed)</li>")
     items.append(f"<li>{_key_hex()}Not declared yet</li>")
+    if followed:
+        items.append(f"<li>{_key_hex(look=' o')}Seats we follow (outlined)</li>")
     return f'<ul class="hexmap__legend" data-map-part="{PARTS_LEGEND}">{"".join(items)}</ul>'
 
 
