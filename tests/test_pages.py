@@ -394,7 +394,7 @@ def test_live_json_has_entries_panels_and_matching_revisions(live: Path) -> None
     for entry in data["entries"][:20]:
         assert f'data-id="{entry["id"]}" data-rev="{entry["rev"]}"' in index
         assert entry["html"].lstrip().startswith(f'<article id="{entry["id"]}"')
-    assert set(data["panels"]) == {"notice", "summary", "key_events", "pinned", "scoreboard", "follow"}
+    assert set(data["panels"]) == {"notice", "summary", "key_events", "pinned", "scoreboard", "follow", "map"}
     for name, panel in data["panels"].items():
         assert f'data-panel="{name}" data-rev="{panel["rev"]}"' in index
 

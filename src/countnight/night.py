@@ -48,3 +48,6 @@ class Panel:
 
     html: Markup
     rev: str
+    # The panel's elements by key, where an open page can take them one by one (the map: each hex by its ONS
+    # code, see hexmap.HexMap.parts); a push channel sends those whose text changed. None: the panel is one part.
+    parts: Mapping[str, str] | None = None

@@ -22,6 +22,7 @@ from .baseline import fold_name
 from .changes import Content
 from .clock import show_time
 from .feeds import atom, describe, json_ld, share_path, site_url
+from .hexmap import own_seats, render_map
 from .jsonfiles import live_json, results_json
 from .night import INDEX, Night, Panel
 from .pagecache import Fragments, PageCache, Paging
@@ -29,7 +30,7 @@ from .render import Theme, entry_rev, render_entry, render_summary, render_templ
 from .results_page import render_results_page, result_rows
 from .views import EntryView
 
-PANELS = ("notice", "summary", "key_events", "pinned", "scoreboard", "follow")
+PANELS = ("notice", "summary", "key_events", "pinned", "scoreboard", "follow", "map")
 PANEL_PREFIX = "panel:"  # panels are kept in PageCache.fragments under these keys
 PINNED_PREFIX = "pinned-"
 _ID = operator.attrgetter("id")
@@ -199,6 +200,7 @@ def _panel_sources(theme: Theme, night: Night, where: Mapping[str, str], results
         "pinned": revs(pinned_views),
         "scoreboard": results,
         "follow": results,
+        "map": (results, night.baseline),  # the baseline's seats are the ones the compact map zooms to
     }
 
 
@@ -237,8 +239,14 @@ def _panels(
             if name == "follow":
                 context["follow"] = rows = _follow(theme, night, href, setting, store, moved)
                 context["follow_html"] = Markup("".join(row.html for row in rows))
+            hexmap = None
+            if name == "map":
+                own = own_seats(night.baseline) if night.baseline is not None else None
+                hexmap = render_map(night.results, own=own, labelled_by="map-h", store=store)
+                context["hexmap_html"] = Markup(hexmap.html) if hexmap is not None else None
             html = render_template(theme, f"partials/{name}.html", **context).strip()
-            return Panel(Markup(html), hashlib.sha256(html.encode()).hexdigest()[:12])
+            parts = hexmap.parts if hexmap is not None else None
+            return Panel(Markup(html), hashlib.sha256(html.encode()).hexdigest()[:12], parts)
 
         panels[name] = _fragment(store, f"{PANEL_PREFIX}{name}", (setting, made_from[name]), make)
     return panels
@@ -329,7 +337,7 @@ def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
             # Made where it is written, like the older and share pages (a cold build: in a worker, where
             # the rows it keeps in ``work`` are lost with the worker; a later build would make them again).
             rows = result_rows(theme, night, paging.where, work.fragments, setting, paging.moved)
-            return render_results_page(theme, night, rows)
+            return render_results_page(theme, night, rows, work.fragments)
 
         fresh["results.html"] = results_page
         work.pages["results"] = results_key

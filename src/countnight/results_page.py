@@ -1,4 +1,5 @@
-"""``results.html``: every declared result in one table, linking to each result's entry. Pure.
+"""``results.html``: the results map, the seats and vote-share charts, and every declared result in one table,
+linking to each result's entry. Pure.
 
 The table is in alphabetical order, readable as it stands; ``assets/sort.js`` makes each column
 sortable. Numeric cells carry a ``data-sort`` value so the script never parses "12,546 (27.3%)".
@@ -14,7 +15,9 @@ from typing import NamedTuple
 
 from markupsafe import Markup
 
+from .charts import charts
 from .elections import ResultFigures
+from .hexmap import render_map
 from .night import INDEX, Night
 from .pagecache import Fragments
 from .render import Theme, render_template
@@ -77,8 +80,10 @@ def _by_name(row: ResultRow) -> str:
     return row.constituency.casefold()
 
 
-def render_results_page(theme: Theme, night: Night, rows: list[ResultRow]) -> bytes:
-    """The whole ``results.html``, from the rows of :func:`result_rows`."""
+def render_results_page(theme: Theme, night: Night, rows: list[ResultRow], store: Fragments | None = None) -> bytes:
+    """The whole ``results.html``, from the rows of :func:`result_rows`; ``store`` keeps the map and the charts'
+    totals as made, for the next to be made from."""
+    hexmap = render_map(night.results, labelled_by="map-h", store=store)
     html = render_template(
         theme,
         "results.html",
@@ -87,6 +92,8 @@ def render_results_page(theme: Theme, night: Night, rows: list[ResultRow]) -> by
         scoreboard=night.scoreboard,
         rows=rows,
         rows_html=Markup("".join(row.html for row in rows)),
+        hexmap_html=Markup(hexmap.html) if hexmap is not None else None,
+        charts={name: Markup(svg) for name, svg in charts(night.scoreboard, night.results, store).items()},
         root="",
     )
     return html.encode()

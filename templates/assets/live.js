@@ -8,7 +8,7 @@
  *   and the tab is visible, otherwise they wait behind an "N new updates" button, with "(N)" in the
  *   title, announced politely to screen readers;
  * - corrected entries are replaced in place, withdrawn ones removed, and the summary, key events,
- *   pinned entries, seats and constituencies refreshed.
+ *   pinned entries, seats and constituencies refreshed; the map hex by hex (only the seats that changed).
  */
 (function () {
   "use strict";
@@ -149,6 +149,46 @@
     }
   }
 
+  function partKey(el) {
+    return el.hasAttribute("data-hex") ? "hex " + el.getAttribute("data-hex") : "part " + el.getAttribute("data-map-part");
+  }
+
+  /* A panel made of keyed parts (the map: a hex per seat by data-hex, its legend and list by data-map-part)
+   * changes part by part: only the hexes whose result changed are replaced, so the rest keep focus and hover.
+   * False when the new panel is not made of the same parts (another zoom): then it is replaced whole. */
+  function patchParts(box, html) {
+    var svg = box.querySelector("svg[viewBox]");
+    if (!svg || !box.querySelector("[data-hex]")) {
+      return false;
+    }
+    var template = document.createElement("template");
+    template.innerHTML = html;
+    var freshSvg = template.content.querySelector("svg[viewBox]");
+    var selector = "[data-hex], [data-map-part]";
+    var fresh = template.content.querySelectorAll(selector);
+    var old = {};
+    var count = 0;
+    Array.prototype.forEach.call(box.querySelectorAll(selector), function (el) {
+      old[partKey(el)] = el;
+      count += 1;
+    });
+    if (!freshSvg || freshSvg.getAttribute("viewBox") !== svg.getAttribute("viewBox") || fresh.length !== count) {
+      return false;
+    }
+    for (var i = 0; i < fresh.length; i++) {
+      if (!old[partKey(fresh[i])]) {
+        return false;
+      }
+    }
+    Array.prototype.forEach.call(fresh, function (el) {
+      var before = old[partKey(el)];
+      if (before.outerHTML !== el.outerHTML) {
+        before.replaceWith(el);
+      }
+    });
+    return true;
+  }
+
   function apply(data) {
     (data.withdrawn || []).forEach(function (id) {
       var el = shown(id);
@@ -190,7 +230,9 @@
     Object.keys(panels).forEach(function (name) {
       var box = main.querySelector('[data-panel="' + name + '"]');
       if (box && box.getAttribute("data-rev") !== panels[name].rev) {
-        box.innerHTML = panels[name].html;
+        if (!patchParts(box, panels[name].html)) {
+          box.innerHTML = panels[name].html;
+        }
         box.setAttribute("data-rev", panels[name].rev);
       }
     });
