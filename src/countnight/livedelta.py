@@ -1,0 +1,129 @@
+"""The live channel's message for one build: only what open pages must change.
+
+A build's ``Changes`` (changes.py) name what readers see anew, corrected and taken down, and carry the new
+``live.json``, which holds each of those entries' HTML and every panel of the index. The channel keeps the
+panels it sent last and sends only those that changed: whole, or by their changed lines where that is
+much smaller (a seat's row in a follow list of 650, a party's row of the seats). Nothing here reaches into
+the build.
+
+The message is one JSON object, the same whether it is pushed (the nchan channel, the preview's event
+stream) or fetched by a polling page (``live/SEQ.json``)::
+
+    {"seq": 12, "reset": false, "ended": false,
+     "entries": [{id, kind, time, updated, title, rev, html, ...}],   # new and corrected, as in live.json
+     "withdrawn": ["id", ...],                                        # taken off readers' pages
+     "panels": {"key_events": {"rev": R, "html": H},                  # a panel whole,
+                "follow": {"rev": R, "from": R0, "lines": [[AT, CUT, [LINE, ...]], ...]}}}  # or its lines
+
+A page applies a lines change (CUT lines from line AT replaced, the HTML split at newlines, the runs in
+order of AT) only to the HTML it holds for the panel at revision ``from``; otherwise it reloads live.json.
+``reset`` tells pages to reload live.json (the channel has no earlier build of this process to compare with).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .changes import LiveDelta
+from .jsontext import compact
+
+LINES_WORTH_IT = 2  # send changed lines instead of the panel when they are at most half its size
+MAX_DIFF = 1 << 16  # characters: two versions of a panel this big with different line counts go whole
+
+
+@dataclass(frozen=True)
+class PanelState:
+    """A panel of the index as live.json carries it."""
+
+    rev: str
+    html: str
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """What the channel needs of a live.json: the entries (raw JSON objects by id), the panels, the end."""
+
+    entries: Mapping[str, Any]
+    panels: Mapping[str, PanelState]
+    ended: bool
+
+
+def read_live(data: bytes) -> LiveState:
+    """live.json's bytes → LiveState (ValueError when they are not live.json)."""
+    live = json.loads(data)
+    if not isinstance(live, dict):
+        raise ValueError("live.json is not an object")
+    entries = {e["id"]: e for e in live.get("entries", ()) if isinstance(e, dict) and "id" in e}
+    panels = {
+        name: PanelState(str(p["rev"]), str(p["html"]))
+        for name, p in (live.get("panels") or {}).items()
+        if isinstance(p, dict) and "rev" in p and "html" in p
+    }
+    return LiveState(entries, panels, live.get("ended") is True)
+
+
+def panel_change(before: PanelState | None, after: PanelState) -> dict[str, Any] | None:
+    """What a page needs to bring ``before`` to ``after``: None when nothing changed, else the panel whole or
+    its changed lines (only when they are much smaller)."""
+    if before is not None and before.rev == after.rev:
+        return None
+    whole: dict[str, Any] = {"rev": after.rev, "html": after.html}
+    if before is None:
+        return whole
+    lines = changed_lines(before.html, after.html)
+    if lines is None or len(compact(lines)) * LINES_WORTH_IT > len(after.html):
+        return whole
+    return {"rev": after.rev, "from": before.rev, "lines": lines}
+
+
+def changed_lines(before: str, after: str) -> list[list[Any]] | None:
+    """[line, how many lines to cut, the new lines] for each run of lines that differs, in order; None when
+    working it out would cost too much (a big panel whose line count changed)."""
+    old, new = before.split("\n"), after.split("\n")
+    if len(old) == len(new):  # rows replaced in place (the usual case): one pass
+        runs: list[list[Any]] = []
+        for at, (a, b) in enumerate(zip(old, new, strict=True)):
+            if a == b:
+                continue
+            if runs and runs[-1][0] + runs[-1][1] == at:
+                runs[-1][1] += 1
+                runs[-1][2].append(b)
+            else:
+                runs.append([at, 1, [b]])
+        return runs
+    if len(before) > MAX_DIFF or len(after) > MAX_DIFF:
+        return None
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    return [[i1, i2 - i1, new[j1:j2]] for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
+
+
+def encode_message(
+    delta: LiveDelta,
+    state: LiveState,
+    seq: int,
+    sent: Mapping[str, PanelState] | None,
+    *,
+    reset: bool = False,
+    ended_sent: bool = False,
+) -> bytes | None:
+    """The message numbered ``seq`` for a build's ``delta`` and its live.json (``state``), against the panels
+    pages were last ``sent`` (None: none yet, so every panel goes whole). None when there is nothing to send
+    (an end of coverage already sent is not news)."""
+    panels: dict[str, Any] = {}
+    entries: list[str] = []
+    if not reset:
+        for name, panel in state.panels.items():
+            change = panel_change(sent.get(name) if sent is not None else None, panel)
+            if change is not None:
+                panels[name] = change
+        # Newest first, as the build names them; a summary is a panel, never an entry (live.json has none).
+        entries = [compact(state.entries[i]) for i in (*delta.new, *delta.corrected) if i in state.entries]
+    if not (entries or delta.withdrawn or panels or reset or (state.ended and not ended_sent)):
+        return None
+    head = compact({"seq": seq, "reset": reset, "ended": state.ended})
+    tail = compact({"withdrawn": list(delta.withdrawn), "panels": panels})
+    return f'{head[:-1]},"entries":[{",".join(entries)}],{tail[1:]}'.encode()
