@@ -32,7 +32,7 @@ from .changes import LiveDelta
 from .jsontext import compact
 
 LINES_WORTH_IT = 2  # send changed lines instead of the panel when they are at most half its size
-MAX_DIFF = 1 << 16  # characters: two versions of a panel this big with different line counts go whole
+MAX_DIFF = 1 << 16  # characters: a changed middle this big is sent as one run, not compared line by line
 
 
 @dataclass(frozen=True)
@@ -75,16 +75,15 @@ def panel_change(before: PanelState | None, after: PanelState) -> dict[str, Any]
     if before is None:
         return whole
     lines = changed_lines(before.html, after.html)
-    if lines is None or len(compact(lines)) * LINES_WORTH_IT > len(after.html):
+    if len(compact(lines)) * LINES_WORTH_IT > len(after.html):
         return whole
     return {"rev": after.rev, "from": before.rev, "lines": lines}
 
 
-def changed_lines(before: str, after: str) -> list[list[Any]] | None:
-    """[line, how many lines to cut, the new lines] for each run of lines that differs, in order; None when
-    working it out would cost too much (a big panel whose line count changed)."""
+def changed_lines(before: str, after: str) -> list[list[Any]]:
+    """[line, how many lines to cut, the new lines] for each run of lines that differs, in order."""
     old, new = before.split("\n"), after.split("\n")
-    if len(old) == len(new):  # rows replaced in place (the usual case): one pass
+    if len(old) == len(new):  # rows replaced in place, each as long as before: one pass
         runs: list[list[Any]] = []
         for at, (a, b) in enumerate(zip(old, new, strict=True)):
             if a == b:
@@ -95,10 +94,19 @@ def changed_lines(before: str, after: str) -> list[list[Any]] | None:
             else:
                 runs.append([at, 1, [b]])
         return runs
-    if len(before) > MAX_DIFF or len(after) > MAX_DIFF:
-        return None
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    return [[i1, i2 - i1, new[j1:j2]] for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
+    # A row grew or shrank (a seat declared: one line more): what differs lies between the lines both share
+    # at the start and at the end; only that middle is compared line by line, and only when it is small.
+    start = 0
+    while start < min(len(old), len(new)) and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < min(len(old), len(new)) - start and old[-1 - end] == new[-1 - end]:
+        end += 1
+    old_mid, new_mid = old[start : len(old) - end], new[start : len(new) - end]
+    if sum(map(len, old_mid)) + sum(map(len, new_mid)) > MAX_DIFF:
+        return [[start, len(old_mid), new_mid]]
+    matcher = difflib.SequenceMatcher(None, old_mid, new_mid, autojunk=False)
+    return [[start + i1, i2 - i1, new_mid[j1:j2]] for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
 
 
 def encode_message(
