@@ -272,3 +272,18 @@ def test_a_message_that_cannot_be_written_makes_the_next_one_reset_pages(night: 
     (root / "entries" / "0329-b.md").write_text(update("b", "B"))
     assert send(site, channel) == 2
     assert message(channel, 2)["reset"] is True  # "a" was never sent: pages reload live.json, which has it
+
+
+def test_an_entry_that_looks_different_after_a_template_change_is_sent_again(night: tuple[Path, Site]) -> None:
+    root, site = night
+    channel = LiveChannel(site.out)
+    send(site, channel)
+    theme = REPO / "templates" / "entry.html"
+    (root / "templates").mkdir()
+    (root / "templates" / "entry.html").write_text(theme.read_text().replace("entry__head", "entry__head entry__x"))
+    assert send(site, channel) == 2
+    sent = message(channel, 2)
+    assert sent["reset"] is False
+    shown = json.loads((site.out / "live.json").read_bytes())["entries"]
+    assert [e["id"] for e in sent["entries"]] == [e["id"] for e in shown]  # type: ignore[index]
+    assert all("entry__x" in e["html"] for e in sent["entries"])  # type: ignore[index]

@@ -66,6 +66,7 @@ class LiveChannel:
         self.warn, self.note = warn, note
         self.seq = _read_seq(self.folder / HEAD)
         self._sent: dict[str, PanelState] | None = None  # the panels as pages were last sent them
+        self._revs: dict[str, str] | None = None  # the entries' revisions in the live.json last sent
         self._ended = False
         self._lost = True  # nothing sent yet by this process (or a message lost): the next one resets pages
         self._messages: deque[tuple[int, bytes]] = deque(maxlen=keep)
@@ -106,7 +107,9 @@ class LiveChannel:
             return None  # live.json did not change: nothing a page shows did
         state = read_live(data if isinstance(data, bytes) else data())
         reset = self._lost or changes.complete  # a first build of this process, or a message lost
-        message = encode_message(changes.live, state, self.seq + 1, self._sent, reset=reset, ended_sent=self._ended)
+        message = encode_message(
+            changes.live, state, self.seq + 1, self._sent, reset=reset, ended_sent=self._ended, revs_sent=self._revs
+        )
         if message is None:
             return None
         self._lost = True
@@ -114,6 +117,7 @@ class LiveChannel:
         self._lost = False
         self.seq += 1
         self._sent = dict(state.panels)
+        self._revs = {ident: str(entry.get("rev")) for ident, entry in state.entries.items()}
         self._ended = state.ended
         with self._changed:
             self._messages.append((self.seq, message))

@@ -117,10 +117,15 @@ def encode_message(
     *,
     reset: bool = False,
     ended_sent: bool = False,
+    revs_sent: Mapping[str, str] | None = None,
 ) -> bytes | None:
     """The message numbered ``seq`` for a build's ``delta`` and its live.json (``state``), against the panels
     pages were last ``sent`` (None: none yet, so every panel goes whole). None when there is nothing to send
-    (an end of coverage already sent is not news)."""
+    (an end of coverage already sent is not news).
+
+    ``revs_sent``: each entry's revision in the live.json of the last message. An entry whose revision
+    changed though the build names it neither new nor corrected (a template or the baseline changed, and
+    with them how it looks) is sent too, as a correction."""
     panels: dict[str, Any] = {}
     entries: list[str] = []
     if not reset:
@@ -129,7 +134,13 @@ def encode_message(
             if change is not None:
                 panels[name] = change
         # Newest first, as the build names them; a summary is a panel, never an entry (live.json has none).
-        entries = [compact(state.entries[i]) for i in (*delta.new, *delta.corrected) if i in state.entries]
+        named = [i for i in (*delta.new, *delta.corrected) if i in state.entries]
+        if revs_sent is not None:
+            seen = set(named)
+            named += [
+                i for i, e in state.entries.items() if i not in seen and i in revs_sent and revs_sent[i] != e.get("rev")
+            ]
+        entries = [compact(state.entries[i]) for i in named]
     if not (entries or delta.withdrawn or panels or reset or (state.ended and not ended_sent)):
         return None
     head = compact({"seq": seq, "reset": reset, "ended": state.ended})
