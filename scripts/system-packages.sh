@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the browser and web-server tests drive: chromium and nginx (and npm for axe-core).
+# Installs the Debian packages the browser and web-server tests drive: chromium, nginx with the nchan module (the
+# push channel, deploy/nginx.conf) and npm for axe-core.
 # Idempotent: does nothing when both are there. Uses sudo when not root.
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+[ -e /usr/lib/nginx/modules/ngx_nchan_module.so ] || need+=(libnginx-mod-nchan)  # the live channel's pub/sub engine
 command -v npm >/dev/null || need+=(npm)  # installs axe-core for the accessibility tests
 [ ${#need[@]} -eq 0 ] && exit 0
 sudo=""

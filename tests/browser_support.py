@@ -11,6 +11,7 @@ import contextlib
 import http.client
 import os
 import re
+import signal
 import socket
 import subprocess
 import time
@@ -139,10 +140,10 @@ def _modules_left_out() -> set[str]:
     return set(re.findall(r"--without-http_(\w+)_module", built.stderr + built.stdout))
 
 
-def nginx_config(site: Path, listen: str, runtime: Path) -> str:
+def nginx_config(site: Path, listen: str, runtime: Path, publish: str) -> str:
     """``deploy/nginx.conf`` with its placeholders filled in, as a deployer would with sed."""
     text = NGINX_CONF.read_text()
-    text = text.replace("@SITE@", str(site.resolve())).replace("@LISTEN@", listen)
+    text = text.replace("@SITE@", str(site.resolve())).replace("@LISTEN@", listen).replace("@PUBLISH@", publish)
     text = text.replace("@RUNTIME@", str(runtime.resolve()))
     for module in _modules_left_out():
         text = re.sub(rf"^\s*{module}_temp_path .*$", "", text, flags=re.MULTILINE)
@@ -175,6 +176,12 @@ class Nginx:
     port: int
     process: subprocess.Popen[bytes]
     runtime: Path
+    publish_port: int = 0  # the live channel's publisher (loopback)
+
+    @property
+    def publish_url(self) -> str:
+        """Where a build POSTs its live messages (countnight.toml's [live] publish_url)."""
+        return f"http://127.0.0.1:{self.publish_port}/live/publish"
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> Reply:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)
@@ -191,6 +198,18 @@ class Nginx:
         assert reply.status == 200, f"{path}: HTTP {reply.status}"
         return reply.body
 
+    def kill(self) -> None:
+        """SIGKILL the master and its workers (a crash: no goodbye to open connections). Killing the master
+        alone would leave its worker serving the connections it holds."""
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children")
+        workers = [int(p) for p in children.read_text().split()] if children.exists() else []
+        self.process.kill()
+        for worker in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker, signal.SIGKILL)
+        self.process.wait(TIMEOUT)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()  # SIGTERM: fast shutdown of the master and its worker
@@ -201,21 +220,24 @@ class Nginx:
                 self.process.wait(TIMEOUT)
 
 
-def start_nginx(site: Path, runtime: Path) -> Nginx:
-    """nginx in the foreground as the current user, serving ``site`` on a free loopback port."""
+def start_nginx(site: Path, runtime: Path, *, port: int | None = None, publish_port: int | None = None) -> Nginx:
+    """nginx in the foreground as the current user, serving ``site`` (and the live channel) on free loopback
+    ports, or on the given ones (a restart of the same server)."""
     runtime.mkdir(parents=True, exist_ok=True)
     directives = "daemon off;" + (" user root;" if os.geteuid() == 0 else "")  # root's workers would be nobody
-    for _attempt in range(5):  # another process may take the free port between the probe and the bind
-        port = free_port()
+    fixed = port is not None
+    for _attempt in range(5 if not fixed else 50):  # another process may take a free port between probe and bind
+        port = port if fixed and port is not None else free_port()
+        publish_port = publish_port if fixed and publish_port is not None else free_port()
         conf = runtime / "nginx.conf"
-        conf.write_text(nginx_config(site, f"127.0.0.1:{port}", runtime))
+        conf.write_text(nginx_config(site, f"127.0.0.1:{port}", runtime, f"127.0.0.1:{publish_port}"))
         log = runtime / "error.log"
         command = [str(NGINX), "-p", str(runtime), "-c", str(conf), "-e", str(log), "-g", directives]
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + TIMEOUT
         while time.monotonic() < deadline and process.poll() is None:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-                return Nginx(f"http://127.0.0.1:{port}/", port, process, runtime)
+                return Nginx(f"http://127.0.0.1:{port}/", port, process, runtime, publish_port)
             time.sleep(0.02)
         if process.poll() is None:
             process.kill()
@@ -223,6 +245,8 @@ def start_nginx(site: Path, runtime: Path) -> Nginx:
         text = stderr.decode(errors="replace") + (log.read_text(errors="replace") if log.exists() else "")
         if "Address already in use" not in text:
             pytest.fail(f"nginx did not start:\n{text}")
+        if fixed:  # the old server's sockets are still closing: try the same ports again shortly
+            time.sleep(0.1)
     pytest.fail("nginx: no free port after 5 tries")
 
 

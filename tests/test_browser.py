@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from conftest import AFTER_THE_NIGHT, DURING_THE_NIGHT, REPO, copy_sample
+from countnight.channel import LiveChannel
 from countnight.console import QUIET, Console
 from countnight.render import CSP
 from countnight.site import Site
@@ -34,7 +35,8 @@ pytest_plugins = ["browser_support"]  # the browser and nginx fixtures
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=TIMEOUT * 1000)
 
-POLL_MS = 150  # ?poll= for the open page: every 150 ms visible, 450 ms hidden
+VISIBLE_MS, HIDDEN_MS = 10_000, 30_000  # how often the page polls when it has no channel (live.js)
+FLOOR_MS = 5_000  # the fastest anything can make it poll
 OpenPage = Callable[..., Watched]
 # Lets a test hide the tab: window.__hidden = true, then a visibilitychange event.
 HIDDEN_PROBE = """
@@ -57,6 +59,7 @@ class Night:
     site: Site
     server: Nginx
     now: datetime
+    channel: LiveChannel  # the live channel, publishing to the nginx's nchan
 
     @property
     def url(self) -> str:
@@ -73,18 +76,39 @@ class Night:
         (self.root / "entries" / name).unlink()
 
     def build(self, now: datetime | None = None) -> None:
+        """Rebuild, and hand the live delta to the channel as the watcher does."""
         self.now = now or self.now
         report = self.site.build(self.now)
         assert report.built and not report.problems, report.problems
+        assert self.channel.flush(TIMEOUT)  # the site's outlet: its message is out
+
+
+def open_night(tmp_path: Path, serve: Callable[[Path], Nginx], *, push: bool) -> Night:
+    root = copy_sample(tmp_path / "night")
+    site = Site(root)
+    server = serve(site.out)  # nginx first: the channel publishes to it from the first build on
+    channel = LiveChannel(site.out, publish_url=server.publish_url if push else None)
+    site.outlets = (channel,)  # as `build`, `watch` and `serve` plug it in
+    report = site.build(DURING_THE_NIGHT)
+    assert report.built and channel.flush(TIMEOUT)
+    return Night(root, site, server, DURING_THE_NIGHT, channel)
 
 
 @pytest.fixture
-def night(tmp_path: Path, serve: Callable[[Path], Nginx]) -> Night:
-    """The sample night at 03:30, built once and served by nginx; tests rebuild with ``night.build()``."""
-    root = copy_sample(tmp_path / "night")
-    site = Site(root)
-    site.build(DURING_THE_NIGHT)
-    return Night(root, site, serve(site.out), DURING_THE_NIGHT)
+def night(tmp_path: Path, serve: Callable[[Path], Nginx]) -> Iterator[Night]:
+    """The sample night at 03:30, built once and served by nginx with the live channel (nchan) the build
+    publishes to; tests rebuild with ``night.build()``."""
+    night = open_night(tmp_path, serve, push=True)
+    yield night
+    night.channel.close()
+
+
+@pytest.fixture
+def static_night(tmp_path: Path, serve: Callable[[Path], Nginx]) -> Iterator[Night]:
+    """The same night where the build publishes no channel (a static host): open pages poll."""
+    night = open_night(tmp_path, serve, push=False)
+    yield night
+    night.channel.close()
 
 
 @pytest.fixture
@@ -100,9 +124,11 @@ def watched_night(night: Night) -> Iterator[Night]:
 
 
 def open_live(open_page: OpenPage, night: Night, *, width: int = 1280, **options: Any) -> Watched:
+    """The live page, listening to the channel."""
     watched = open_page(night.url, width=width, **options)
-    watched.page.goto(f"{night.url}index.html?poll={POLL_MS}")
+    watched.page.goto(f"{night.url}index.html")
     expect(watched.page.locator("html.js")).to_have_count(1)  # live.js is running
+    expect(watched.page.locator("main[data-live-mode=push]")).to_have_count(1)
     return watched
 
 
@@ -179,8 +205,8 @@ def test_new_corrected_and_withdrawn_entries_reach_an_open_page(open_page: OpenP
 def test_new_entries_wait_while_the_tab_is_hidden(open_page: OpenPage, night: Night) -> None:
     page = open_page(night.url).page
     page.add_init_script(HIDDEN_PROBE)
-    page.goto(f"{night.url}index.html?poll={POLL_MS}")
-    expect(page.locator("html.js")).to_have_count(1)
+    page.goto(f"{night.url}index.html")
+    expect(page.locator("main[data-live-mode=push]")).to_have_count(1)
     page.evaluate("window.__hidden = true; document.dispatchEvent(new Event('visibilitychange'))")
     night.write("0329-hidden.md", update("03:29", "While you were away"))
     night.build()
@@ -202,17 +228,111 @@ def test_reduced_motion_marks_new_entries_without_animating(open_page: OpenPage,
     assert style[0] == "none" and style[1] != "none", style
 
 
-# -- polling: conditional requests, back-off, hidden tabs, the end of coverage ----------------------
+# -- push: the live channel through nginx and nchan ---------------------------------------------------
 
 
-# Counts the page's polls in the page itself (Playwright's own events arrive late on a busy machine), and
-# can make them fail: window.__fail = true answers every poll with a 503 without touching the network.
+def channel_polls(night: Night) -> list[str]:
+    """The requests for live.json and live/head.json in nginx's access log: what pages fetched, not pushed."""
+    log = (night.server.runtime / "access.log").read_text()
+    return re.findall(r'"GET /live(?:\.json|/head\.json)[^"]*"', log)
+
+
+def test_a_new_entry_is_pushed_to_an_open_page(open_page: OpenPage, watched_night: Night) -> None:
+    """Drop → visible through nchan: the page fetched nothing for it (it has no poll due for 10 s)."""
+    night = watched_night
+    page = open_live(open_page, night).page
+    # The page's first look (head, live.json) and its catch-up when the channel opened (head).
+    deadline = time.monotonic() + TIMEOUT
+    while len(channel_polls(night)) < 3 and time.monotonic() < deadline:
+        page.wait_for_timeout(20)
+    fetched = len(channel_polls(night))
+    night.write("0329-pushed.md", update("03:29", "Pushed, not polled"))
+    expect(page.locator('[data-stream] > article[id="0329-pushed"]')).to_have_count(1)
+    result = (REPO / "entries" / "0338-stafford-result.md").read_text().replace('time: "03:38"', 'time: "03:29"')
+    night.write("0329-stafford-result.md", result)
+    name = page.locator(".follow__name", has_text=re.compile(r"^\s*Stafford\s*$"))
+    stafford = page.locator(".follow__list li").filter(has=name)
+    expect(stafford).to_have_class(re.compile("is-declared"))  # the follow list's changed row, pushed
+    assert len(channel_polls(night)) == fetched, channel_polls(night)[fetched:]
+    assert page.locator("main").get_attribute("data-live-mode") == "push"
+
+
+def test_pages_poll_while_the_channel_is_down_lose_nothing_and_return_to_push(
+    open_page: OpenPage, watched_night: Night
+) -> None:
+    """nginx (and nchan in it, with its buffer) killed mid-night, entries published while it is down, then
+    started again on the same ports: the page notices, catches up from the files, and listens again."""
+    night = watched_night
+    page = open_live(open_page, night).page
+    old = night.server
+    old.kill()  # SIGKILL: no goodbye to the subscribers
+    expect(page.locator("main[data-live-mode=poll]")).to_have_count(1)
+    night.write("0329-while-down.md", update("03:29", "Published while the channel was down"))
+    night.write("0329-also-down.md", update("03:29", "Also while it was down"))
+    wait_for_messages(night, "0329-while-down", "0329-also-down")
+    night.server = start_nginx(night.site.out, old.runtime, port=old.port, publish_port=old.publish_port)
+    # The page may wait out a poll interval (10 s) or a channel retry (10 s, once the browser gives up
+    # reconnecting by itself) before it is back: the deadline allows for both on a loaded machine.
+    back = (TIMEOUT + VISIBLE_MS / 1000 * 2) * 1000
+    try:
+        for ident in ("0329-while-down", "0329-also-down"):
+            expect(page.locator(f'[data-stream] > article[id="{ident}"]')).to_have_count(1, timeout=back)
+        expect(page.locator("main[data-live-mode=push]")).to_have_count(1, timeout=back)
+        night.write("0330-back.md", update("03:30", "The channel is back"))
+        expect(page.locator('[data-stream] > article[id="0330-back"]')).to_have_count(1)
+    finally:
+        night.server.stop()
+
+
+def wait_for_messages(night: Night, *ids: str) -> None:
+    """Wait until the channel's files (live/N.json) carry every one of ``ids``."""
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        texts = [p.read_text() for p in (night.site.out / "live").glob("[0-9]*.json")]
+        if all(any(f'"id":"{ident}"' in text for text in texts) for ident in ids):
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"the channel's files never carried all of {ids}")
+        time.sleep(0.02)
+
+
+def test_the_preview_server_pushes_too(open_page: OpenPage, tmp_path: Path) -> None:
+    """`countnight serve`: the watcher's channel offered by the preview server itself, no nginx."""
+    from countnight.serve import PreviewServer
+
+    root = copy_sample(tmp_path / "night")
+    site = Site(root)
+    channel = LiveChannel(site.out, local=True)
+    site.outlets = (channel,)
+    console = Console(io.StringIO(), verbosity=QUIET, colour=False)
+    watcher = Watcher(site, console=console, quiet=0.03, clock=lambda: DURING_THE_NIGHT)
+    watcher.start()
+    server = PreviewServer(site.out, port=0, problems=watcher.outstanding, channel=channel)
+    server.start()
+    try:
+        page = open_page(server.url).page
+        page.goto(f"{server.url}index.html")
+        expect(page.locator("main[data-live-mode=push]")).to_have_count(1)
+        (root / "entries" / "0329-preview.md").write_text(update("03:29", "Pushed by the preview"))
+        expect(page.locator('[data-stream] > article[id="0329-preview"]')).to_have_count(1)
+        assert page.locator("main").get_attribute("data-live-mode") == "push"
+    finally:
+        watcher.stop()
+        channel.close()
+        server.stop()
+
+
+# -- polling: conditional requests, back-off, hidden tabs, the floor, the end of coverage -------------
+
+
+# Counts the page's polls of live/head.json in the page itself (Playwright's own events arrive late on a busy
+# machine), and can make every request fail: window.__fail = true answers with a 503 without the network.
 POLL_PROBE = """
 window.__polls = [];
 const realFetch = window.fetch.bind(window);
 window.fetch = (url, options) => {
-  const poll = {at: performance.now(), status: 0};
-  window.__polls.push(poll);
+  const poll = {at: performance.now(), status: 0, url: String(url)};
+  if (poll.url.includes("/live/head.json")) window.__polls.push(poll);
   const answer = window.__fail ? Promise.resolve(new Response("busy", {status: 503})) : realFetch(url, options);
   return answer.then((response) => { poll.status = response.status; return response; });
 };
@@ -228,51 +348,110 @@ def wait_in(page: Page, condition: str) -> None:
         page.wait_for_timeout(20)
 
 
-def polls(page: Page) -> list[dict[str, float]]:
+def polls(page: Page) -> list[dict[str, Any]]:
     return page.evaluate("window.__polls")
 
 
-def test_polls_are_conditional_and_stop_when_coverage_ends(open_page: OpenPage, night: Night) -> None:
+def open_polling(open_page: OpenPage, night: Night, *scripts: str, suffix: str = "") -> Page:
+    """The live page on a host without the channel, its clock under the test's control."""
     page = open_page(night.url).page
-    page.add_init_script(POLL_PROBE)
-    page.goto(f"{night.url}index.html?poll={POLL_MS}")
-    wait_in(page, "window.__polls.filter((p) => p.status === 304).length >= 3")
-    assert {p["status"] for p in polls(page)} <= {0, 200, 304}
-    assert polls(page)[0]["status"] == 200  # the first poll has nothing to compare with
+    for script in scripts:
+        page.add_init_script(script)
+    page.clock.install()
+    page.goto(f"{night.url}index.html{suffix}")
+    expect(page.locator("main[data-live-mode=poll]")).to_have_count(1)
+    return page
+
+
+def tick(page: Page, ms: int, polled: int) -> None:
+    """Move the page's clock on by ``ms`` and wait for its polls to reach ``polled``."""
+    page.clock.run_for(ms)
+    wait_in(page, f"window.__polls.filter((p) => p.status).length >= {polled}")
+
+
+def test_polls_are_conditional_and_stop_when_coverage_ends(open_page: OpenPage, static_night: Night) -> None:
+    night = static_night
+    page = open_polling(open_page, night, POLL_PROBE)
+    wait_in(page, "window.__polls.filter((p) => p.status).length >= 1")
+    assert polls(page)[0]["status"] == 200  # the first has nothing to compare with
+    for n in range(2, 5):
+        tick(page, VISIBLE_MS, n)
+    assert [p["status"] for p in polls(page)][1:] == [304, 304, 304]  # unchanged: a 304, no body
 
     night.build(AFTER_THE_NIGHT)
+    tick(page, VISIBLE_MS, 5)
     expect(page.locator(".notice--ended")).to_contain_text("Coverage has ended")
     expect(page.locator("[data-label]")).to_have_text("Coverage ended")
     seen = len(polls(page))
-    page.wait_for_timeout(8 * POLL_MS)  # proving an absence takes a wait: eight poll intervals
+    page.clock.run_for(10 * HIDDEN_MS)
+    page.wait_for_timeout(200)  # proving an absence takes a wait: any poll would have been sent by now
     assert len(polls(page)) == seen, "the page kept polling after coverage ended"
 
 
-def test_failed_polls_back_off_then_recover(open_page: OpenPage, night: Night) -> None:
-    page = open_page(night.url).page
-    page.add_init_script("window.__fail = true;" + POLL_PROBE)
-    page.goto(f"{night.url}index.html?poll=100")
-    wait_in(page, "window.__polls.length >= 4")
+def test_failed_polls_back_off_then_recover(open_page: OpenPage, static_night: Night) -> None:
+    night = static_night
+    page = open_polling(open_page, night, "window.__fail = true;" + POLL_PROBE)
+    wait_in(page, "window.__polls.filter((p) => p.status).length >= 1")
+    for n in range(1, 4):
+        page.clock.run_for(VISIBLE_MS * 2**n)  # after n failures the next poll waits 10 s × 2^n
+        wait_in(page, f"window.__polls.filter((p) => p.status).length >= {n + 1}")
     times = [p["at"] for p in polls(page)]
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    # After n failures the next poll waits 100 ms × 2^n: 200, 400, 800 ms (never less; a loaded machine adds).
     for n, gap in enumerate(gaps[:3], 1):
-        assert gap >= 0.95 * 100 * 2**n, gaps
+        assert gap >= VISIBLE_MS * 2**n, gaps
     page.evaluate("window.__fail = false")
+    page.clock.run_for(VISIBLE_MS * 2**4)
     wait_in(page, "window.__polls.some((p) => p.status === 200)")
 
 
-def test_polls_slow_down_while_the_tab_is_hidden(open_page: OpenPage, night: Night) -> None:
-    page = open_page(night.url).page
-    page.add_init_script(HIDDEN_PROBE + POLL_PROBE)
-    page.goto(f"{night.url}index.html?poll=100")
-    wait_in(page, "window.__polls.length >= 2")
+def test_polls_slow_down_while_the_tab_is_hidden(open_page: OpenPage, static_night: Night) -> None:
+    night = static_night
+    page = open_polling(open_page, night, HIDDEN_PROBE + POLL_PROBE)
+    wait_in(page, "window.__polls.filter((p) => p.status).length >= 1")
     page.evaluate("window.__hidden = true; document.dispatchEvent(new Event('visibilitychange'))")
+    page.clock.run_for(VISIBLE_MS)  # the poll set while visible
+    wait_in(page, "window.__polls.filter((p) => p.status).length >= 2")
     start = len(polls(page))
-    wait_in(page, f"window.__polls.length >= {start + 3}")
-    times = [p["at"] for p in polls(page)][start:]
+    for n in range(1, 4):
+        page.clock.run_for(HIDDEN_MS)
+        wait_in(page, f"window.__polls.filter((p) => p.status).length >= {start + n}")
+    times = [p["at"] for p in polls(page)][start - 1 :]
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert all(gap >= 0.95 * 300 for gap in gaps), gaps  # hidden: three times the visible interval
+    assert all(gap >= HIDDEN_MS for gap in gaps), gaps
+
+
+FAST = {  # what a stranger or a theme can try, to make every reader's page hammer the origin
+    "address": ("?poll=1", ""),
+    "storage": ("", "for (const s of [localStorage, sessionStorage]) { for (const k of ['poll', 'countnight.poll',"
+                " 'countnight-poll', 'interval']) s.setItem(k, '1'); }"),
+    "theme": ("", ""),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
+@pytest.mark.parametrize("how", sorted(FAST))
+def test_nothing_makes_a_page_poll_faster_than_the_floor(
+    open_page: OpenPage, static_night: Night, how: str, hidden: bool
+) -> None:
+    """index.html?poll=1 once polled live.json 720 times in 5 s (a hidden tab every 3 ms). The requests are
+    counted where they land, in nginx's access log, over real time (no clock is faked here)."""
+    night = static_night
+    suffix, script = FAST[how]
+    if how == "theme":  # a theme (or a tampered copy) asking for 1 ms
+        index = night.site.out / "index.html"
+        html = index.read_text().replace('data-poll-visible="10000"', 'data-poll-visible="1"')
+        index.write_text(html.replace('data-poll-hidden="30000"', 'data-poll-hidden="1"'))
+    page = open_page(night.url).page
+    page.add_init_script(script + (HIDDEN_PROBE + "window.__hidden = true;" if hidden else ""))
+    log = night.server.runtime / "access.log"
+    before = log.read_text().count("\n")
+    page.goto(f"{night.url}index.html{suffix}")
+    expect(page.locator("html.js")).to_have_count(1)  # live.js is running
+    page.wait_for_timeout(2500)  # proving an absence takes a wait: half the floor
+    lines = log.read_text().splitlines()[before:]
+    polled = [line for line in lines if re.search(r'"GET /live(\.json|/head\.json)', line)]
+    # The page's first look (the head, then live.json) and nothing more until the floor has passed.
+    assert len(polled) <= 2, f"{len(polled)} polls in 2.5 s:\n" + "\n".join(polled[:10])
 
 
 # -- static pages ----------------------------------------------------------------------------------

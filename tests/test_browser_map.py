@@ -15,6 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from conftest import AFTER_THE_NIGHT, DURING_THE_NIGHT, copy_sample
 from countnight import ge2024, replay
+from countnight.channel import LiveChannel
 from countnight.hexmap import load_layout
 from countnight.site import Site
 
@@ -38,7 +39,6 @@ expect.set_options(timeout=TIMEOUT * 1000)
 _REFERENCE = Path(__file__).resolve().parents[2] / "shared/data/ge2024"  # beside the checkout, when it is there
 DATA = Path(os.environ.get("COUNTNIGHT_DATA") or (_REFERENCE if _REFERENCE.is_dir() else ge2024.shipped_data()))
 OpenPage = Callable[..., Watched]
-POLL_MS = 150
 
 
 @pytest.fixture(scope="module")
@@ -137,19 +137,24 @@ def test_screenshots_of_the_map_at_375_and_1280(open_page: OpenPage, national: N
 
 
 @pytest.fixture
-def sample(tmp_path: Path, serve: Callable[[Path], Nginx]) -> tuple[Site, Nginx]:
+def sample(tmp_path: Path, serve: Callable[[Path], Nginx]) -> Iterator[tuple[Site, Nginx, LiveChannel]]:
+    """The sample night at 03:30 served by nginx, with the live channel (nchan) the build publishes to."""
     root = copy_sample(tmp_path / "night")
     site = Site(root)
-    assert site.build(DURING_THE_NIGHT).built
-    return site, serve(site.out)
+    server = serve(site.out)  # nginx first: the channel publishes to it from the first build on
+    channel = LiveChannel(site.out, publish_url=server.publish_url)
+    site.outlets = (channel,)  # as `build`, `watch` and `serve` plug it in
+    assert site.build(DURING_THE_NIGHT).built and channel.flush(TIMEOUT)
+    yield site, server, channel
+    channel.close()
 
 
 def test_an_open_page_takes_a_new_result_into_its_hex_and_leaves_the_rest(
-    open_page: OpenPage, sample: tuple[Site, Nginx]
+    open_page: OpenPage, sample: tuple[Site, Nginx, LiveChannel]
 ) -> None:
-    site, server = sample
+    site, server, channel = sample
     page = open_page(server.url, width=1280).page
-    page.goto(f"{server.url}index.html?poll={POLL_MS}")
+    page.goto(f"{server.url}index.html")
     expect(page.locator("html.js")).to_have_count(1)
     by_name = load_layout().by_name
     declared = [by_name[name].code for name in ("stafford", "stoke on trent south", "crewe and nantwich")]
@@ -163,6 +168,7 @@ def test_an_open_page_takes_a_new_result_into_its_hex_and_leaves_the_rest(
 
     # Stafford declares at 03:38, Stoke-on-Trent South at 03:52, Crewe and Nantwich at 04:05.
     assert site.build(datetime.fromisoformat("2024-07-05T04:10:00+01:00")).built
+    assert channel.flush(TIMEOUT)  # pushed to the open page
     link = box.get_by_role("link", name="Crewe and Nantwich: Labour gain from Conservative", exact=True)
     expect(link).to_have_count(1)
     expect(

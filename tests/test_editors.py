@@ -384,13 +384,18 @@ def test_a_correction_made_while_a_page_is_open_changes_it_in_place(
     """The editor runs ``countnight correct`` while a reader has the page open in Chromium (served by nginx)."""
     from playwright.sync_api import expect
 
+    from countnight.channel import LiveChannel
+
     root = blog(NIGHT)
     site = Site(root)
-    site.build(DURING_THE_NIGHT)
     server = serve(site.out)
+    channel = LiveChannel(site.out, publish_url=server.publish_url)  # nchan in nginx pushes each build's changes
+    site.outlets = (channel,)
+    site.build(DURING_THE_NIGHT)
+    assert channel.flush()
     page = open_page(server.url).page
-    page.goto(f"{server.url}index.html?poll=150")
-    expect(page.locator("html.js")).to_have_count(1)  # live.js is running
+    page.goto(f"{server.url}index.html")
+    expect(page.locator("main[data-live-mode=push]")).to_have_count(1)  # live.js is listening
     page.evaluate("window.__notReloaded = true")
     stream = page.locator("[data-stream] > article")
     before = stream.evaluate_all("(els) => els.map((e) => e.id)")
@@ -407,3 +412,4 @@ def test_a_correction_made_while_a_page_is_open_changes_it_in_place(
     site.build(SOON + timedelta(minutes=1))
     expect(article).to_have_count(0)
     assert page.evaluate("window.__notReloaded") is True  # all of it in place, no reload
+    channel.close()

@@ -23,6 +23,7 @@ from .oneoff import build_once, folder_problem
 from .site import Site
 
 if TYPE_CHECKING:  # `build` loads neither the watcher, the preview server nor the editor's commands
+    from .channel import LiveChannel
     from .editing import Edited
     from .watch import Watcher
 
@@ -368,11 +369,20 @@ def _watch_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
-def _watcher(site: Site, poll: bool, rescan: float, quiet: bool, verbose: bool) -> Watcher:
+def _watcher(
+    site: Site, poll: bool, rescan: float, quiet: bool, verbose: bool, *, preview: bool = False
+) -> tuple[Watcher, LiveChannel]:
+    """The watcher, with the live channel (channel.py) among the site's outlets; ``preview``: serve offers
+    the channel's event stream itself."""
+    from .channel import LiveChannel, publish_url
     from .watch import Watcher
 
     console = Console(verbosity=QUIET if quiet else VERBOSE if verbose else NORMAL)
-    return Watcher(site, console=console, poll=poll, rescan=rescan)
+    channel = LiveChannel(
+        site.out, publish_url=publish_url(site.root), local=preview, warn=console.warning, note=console.info
+    )
+    site.outlets = (*site.outlets, channel)
+    return Watcher(site, console=console, poll=poll, rescan=rescan), channel
 
 
 @main.command()
@@ -384,7 +394,11 @@ def watch(root: Path, out: Path | None, poll: bool, rescan: float, quiet: bool, 
 
     Example: countnight watch --root election-night/ --out /var/www/election
     """
-    _watcher(_site(root, out, watching=True), poll, rescan, quiet, verbose).run_forever()
+    watcher, channel = _watcher(_site(root, out, watching=True), poll, rescan, quiet, verbose)
+    try:
+        watcher.run_forever()
+    finally:
+        channel.close()
 
 
 @main.command()
@@ -400,17 +414,20 @@ def serve(
 
     Example: countnight serve --port 8080
     """
-    _serve(_watcher(_site(root, out, watching=True), poll, rescan, quiet, verbose), host, port)
+    _serve(*_watcher(_site(root, out, watching=True), poll, rescan, quiet, verbose, preview=True), host, port)
 
 
-def _serve(watcher: Watcher, host: str, port: int, meanwhile: Callable[[], object] | None = None) -> None:
-    """The watcher and the preview server until Ctrl-C; ``meanwhile`` runs in a thread of its own once both are up."""
+def _serve(
+    watcher: Watcher, channel: LiveChannel, host: str, port: int, meanwhile: Callable[[], object] | None = None
+) -> None:
+    """The watcher and the preview server (with the live channel's event stream) until Ctrl-C; ``meanwhile``
+    runs in a thread of its own once both are up."""
     import threading
 
     from .serve import PreviewServer
 
     try:
-        server = PreviewServer(watcher.site.out, host, port, problems=watcher.outstanding)
+        server = PreviewServer(watcher.site.out, host, port, problems=watcher.outstanding, channel=channel)
     except OSError as err:
         raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
     watcher.start()
@@ -421,6 +438,7 @@ def _serve(watcher: Watcher, host: str, port: int, meanwhile: Callable[[], objec
     try:
         watcher.run_forever()
     finally:
+        channel.close()
         server.stop()
 
 
@@ -476,7 +494,7 @@ def demo(
             night.prepare(root, scratch)
         except InputError as err:
             _fail(err)
-        watcher = _watcher(_site(scratch, None, watching=True), poll, rescan, quiet, verbose)
+        watcher, channel = _watcher(_site(scratch, None, watching=True), poll, rescan, quiet, verbose, preview=True)
         watcher.console.info(f"replaying {len(drops)} entries of {root.resolve()} into {scratch}")
 
         def run() -> None:
@@ -484,7 +502,7 @@ def demo(
             if delivered == len(drops):
                 watcher.console.info(f"the whole night is out ({delivered} entries); Ctrl-C to stop")
 
-        _serve(watcher, host, port, meanwhile=run)
+        _serve(watcher, channel, host, port, meanwhile=run)
     finally:
         stop.set()
         if into is None:

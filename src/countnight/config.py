@@ -36,6 +36,21 @@ Text = Annotated[str, BeforeValidator(_text), Field(min_length=1)]
 Moment = Annotated[datetime, BeforeValidator(_moment)]
 
 
+class LiveSettings(BaseModel):
+    """``[live]``: where the build publishes its live messages (the push engine's publisher endpoint)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    publish_url: Text  # nchan's publisher location, e.g. http://127.0.0.1:8081/live/publish (never public)
+
+    @field_validator("publish_url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http:// or https:// address, like http://127.0.0.1:8081/live/publish")
+        return value
+
+
 class Event(BaseModel):
     """What ``countnight.toml`` says about the night; see the README's config reference."""
 
@@ -49,6 +64,7 @@ class Event(BaseModel):
     baseline: Text | None = None
     page_size: Annotated[int, Field(ge=1, le=1000)] = 20
     base_url: Text | None = None
+    live: LiveSettings | None = None
 
     @field_validator("timezone", mode="before")
     @classmethod
@@ -111,10 +127,11 @@ def parse_config(data: bytes, path: str) -> Event:
     except ValidationError as err:
         problems = []
         for e in err.errors():
-            key = str(e["loc"][0]) if e["loc"] else ""
-            line = _key_line(text, key)
+            key = ".".join(map(str, e["loc"]))  # live.publish_url: a key of a table
+            line = _key_line(text, str(e["loc"][-1])) if e["loc"] else 0
             if e["type"] == "extra_forbidden":
-                near = get_close_matches(key, list(Event.model_fields), n=1)
+                fields = LiveSettings.model_fields if len(e["loc"]) > 1 else Event.model_fields
+                near = get_close_matches(str(e["loc"][-1]), list(fields), n=1)
                 hint = f" (did you mean '{near[0]}'?)" if near else ""
                 message = f"{key}: unknown setting{hint}"
             elif e["type"] == "missing":

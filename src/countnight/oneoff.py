@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from . import uptodate
+from .channel import LiveChannel, publish_url
 from .report import BuildReport
 from .site import Site
 
@@ -39,7 +40,12 @@ def summary_line(report: BuildReport) -> str:
 def build_once(root: Path, out: Path | None) -> int:
     """Build, record a clean build (uptodate.py), say what happened; the exit status (0: built, no problems)."""
     site = Site(root, out)
+    channel = LiveChannel(
+        site.out, publish_url=publish_url(root), warn=lambda message: print(f"warning: {message}", file=sys.stderr)
+    )
+    site.outlets = (channel,)  # polling pages see what this build changed; the push engine, when there is one
     report = site.build()
+    channel.close()  # once its message is out
     uptodate.record_build(site, report)
     for problem in report.problems:
         print(problem, file=sys.stderr)

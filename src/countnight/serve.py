@@ -1,5 +1,8 @@
 """A local preview server for the output folder (loopback by default), run beside the watcher.
 
+It also offers the live channel at ``/live/channel`` as an event stream, as nginx with nchan does in a
+deployment, so open preview pages get each build's changes pushed.
+
 It serves the output folder and nothing else: ``..`` in any spelling, hidden files (the writer's temp
 files and manifest) and links that lead outside are refused. HTML and ``live.json`` are never cached, so
 a refresh always shows the newest build. Outstanding validation errors are shown in a banner injected
@@ -14,10 +17,17 @@ import re
 import socket
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
+
+from .channel import CHANNEL_PATH
+
+if TYPE_CHECKING:
+    from .channel import LiveChannel
 
 _PREVIEW = "/__countnight/preview.css"  # the banner's stylesheet: the pages' CSP allows 'self' styles only
 _TYPES = {
@@ -45,6 +55,7 @@ font:14px/1.4 system-ui,sans-serif}
 .countnight-preview code{font:13px/1.4 ui-monospace,monospace;white-space:pre-wrap}
 """
 MAX_SHOWN = 20
+KEEP_ALIVE = 15.0  # seconds between comments on an idle event stream, so proxies keep it open
 
 
 def resolve(out: Path, request_path: str) -> Path | None:
@@ -103,6 +114,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
         if path == _PREVIEW:
             self._send(HTTPStatus.OK, _BANNER_CSS, _TYPES[".css"], body, cache=False)
             return
+        if path == CHANNEL_PATH and self.server.channel is not None and body:
+            self._stream(self.server.channel)
+            return
         target = resolve(self.server.out, self.path)
         if target is not None and target.is_dir():
             if not path.endswith("/"):  # so that the page's relative links resolve inside the folder
@@ -123,6 +137,27 @@ class PreviewHandler(BaseHTTPRequestHandler):
         if target.suffix.lower() == ".html":
             data = inject(data, self.server.problems())
         self._send(HTTPStatus.OK, data, kind, body, cache=bool(_HASHED.search(target.name)))
+
+    def _stream(self, channel: LiveChannel) -> None:
+        """The live channel as an event stream, as nchan sends it behind nginx: each message an event with its
+        number as the id; a page that reconnects with Last-Event-ID gets the kept messages it missed."""
+        try:
+            after = int(self.headers.get("Last-Event-ID", ""))
+        except ValueError:
+            after = channel.seq  # a new subscriber: what comes next
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        with suppress(OSError):  # the page went away
+            self.wfile.write(b": countnight live channel\n\n")
+            self.wfile.flush()
+            while (messages := channel.messages_after(after, KEEP_ALIVE)) is not None:
+                chunk = b"".join(b"id: %d\ndata: %s\n\n" % (seq, data) for seq, data in messages)
+                self.wfile.write(chunk or b": keep-alive\n\n")
+                self.wfile.flush()
+                after = messages[-1][0] if messages else after
 
     def _send(self, status: HTTPStatus, data: bytes, kind: str, body: bool, *, cache: bool) -> None:
         self.send_response(status)
@@ -145,10 +180,17 @@ class PreviewServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(
-        self, out: Path, host: str = "127.0.0.1", port: int = 8000, *, problems: Callable[[], list[str]] = list
+        self,
+        out: Path,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        *,
+        problems: Callable[[], list[str]] = list,
+        channel: LiveChannel | None = None,
     ) -> None:
         self.out = out
         self.problems = problems
+        self.channel = channel  # the live channel pages subscribe to (None: they poll)
         self._thread: threading.Thread | None = None
         if ":" in host:  # an IPv6 address such as ::1
             self.address_family = socket.AF_INET6

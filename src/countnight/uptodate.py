@@ -118,6 +118,9 @@ def disk_inputs(root: Path, baseline: str | None) -> Inputs:
     )
 
 
+LIVE_FOLDER = "live"  # channel.FOLDER (not imported: the launcher's quick path loads this module alone)
+
+
 def disk_outputs(out: Path) -> str:
     """A digest of every file under ``out`` with its signature: any file added, removed or touched changes it."""
     lines: list[str] = []
@@ -130,6 +133,8 @@ def disk_outputs(out: Path) -> str:
             continue
         for item in items:
             if item.is_dir(follow_symlinks=False):
+                if not folder and item.name == LIVE_FOLDER:  # the live channel's messages: not made by the build
+                    continue
                 folders.append(f"{folder}{item.name}/")
                 continue
             try:

@@ -1,9 +1,14 @@
-/* countnight: keeps the open page up to date by polling live.json. Plain JavaScript, no framework.
+/* countnight: keeps the open page up to date. Plain JavaScript, no framework.
  *
  * The page is complete without this file; it only adds what changed since the page loaded:
- * - polls live.json every 10 s while the tab is visible, every 30 s while hidden (data-poll-visible /
- *   data-poll-hidden on <main>, or ?poll=MS for tests), with If-None-Match / If-Modified-Since, so an
- *   unchanged file costs a 304; backs off exponentially after failures; stops once coverage has ended;
+ * - listens to the live channel (an EventSource on data-channel: nginx with nchan, or `countnight serve`):
+ *   each build's message carries only what changed, numbered; a gap in the numbers is filled from
+ *   live/N.json, and a reconnect first catches up from live/head.json;
+ * - where there is no channel, or while it is down, polls live/head.json every 10 s while the tab is
+ *   visible, every 30 s while hidden (data-poll-visible / data-poll-hidden on <main> may slow it, never
+ *   below the floor of 5 s and 15 s), an unchanged head costing a 304, then fetches only the messages it
+ *   missed; backs off exponentially after failures; stops once coverage has ended. live.json (everything)
+ *   is loaded once at the start, and again only after a reset or a long absence;
  * - new entries go in at the top with a brief highlight when the reader is at the top of the stream
  *   and the tab is visible, otherwise they wait behind an "N new updates" button, with "(N)" in the
  *   title, announced politely to screen readers;
@@ -22,25 +27,46 @@
     return;
   }
 
+  /* The polling floor: nothing in the page's address, the reader's storage or a theme's attributes can make
+     it poll faster than this (a shared link with a tiny interval would multiply the origin's load). */
+  var FLOOR_VISIBLE = 5000;
+  var FLOOR_HIDDEN = 15000;
+
+  function interval(name, otherwise, floor) {
+    var asked = Number(main.getAttribute(name));
+    return Math.max(floor, asked > 0 ? asked : otherwise);
+  }
+
   var stream = main.querySelector("[data-stream]");
   var button = main.querySelector("[data-new-updates]");
   var announcer = main.querySelector("[data-announce]");
   var label = document.querySelector("[data-label]");
-  var query = Number(new URLSearchParams(window.location.search).get("poll"));
-  var visibleMs = query > 0 ? query : Number(main.getAttribute("data-poll-visible")) || 10000;
-  var hiddenMs = query > 0 ? query * 3 : Number(main.getAttribute("data-poll-hidden")) || 30000;
+  var visibleMs = interval("data-poll-visible", 10000, FLOOR_VISIBLE);
+  var hiddenMs = interval("data-poll-hidden", 30000, FLOOR_HIDDEN);
   var MAX_DELAY = 5 * 60 * 1000;
-  var url = new URL(main.getAttribute("data-live"), window.location.href).href.split("?")[0];
+  var MAX_STEPS = 30; // further behind than this many messages, one live.json is cheaper
+  var liveUrl = new URL(main.getAttribute("data-live"), window.location.href).href.split("?")[0];
+  var headUrl = new URL("live/head.json", liveUrl).href;
+  var deltaBase = new URL("live/", liveUrl).href;
+  var channel = main.getAttribute("data-channel");
+  var channelUrl = channel && window.EventSource ? new URL(channel, window.location.href).href : null;
   var baseTitle = document.title;
   var reduceMotion = window.matchMedia ? window.matchMedia("(prefers-reduced-motion: reduce)") : { matches: false };
 
-  var etag = null;
-  var lastModified = null;
+  var headTag = null; // the ETag of the last head seen: an unchanged head costs a 304
+  var seq = null; // the number of the last message applied (null: not known yet)
+  var work = Promise.resolve();
   var failures = 0;
   var timer = null;
+  var retry = null;
   var busy = false;
   var stopped = false;
-  var held = []; // entries from live.json not yet on the page, newest first
+  var pushing = false;
+  var source = null;
+  var lost = 0; // times in a row the channel refused the page
+  var offered = false; // the head says this host has a channel (a static host without one: never ask)
+  var held = []; // entries not yet on the page, newest first
+  var sources = {}; // panel name → its HTML as sent (a lines change applies to it)
 
   function articles() {
     return Array.prototype.filter.call(stream.children, function (el) {
@@ -189,6 +215,44 @@
     return true;
   }
 
+  /* A panel as live.json or a message carries it: whole, or only its changed lines. False when the page cannot
+     apply a lines change (it holds the panel at another revision) and must reload live.json. */
+  function applyPanel(name, change) {
+    var box = main.querySelector('[data-panel="' + name + '"]');
+    if (change.html !== undefined) {
+      sources[name] = change.html; // kept even when the page already shows it: a lines change starts from it
+    }
+    if (!box || box.getAttribute("data-rev") === change.rev) {
+      return true;
+    }
+    if (change.html !== undefined) {
+      if (!patchParts(box, change.html)) {
+        box.innerHTML = change.html;
+      }
+    } else if (change.lines !== undefined) {
+      var source = sources[name];
+      if (source === undefined || box.getAttribute("data-rev") !== change.from) {
+        return false;
+      }
+      var lines = source.split("\n");
+      change.lines
+        .slice()
+        .reverse()
+        .forEach(function (cut) {
+          Array.prototype.splice.apply(lines, [cut[0], cut[1]].concat(cut[2]));
+        });
+      sources[name] = lines.join("\n");
+      if (!patchParts(box, sources[name])) {
+        box.innerHTML = sources[name];
+      }
+    } else {
+      return false; // a change this page does not know how to apply: live.json has the panel whole
+    }
+    box.setAttribute("data-rev", change.rev);
+    return true;
+  }
+
+  /* Applies live.json, or one message of the channel (only what changed); false when a panel needs reloading. */
   function apply(data) {
     (data.withdrawn || []).forEach(function (id) {
       var el = shown(id);
@@ -227,18 +291,13 @@
       return newer(a, b) ? -1 : 1;
     });
     var panels = data.panels || {};
+    var complete = true;
     Object.keys(panels).forEach(function (name) {
-      var box = main.querySelector('[data-panel="' + name + '"]');
-      if (box && box.getAttribute("data-rev") !== panels[name].rev) {
-        if (!patchParts(box, panels[name].html)) {
-          box.innerHTML = panels[name].html;
-        }
-        box.setAttribute("data-rev", panels[name].rev);
-      }
+      complete = applyPanel(name, panels[name]) && complete;
     });
     settle(held.length > before);
     if (data.ended) {
-      stopped = true;
+      stop();
       if (label) {
         label.textContent = "Coverage ended";
       }
@@ -247,6 +306,7 @@
         refresh.remove();
       }
     }
+    return complete;
   }
 
   /* Held entries go in once the reader is at the top of a visible page; until then the button counts them. */
@@ -261,9 +321,121 @@
     }
   }
 
+  function stop() {
+    stopped = true;
+    window.clearTimeout(timer);
+    window.clearTimeout(retry);
+    if (source) {
+      source.close();
+      source = null;
+    }
+  }
+
+  /* Every change to the page's state goes through one queue, in order: a pushed message, a poll, a reload. */
+  function queue(step) {
+    work = work.then(step).catch(function () {
+      failures += 1; // a network blip or a half-deployed file: the next poll or message tries again
+    });
+    return work;
+  }
+
+  function getJson(address, conditional) {
+    var headers = {};
+    if (conditional && headTag) {
+      headers["If-None-Match"] = headTag;
+    }
+    return window
+      .fetch(address, { cache: "no-cache", headers: headers, credentials: "same-origin" })
+      .then(function (response) {
+        if (response.status === 304) {
+          return null;
+        }
+        if (!response.ok) {
+          var error = new Error(address + ": HTTP " + response.status);
+          error.status = response.status;
+          throw error;
+        }
+        if (conditional) {
+          headTag = response.headers.get("ETag");
+        }
+        return response.json();
+      });
+  }
+
+  /* The whole live.json (the first load, a reset, a gap too long to fill): then the page is at message `at`. */
+  function reload(at) {
+    return getJson(liveUrl, false).then(function (data) {
+      apply(data);
+      seq = at;
+    });
+  }
+
+  /* Brings the page up to the newest message: the small head, then only the messages it has not seen. */
+  function catchUp() {
+    return getJson(headUrl, true).then(function (head) {
+      failures = 0;
+      if (head) {
+        offered = head.channel === true;
+      }
+      if (!head) {
+        return settle(false); // unchanged, but the reader may have come back to the top
+      }
+      if (seq === null || head.seq < seq || head.seq - seq > MAX_STEPS || head.first > seq + 1) {
+        return reload(head.seq); // a first load, numbering begun again, or away longer than the files kept
+      }
+      var next = Promise.resolve();
+      for (var n = seq + 1; n <= head.seq; n++) {
+        next = next.then(fetchMessage.bind(null, n));
+      }
+      return next;
+    }, function (error) {
+      if (error.status === 404) {
+        return reload(seq); // a site built without the channel's files: live.json alone, as it was
+      }
+      throw error;
+    });
+  }
+
+  function fetchMessage(n) {
+    if (n <= seq) {
+      return null; // pushed meanwhile
+    }
+    return getJson(deltaBase + n + ".json", false).then(take, function (error) {
+      if (error.status === 404) {
+        return catchUpWhole(); // gone (pruned, or never written): live.json has everything
+      }
+      throw error;
+    });
+  }
+
+  function catchUpWhole() {
+    return getJson(headUrl, false).then(function (head) {
+      return reload(head.seq);
+    });
+  }
+
+  /* One message, in its place in the sequence: a gap is filled from the files first. */
+  function take(message) {
+    if (seq === null) {
+      return catchUp(); // the page began without the channel's files: find its place first
+    }
+    if (stopped || message.seq <= seq) {
+      return null;
+    }
+    if (message.seq !== seq + 1) {
+      return catchUp();
+    }
+    if (message.reset) {
+      return reload(message.seq);
+    }
+    var complete = apply(message);
+    seq = message.seq;
+    return complete ? null : reload(seq);
+  }
+
   function schedule(delay) {
     window.clearTimeout(timer);
-    if (stopped) {
+    if (stopped || pushing) {
       return;
     }
     if (delay === undefined) {
@@ -276,45 +448,65 @@
   }
 
   function poll() {
-    if (busy || stopped) {
+    timer = null;
+    if (busy || stopped || pushing) {
       return;
     }
     busy = true;
-    var headers = {};
-    if (etag) {
-      headers["If-None-Match"] = etag;
+    queue(catchUp).then(function () {
+      busy = false;
+      listen();
+      schedule();
+    });
+  }
+
+  /* Push: the channel's event stream. While it is open the page does not poll; when it fails the page polls
+     from the next interval on, and tries the channel again, less often the longer it stays away. */
+  function listen() {
+    if (offered && !source && !retry) {
+      connect();
     }
-    if (lastModified) {
-      headers["If-Modified-Since"] = lastModified;
+  }
+
+  function connect() {
+    retry = null;
+    if (!channelUrl || stopped || source) {
+      return;
     }
-    window
-      .fetch(url, { cache: "no-store", headers: headers, credentials: "same-origin" })
-      .then(function (response) {
-        if (response.status === 304) {
-          return null;
-        }
-        if (!response.ok) {
-          throw new Error("live.json: HTTP " + response.status);
-        }
-        etag = response.headers.get("ETag");
-        lastModified = response.headers.get("Last-Modified");
-        return response.json();
-      })
-      .then(function (data) {
-        failures = 0;
-        if (data) {
-          apply(data);
-        } else {
-          settle(false); // unchanged, but the reader may have come back to the top
-        }
-      })
-      .catch(function () {
-        failures += 1; // a network blip or a half-deployed file: try again later, more slowly
-      })
-      .then(function () {
-        busy = false;
-        schedule();
+    source = new window.EventSource(channelUrl);
+    source.onopen = function () {
+      pushing = true;
+      main.setAttribute("data-live-mode", "push");
+      lost = 0;
+      window.clearTimeout(timer);
+      timer = null;
+      queue(catchUp); // whatever was published while the page was not listening
+    };
+    source.onmessage = function (event) {
+      var message;
+      try {
+        message = JSON.parse(event.data);
+      } catch (err) {
+        return;
+      }
+      queue(function () {
+        return take(message);
       });
+    };
+    source.onerror = function () {
+      var wasPushing = pushing;
+      pushing = false;
+      main.setAttribute("data-live-mode", "poll");
+      if (source && source.readyState === window.EventSource.CLOSED) {
+        source = null; // refused (no channel here, or it is down): try again later
+        window.clearTimeout(retry);
+        retry = window.setTimeout(connect, Math.min(MAX_DELAY, visibleMs * Math.pow(2, lost)));
+        lost += 1;
+      }
+      if (wasPushing || (!timer && !busy)) {
+        schedule(); // the next poll one interval from now; one already due is not put off
+      }
+    };
   }
 
   button.addEventListener("click", function () {
@@ -324,11 +516,15 @@
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") {
       settle(false);
-      if (!failures) {
+      if (!failures && !pushing) {
         schedule(0); // catch up at once when the reader comes back
       }
     }
   });
 
-  schedule();
+  queue(catchUp).then(function () {
+    main.setAttribute("data-live-mode", "poll");
+    listen();
+    schedule(); // polls until the channel opens (or for good, where there is none)
+  });
 })();
