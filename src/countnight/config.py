@@ -36,6 +36,15 @@ Text = Annotated[str, BeforeValidator(_text), Field(min_length=1)]
 Moment = Annotated[datetime, BeforeValidator(_moment)]
 
 
+class DeskSettings(BaseModel):
+    """``[desk]``: the reporters' desk (see the README's "The reporters' desk")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    approval: bool = False  # reporters' entries arrive as drafts until an editor approves them
+    url: Text | None = None  # the desk's public address, for the sign-in links `reporter add` prints
+
+
 class Event(BaseModel):
     """What ``countnight.toml`` says about the night; see the README's config reference."""
 
@@ -49,6 +58,7 @@ class Event(BaseModel):
     baseline: Text | None = None
     page_size: Annotated[int, Field(ge=1, le=1000)] = 20
     base_url: Text | None = None
+    desk: DeskSettings = DeskSettings()
 
     @field_validator("timezone", mode="before")
     @classmethod
@@ -111,10 +121,11 @@ def parse_config(data: bytes, path: str) -> Event:
     except ValidationError as err:
         problems = []
         for e in err.errors():
-            key = str(e["loc"][0]) if e["loc"] else ""
-            line = _key_line(text, key)
+            key = ".".join(str(part) for part in e["loc"])
+            line = _key_line(text, str(e["loc"][-1]) if e["loc"] else "")
             if e["type"] == "extra_forbidden":
-                near = get_close_matches(key, list(Event.model_fields), n=1)
+                known = DeskSettings.model_fields if key.startswith("desk.") else Event.model_fields
+                near = get_close_matches(key.rpartition(".")[2], list(known), n=1)
                 hint = f" (did you mean '{near[0]}'?)" if near else ""
                 message = f"{key}: unknown setting{hint}"
             elif e["type"] == "missing":
