@@ -23,6 +23,7 @@ from .oneoff import build_once, folder_problem
 from .site import Site
 
 if TYPE_CHECKING:  # `build` loads neither the watcher, the preview server nor the editor's commands
+    from .baseline import BaselineRow
     from .editing import Edited
     from .watch import Watcher
 
@@ -277,6 +278,9 @@ REGION = click.option("--region", help='Only this region or nation: "West Midlan
 CONSTITUENCIES = click.option(
     "--constituency", "constituencies", multiple=True, help="Only this constituency; repeat for more."
 )
+CANDIDATES = click.option(
+    "--candidates", is_flag=True, help="Also write ROOT/candidates.csv (2024's candidates) for the desk's forms."
+)
 
 
 @main.command("baseline")
@@ -284,9 +288,15 @@ CONSTITUENCIES = click.option(
 @REGION
 @CONSTITUENCIES
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File [ROOT/baseline.csv].")
+@CANDIDATES
 @ROOT
 def baseline_command(
-    data: Path | None, region: str | None, constituencies: tuple[str, ...], output: Path | None, root: Path
+    data: Path | None,
+    region: str | None,
+    constituencies: tuple[str, ...],
+    output: Path | None,
+    candidates: bool,
+    root: Path,
 ) -> None:
     """Write baseline.csv from the 2019 notionals: every seat, a region, or named constituencies.
 
@@ -304,6 +314,18 @@ def baseline_command(
     path = output or root / "baseline.csv"
     write_baseline(rows, path)
     click.echo(f"wrote {path} ({len(rows)} constituencies)")
+    if candidates:
+        _write_candidates(_data(data), rows, root)
+
+
+def _write_candidates(data: Path, rows: list[BaselineRow], root: Path) -> None:
+    from .desk.candidates import FILE, write_candidates_file
+
+    try:
+        count = write_candidates_file(data, rows, root / FILE)
+    except InputError as err:
+        _fail(err)
+    click.echo(f"wrote {root / FILE} ({count} candidates, for the desk)")
 
 
 @main.command()
@@ -313,6 +335,7 @@ def baseline_command(
 @REGION
 @CONSTITUENCIES
 @click.option("--seed", type=int, default=2024, show_default=True, help="Seeds the invented declaration order.")
+@CANDIDATES
 @ROOT
 def replay(
     data: Path | None,
@@ -321,6 +344,7 @@ def replay(
     region: str | None,
     constituencies: tuple[str, ...],
     seed: int,
+    candidates: bool,
     root: Path,
 ) -> None:
     """Replay the 2024 election night into entries/; sets up a fresh folder; resumes where it stopped.
@@ -333,6 +357,17 @@ def replay(
         click.echo(f"{drop.at:%H:%M}  {drop.kind:<7}  {drop.constituency}")
 
     speed = 0 if instant else speed
+    if candidates:
+        from .replay import select_seats
+
+        try:
+            rows = select_seats(_data(data), region, constituencies)
+        except InputError as err:
+            _fail(err)
+        except ValueError as err:
+            raise click.BadParameter(str(err), param_hint="--region / --constituency") from None
+        root.mkdir(parents=True, exist_ok=True)
+        _write_candidates(_data(data), rows, root)
     try:
         report = replay_night(
             root,
@@ -489,3 +524,118 @@ def demo(
         stop.set()
         if into is None:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+# -- the reporters' desk ---------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--port", default=8010, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (put a TLS proxy in front).")
+@ROOT
+def desk(port: int, host: str, root: Path) -> None:
+    """Serve the reporters' desk: phones file entries into entries/ (run `watch` or `serve` beside it).
+
+    Example: countnight desk --port 8010   (behind Caddy or nginx for TLS; see the README)
+    """
+    try:
+        load_config(root)
+    except InputError as err:
+        _fail(err)
+    from .desk.server import serve_forever
+
+    click.echo(f"the desk for {root.resolve()} at http://{host}:{port} (Ctrl-C stops it)")
+    serve_forever(root, host, port)
+
+
+@main.group()
+def reporter() -> None:
+    """Who may use the desk: add (prints a one-time sign-in link), list, remove (revokes at once), link."""
+
+
+def _desk_url(root: Path, url: str | None) -> str:
+    if url:
+        return url.rstrip("/")
+    try:
+        configured = load_config(root).desk.url
+    except InputError:
+        configured = None
+    return (configured or "http://127.0.0.1:8010").rstrip("/")
+
+
+URL = click.option("--url", help="The desk's public address for the link [config [desk] url, else local].")
+
+
+@reporter.command("add")
+@click.argument("name")
+@click.option("--role", required=True, help='Shown in the byline: "BBC Radio Stoke".')
+@click.option("--editor", is_flag=True, help="May approve, correct, withdraw, pin and key entries.")
+@URL
+@ROOT
+def reporter_add(name: str, role: str, editor: bool, url: str | None, root: Path) -> None:
+    """Add a reporter and print their one-time sign-in link (send it to their phone).
+
+    Example: countnight reporter add "Hannah Birch" --role "BBC Radio Stoke"
+    """
+    from .desk.reporters import Reporters
+
+    try:
+        token = Reporters(root).add(name, role, editor, datetime.now(UTC))
+    except InputError as err:
+        _fail(err)
+    click.echo(f"{_desk_url(root, url)}/signin/{token}")
+    click.echo("works once, within 7 days; `countnight reporter link NAME` makes a new one", err=True)
+
+
+@reporter.command("link")
+@click.argument("name")
+@URL
+@ROOT
+def reporter_link(name: str, url: str | None, root: Path) -> None:
+    """A new one-time sign-in link for a reporter (a new phone); the old link stops working.
+
+    Example: countnight reporter link "Hannah Birch"
+    """
+    from .desk.reporters import Reporters
+
+    try:
+        token = Reporters(root).new_link(name, datetime.now(UTC))
+    except InputError as err:
+        _fail(err)
+    click.echo(f"{_desk_url(root, url)}/signin/{token}")
+
+
+@reporter.command("list")
+@ROOT
+def reporter_list(root: Path) -> None:
+    """Every reporter: name, role, editor or not, sessions open.
+
+    Example: countnight reporter list
+    """
+    from .desk.reporters import Reporters
+
+    try:
+        rows = Reporters(root).all()
+    except InputError as err:
+        _fail(err)
+    for who, sessions in rows:
+        kind = "editor" if who.editor else "reporter"
+        click.echo(f"{who.name}\t{who.role}\t{kind}\t{sessions} session(s)\tadded {who.added}")
+    click.echo(f"{len(rows)} reporter(s)", err=True)
+
+
+@reporter.command("remove")
+@click.argument("name")
+@ROOT
+def reporter_remove(name: str, root: Path) -> None:
+    """Remove a reporter: their link and every session they have stop working at once.
+
+    Example: countnight reporter remove "Hannah Birch"
+    """
+    from .desk.reporters import Reporters
+
+    try:
+        removed = Reporters(root).remove(name)
+    except InputError as err:
+        _fail(err)
+    click.echo(f"removed {removed}; their sessions are closed")
