@@ -168,3 +168,55 @@ def test_the_status_follows_the_record_of_what_readers_were_shown(blog: BlogMake
     path.unlink()
     assert entry_status(root, ident, False, False).state == "gone"
     assert json.loads((root / ".countnight" / "journal.jsonl").read_text().splitlines()[0])["id"] == ident
+
+
+# -- editing a list item's field in place (the desk's and `correct --set`'s vote corrections) -----------
+
+CANNOCK = """\
+---
+kind: result
+time: "02:16"
+constituency: Cannock Chase   # the count at Rugeley
+candidates:
+  - {name: Josh Newbury, party: Lab, votes: 15670}
+  - {name: Amanda Milling, party: Con, votes: "12,046"}
+  - name: Paul Allen
+    party: Reform UK
+    votes: 11570   # checked twice
+---
+Labour's first win here since 2005.
+"""
+
+
+def test_a_vote_is_changed_in_place_and_nothing_else_moves() -> None:
+    from countnight.editing import set_fields
+
+    changed = set_fields(
+        CANNOCK.encode(), {"candidates[1].votes": "15671", "candidates[2].votes": "12,546"}, "entries/x.md"
+    ).decode()
+    assert changed == CANNOCK.replace("15670", "15671").replace('"12,046"', '"12,546"')
+    third = set_fields(CANNOCK.encode(), {"candidates[3].votes": "11571"}, "entries/x.md").decode()
+    assert "    votes: 11571   # checked twice\n" in third
+    for key in ("candidates[4].votes", "candidates[1].age", "candidates[0].votes"):
+        with pytest.raises(InputError, match=r"not a single value in this file: edit this file by hand"):
+            set_fields(CANNOCK.encode(), {key: "1"}, "entries/x.md")
+
+
+def test_correct_set_changes_votes_from_the_command_line(blog: BlogMaker) -> None:
+    from click.testing import CliRunner
+
+    from countnight.cli import main
+
+    config = (REPO / "countnight.toml").read_text()
+    root = blog(
+        {"entries/0216-cannock.md": CANNOCK, "baseline.csv": (REPO / "baseline.csv").read_text()}, config=config
+    )
+    args = ["correct", "0216-cannock", "--note", "Figures as declared.", "--set", "candidates[1].votes=15671"]
+    result = CliRunner().invoke(
+        main, [*args, "--set", "candidates[2].votes=12,546", "--at", "02:41", "--root", str(root)]
+    )
+    assert result.exit_code == 0, result.output
+    text = (root / "entries" / "0216-cannock.md").read_text()
+    assert "votes: 15671}" in text and 'votes: "12,546"}' in text and 'updated: "02:41"' in text
+    bad = CliRunner().invoke(main, ["correct", "0216-cannock", "--note", "x", "--set", "votes", "--root", str(root)])
+    assert bad.exit_code == 2 and "'votes' is not FIELD=VALUE" in bad.output

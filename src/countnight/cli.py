@@ -170,16 +170,29 @@ def _edit(action: Callable[[], Edited], done: str, already: str) -> None:
 @click.argument("entry_id")
 @click.option("--note", required=True, help="What was corrected, as readers will see it.")
 @click.option("--at", metavar="TIME", help="When it was corrected: 02:41 or ISO 8601 [now].")
+@click.option(
+    "--set",
+    "settings",
+    metavar="FIELD=VALUE",
+    multiple=True,
+    help="Also change a one-line field, in place: title=..., candidates[2].votes=12546. Repeat for more.",
+)
 @ROOT
-def correct(entry_id: str, note: str, at: str | None, root: Path) -> None:
+def correct(entry_id: str, note: str, at: str | None, settings: tuple[str, ...], root: Path) -> None:
     """Mark an entry corrected: `updated` set to now and the `correction` note readers see.
 
     Example: countnight correct 0317-burton-and-uttoxeter-result --note "Labour's majority is 2,266, not 2,666."
     """
     from .editing import correct as correct_entry
 
+    changes = {}
+    for setting in settings:
+        field, equals, value = setting.partition("=")
+        if not equals or not field.strip():
+            raise click.BadParameter(f"'{setting}' is not FIELD=VALUE", param_hint="--set")
+        changes[field.strip()] = value
     done = "corrected; readers see it at the next build"
-    _edit(lambda: correct_entry(root, entry_id, note, datetime.now(UTC), at=at), done, "unchanged")
+    _edit(lambda: correct_entry(root, entry_id, note, datetime.now(UTC), at=at, changes=changes), done, "unchanged")
 
 
 @main.command()
