@@ -207,3 +207,34 @@ def test_the_desk_works_without_javascript(night_for: Callable[..., Night], open
     expect(thumb.page.locator("#preview .card__winner")).to_be_visible()
     thumb.tap(thumb.page.get_by_role("button", name="Send"))
     expect(thumb.page.locator("#state")).to_have_text(re.compile("live|waiting"))
+
+
+def test_an_editor_corrects_a_mistyped_vote_and_the_page_follows(
+    night_for: Callable[..., Night], open_page: OpenPage
+) -> None:
+    night = night_for()
+    thumb = phone(open_page, night, "Hannah Birch")
+    open_result(thumb, SIX)
+    candidates = official(SIX)
+    slip = candidates[0].votes - 1  # the seed page's Cannock slip, here: one vote short
+    for n, c in enumerate(candidates):
+        thumb.type(thumb.page.get_by_label(c.name), str(slip if n == 0 else c.votes))
+    thumb.tap(thumb.page.get_by_role("button", name="Send"))
+    expect(thumb.page.locator("#state")).to_have_text("live")
+    ident = thumb.page.url.rsplit("/", 1)[1]
+
+    editor = phone(open_page, night, "Tim Page", editor=True)
+    editor.page.goto(f"{night.desk.url}/entry/{ident}")
+    editor.tap(editor.page.get_by_role("link", name="Correct"))
+    votes = editor.page.get_by_label(f"Votes: {candidates[0].name}")
+    expect(votes).to_have_value(str(slip))
+    votes.fill(str(candidates[0].votes))
+    editor.type(editor.page.get_by_label("Correction note"), f"{candidates[0].name} had {candidates[0].votes:,} votes.")
+    editor.tap(editor.page.get_by_role("button", name="Save the correction"))
+    expect(editor.page.locator("#state")).to_have_text("live")
+    text = (night.root / "entries" / f"{ident}.md").read_text()
+    assert f'votes: "{candidates[0].votes}"' in text and str(slip) not in text
+    live = on_live_page(open_page, night, ident)
+    article = live.locator(f'article[id="{ident}"]')
+    expect(article).to_contain_text(f"{candidates[0].votes:,}")
+    expect(article.locator(".entry__correction")).to_contain_text(f"had {candidates[0].votes:,} votes")

@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ..editing import correct as correct_entry
 from ..editing import correction_time, edit_entry, set_flag, withdraw
 from ..errors import InputError
 from ..listing import UnknownEntry, entry_files, list_entries, load_context
@@ -191,7 +192,7 @@ class Desk:
         event, context = load_context(self.root)
         draft = event.desk.approval and not who.editor
         # The text does not depend on the file's name, so one check serves the preview and the name alike.
-        result = forms.check(kind, values, event, context, self.theme, draft=draft, stem="preview")
+        result = forms.check(kind, values, event, context, self.theme, draft=draft, stem="desk-preview-entry")
         return result, forms.file_stem(kind, result.entry, values, event, self.clock()), draft
 
     async def send(self, request: Request, who: Reporter) -> Response:
@@ -282,34 +283,43 @@ class Desk:
             return self.refuse(request, 403, "Only editors can correct entries.")
         if self.find(ident) is None:
             return self.refuse(request, 404, "There is no such entry.")
-        return self.page(request, "correct.html", ident=ident, fields=self.correctable(ident), errors={})
+        return self.page(request, "correct.html", ident=ident, fields=self.correctable(ident), errors={}, note="")
 
-    def correctable(self, ident: str) -> dict[str, str]:
-        """The entry's one-line top-level fields an editor may change here, as the file has them."""
+    def correctable(self, ident: str) -> dict[str, tuple[str, str]]:
+        """The entry's one-line fields an editor may change here (a result's votes too): name → (label, value)."""
         from ..frontmatter import read_entry
 
         front = read_entry((self.root / "entries" / f"{ident}.md").read_bytes(), ident).front
         names = ("title", "electorate", "rejected", "turnout", "ballots", "speaker", "speaker_role", "quote")
-        return {n: str(front[n]) for n in names if isinstance(front.get(n), str)}
+        fields = {n: (n.replace("_", " ").capitalize(), front[n]) for n in names if isinstance(front.get(n), str)}
+        candidates = front.get("candidates")
+        for n, item in enumerate(candidates if isinstance(candidates, list) else [], 1):
+            if isinstance(item, dict) and isinstance(item.get("votes"), str):
+                fields[f"candidates[{n}].votes"] = (f"Votes: {item.get('name')} ({item.get('party')})", item["votes"])
+        return fields
 
     async def correct(self, request: Request, who: Reporter, ident: str, form: FormData) -> Response:
         note = str(form.get("note") or "").strip()[: forms.MAX_TEXT]
         fields = self.correctable(ident)
-        changes: dict[str, str | None] = {}
-        for name, old in fields.items():
+        changes: dict[str, str] = {}
+        shown = dict(fields)
+        for name, (label, old) in fields.items():
             new = " ".join(str(form.get(name) or "").split())[: forms.MAX_TEXT]
             if new and new != old:
                 changes[name] = new
+                shown[name] = (label, new)
+        errors: dict[str, list[str]] = {}
         if not note:
             errors = {"note": ["say what was corrected, for readers"]}
-            return self.page(request, "correct.html", 422, ident=ident, fields=fields | changes, errors=errors)
-        event, _ = load_context(self.root)
-        changes |= {"updated": correction_time(self.clock(), event), "correction": note}
-        try:
-            edit_entry(self.root, ident, changes)
-        except InputError as err:
-            errors = {"form": [p.message for p in err.problems]}
-            return self.page(request, "correct.html", 422, ident=ident, fields=fields | changes, errors=errors)
+        else:
+            try:
+                correct_entry(self.root, ident, note, self.clock(), changes=changes)
+            except InputError as err:
+                for problem in err.problems:
+                    key = problem.message.split(":", 1)[0]
+                    errors.setdefault(key if key in fields else "form", []).append(problem.message)
+        if errors:
+            return self.page(request, "correct.html", ident=ident, fields=shown, errors=errors, note=note)
         self.log(who, "corrected", ident, note)
         return RedirectResponse(f"/entry/{ident}", status_code=303)
 
