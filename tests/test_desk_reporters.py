@@ -15,6 +15,7 @@ from conftest import CONFIG
 from countnight.cli import main
 from countnight.config import parse_config
 from countnight.desk.candidates import read_candidates_file
+from countnight.desk.drop import read_log
 from countnight.desk.guard import RateLimit
 from countnight.desk.reporters import Reporters
 from countnight.errors import InputError
@@ -99,6 +100,14 @@ def test_reporter_commands(tmp_path: Path) -> None:
     assert code == 0 and out == "removed Hannah Birch; their sessions are closed\n"
     code, _, err = run("reporter", "remove", "Nobody", "--root", root)
     assert code == 1 and err == "NAME: 'Nobody' is not a reporter (reporter list)\n"
+    log = [(line["action"], line["detail"]) for line in read_log(root)]
+    assert log == [
+        ("added a reporter", "Hannah Birch"),
+        ("added an editor", "Tim Page"),
+        ("made a new sign-in link", "Hannah Birch"),
+        ("removed", "Hannah Birch"),
+    ]
+    assert all("command line" in line["who"] for line in read_log(root))
 
 
 def test_the_desk_setting_in_the_config() -> None:

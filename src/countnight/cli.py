@@ -579,6 +579,19 @@ def _desk_url(root: Path, url: str | None) -> str:
 URL = click.option("--url", help="The desk's public address for the link [config [desk] url, else local].")
 
 
+def _journal(root: Path, action: str, name: str) -> None:
+    """The desk's log says who changed who may use it, as it says who filed what."""
+    import getpass
+
+    from .desk.drop import log_action
+
+    try:
+        who = f"{getpass.getuser()} (command line)"
+    except (KeyError, OSError):  # no user name for this uid (a container)
+        who = "command line"
+    log_action(root, who, action, detail=name, at=datetime.now(UTC))
+
+
 @reporter.command("add")
 @click.argument("name")
 @click.option("--role", required=True, help='Shown in the byline: "BBC Radio Stoke".')
@@ -596,6 +609,7 @@ def reporter_add(name: str, role: str, editor: bool, url: str | None, root: Path
         token = Reporters(root).add(name, role, editor, datetime.now(UTC))
     except InputError as err:
         _fail(err)
+    _journal(root, "added an editor" if editor else "added a reporter", name)
     click.echo(f"{_desk_url(root, url)}/signin/{token}")
     click.echo("works once, within 7 days; `countnight reporter link NAME` makes a new one", err=True)
 
@@ -615,6 +629,7 @@ def reporter_link(name: str, url: str | None, root: Path) -> None:
         token = Reporters(root).new_link(name, datetime.now(UTC))
     except InputError as err:
         _fail(err)
+    _journal(root, "made a new sign-in link", name)
     click.echo(f"{_desk_url(root, url)}/signin/{token}")
 
 
@@ -651,4 +666,5 @@ def reporter_remove(name: str, root: Path) -> None:
         removed = Reporters(root).remove(name)
     except InputError as err:
         _fail(err)
+    _journal(root, "removed", removed)
     click.echo(f"removed {removed}; their sessions are closed")
