@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from conftest import DURING_THE_NIGHT, REPO, BlogMaker
 from countnight.desk import forms
-from countnight.desk.drop import entry_status, write_new
+from countnight.desk.drop import Record, entry_status, read_one, write_new
 from countnight.entries import parse_entry
 from countnight.errors import InputError
 from countnight.frontmatter import read_entry
@@ -159,15 +159,37 @@ def test_the_status_follows_the_record_of_what_readers_were_shown(blog: BlogMake
     root = blog({"countnight.toml": (REPO / "countnight.toml").read_text().replace('baseline = "baseline.csv"\n', "")})
     path = write_new(root, "0330-hello", b'---\ntime: "03:30"\ntitle: Hello\n---\nWords.\n')
     ident = path.stem
-    assert entry_status(root, ident, False, False).state == "waiting"
-    Site(root).build(DURING_THE_NIGHT + timedelta(hours=1))
-    assert entry_status(root, ident, False, False).state == "live"
+    record = Record(root)
+
+    def state() -> str:
+        found = read_one(root, ident)
+        return "no file" if found is None else entry_status(found, record).state
+
+    later = DURING_THE_NIGHT + timedelta(hours=1)
+    assert state() == "waiting"
+    Site(root).build(later)
+    assert state() == "live"
     path.write_text('---\ntime: "03:30"\ntitle: Hello again\n---\nWords.\n')
-    assert entry_status(root, ident, False, False).state == "older"
-    assert entry_status(root, ident, True, False).state == "draft"
+    assert state() == "older"
+    Site(root).build(later)
+    assert state() == "live"
+    path.write_text('---\ntime: "03:30"\ntitle: Hello\nstatus: withdrawn\n---\nWords.\n')
+    assert state() == "waiting"
+    Site(root).build(later)
+    assert state() == "withdrawn"
+    path.write_text('---\ntime: "03:30"\ntitle: Hello\nstatus: draft\n---\nWords.\n')
+    assert state() == "draft"
+    path.write_text('---\ntime: "25:30"\ntitle: Hello\n---\nWords.\n')
+    assert state() == "error" and "25:30" in str(read_one(root, ident))
+    journal = root / ".countnight" / "journal.jsonl"
+    lines = journal.read_text().splitlines()
+    assert [json.loads(line)["op"] for line in lines] == ["shown", "shown", "withdrawn"]
+    journal.write_text(lines[0] + "\n")  # replaced by a shorter one: read again from the start
+    path.write_text('---\ntime: "03:30"\ntitle: Hello\n---\nWords.\n')
+    assert state() == "live"
     path.unlink()
-    assert entry_status(root, ident, False, False).state == "gone"
-    assert json.loads((root / ".countnight" / "journal.jsonl").read_text().splitlines()[0])["id"] == ident
+    (root / "notes.md").write_text('---\ntime: "03:30"\ntitle: Outside\n---\nWords.\n')
+    assert state() == "no file" and read_one(root, "../notes") is None and read_one(root, "/etc/passwd") is None
 
 
 # -- editing a list item's field in place (the desk's and `correct --set`'s vote corrections) -----------

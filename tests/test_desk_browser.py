@@ -15,12 +15,12 @@ from playwright.sync_api import Page, expect
 
 from conftest import DURING_THE_NIGHT
 
-pytest.register_assert_rewrite("browser_support", "desk_support")
+pytest.register_assert_rewrite("browser_support")
 from browser_support import TIMEOUT, Watched, save_screenshot  # noqa: E402
 from desk_support import SIX, Night, add_reporter, official  # noqa: E402
 from xss_payloads import PAYLOADS  # noqa: E402
 
-pytest_plugins = ["browser_support", "desk_support"]
+pytest_plugins = ["browser_support", "desk_fixtures"]
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=TIMEOUT * 1000)
 

@@ -22,7 +22,7 @@ from countnight.markup import _ATTRIBUTES, _TAGS
 from desk_support import SIX, add_reporter, clock, csrf_of, official, sign_in
 from xss_payloads import PAYLOADS
 
-pytest_plugins = ["desk_support"]
+pytest_plugins = ["desk_fixtures"]
 ClientFor = Callable[..., TestClient]
 TIMEOUT = 15.0
 

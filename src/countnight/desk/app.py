@@ -25,11 +25,11 @@ from starlette.staticfiles import StaticFiles
 from ..editing import correct as correct_entry
 from ..editing import correction_time, edit_entry, set_flag, withdraw
 from ..errors import InputError
-from ..listing import UnknownEntry, entry_files, list_entries, load_context
+from ..listing import UnknownEntry, list_entries, load_context
 from ..render import load_theme
 from . import forms
 from .candidates import find_constituency, read_candidates_file
-from .drop import entry_status, log_action, read_log, write_new
+from .drop import Found, Record, entry_status, log_action, read_log, read_one, write_new
 from .guard import Guard, RateLimit, csrf_ok, csrf_token
 from .reporters import SESSION_LIFETIME, Reporter, Reporters, now_utc, secret_key
 
@@ -56,6 +56,7 @@ class Desk:
         self.reporters = Reporters(root)
         self.key = secret_key(root)
         self.signins = RateLimit()
+        self.record = Record(root)
         self.theme = load_theme(root)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined
@@ -222,18 +223,18 @@ class Desk:
 
     # -- an entry: its state, and editors' actions ----------------------------------------------------
 
-    def find(self, ident: str) -> Any:
-        """The entry's listing row (drafts and broken files included), or None."""
-        if not _ID.match(ident) or ident not in entry_files(self.root):
+    def find(self, ident: str) -> Found | None:
+        """The entry (drafts and broken files included), or None; ids only as the build's rule spells them."""
+        if not _ID.match(ident):
             return None
-        return next((row for row in list_entries(self.root, self.clock()) if row.id == ident), None)
+        return read_one(self.root, ident)
 
     async def entry(self, request: Request, who: Reporter) -> Response:
         ident = request.path_params["ident"]
         row = self.find(ident)
         if row is None:
             return self.refuse(request, 404, "There is no such entry.")
-        state = entry_status(self.root, ident, row.status == "draft", row.status == "withdrawn")
+        state = entry_status(row, self.record)
         event, _ = load_context(self.root)
         page = f"{event.base_url}update/{ident}.html" if event.base_url else None
         return self.page(request, "entry.html", row=row, state=state, public=page, actions=ACTIONS)
@@ -243,7 +244,7 @@ class Desk:
         row = self.find(ident)
         if row is None:
             return JSONResponse({"state": "gone", "words": "no such entry"}, status_code=404)
-        state = entry_status(self.root, ident, row.status == "draft", row.status == "withdrawn")
+        state = entry_status(row, self.record)
         return JSONResponse({"state": state.state, "words": state.words})
 
     async def entries(self, request: Request, who: Reporter) -> Response:

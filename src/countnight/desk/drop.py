@@ -13,16 +13,19 @@ import hashlib
 import json
 import os
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from ..entries import parse_entry
 from ..errors import InputError
 from ..fileio import write_all
-from ..journal import STATE_DIR, Journal
-from ..listing import ENTRIES
+from ..journal import JOURNAL, STATE_DIR
+from ..listing import ENTRIES, load_context
 from ..names import is_entry_name
+from ..views import make_view
 
 LOG = "desk-log.jsonl"
 MAX_TRIES = 100
@@ -98,7 +101,7 @@ def read_log(root: Path) -> list[dict[str, str]]:
     return found
 
 
-State = Literal["live", "waiting", "draft", "withdrawn", "gone", "older"]
+State = Literal["live", "waiting", "draft", "withdrawn", "gone", "older", "error"]
 
 
 @dataclass(frozen=True)
@@ -109,19 +112,86 @@ class Status:
     words: str
 
 
-def entry_status(root: Path, ident: str, draft: bool, withdrawn: bool) -> Status:
-    """Compare the file with the record of what readers were shown (the watcher appends it once published)."""
+@dataclass(frozen=True)
+class Found:
+    """One entry file as the build reads it, for the desk's page about it."""
+
+    id: str
+    kind: str
+    status: str  # published, draft, withdrawn, error
+    text: str  # the headline, or its first problem
+    digest: str  # sha256 of the file's bytes
+
+
+def read_one(root: Path, ident: str) -> Found | None:
+    """The entry ``ident`` read and checked as the build would, without reading the rest of the night."""
     path = root / ENTRIES / f"{ident}.md"
+    if path.name != f"{ident}.md" or not is_entry_name(path.name) or not path.is_file():  # no '/' in an id
+        return None
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    event, context = load_context(root)
     try:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    except FileNotFoundError:
-        return Status("gone", "the file is no longer in entries/")
-    if draft:
+        entry = parse_entry(data, f"{ENTRIES}/{path.name}", context)
+    except InputError as err:
+        return Found(ident, "?", "error", str(err.problems[0]), digest)
+    headline = make_view(entry, context.baseline, event.timezone).headline
+    return Found(ident, entry.kind, entry.status, headline, digest)
+
+
+class Record:
+    """What readers are shown now, id → the hash of its version, from the journal the watcher appends to.
+
+    Read incrementally: each call reads only the lines appended since the last, so following an entry
+    every second costs a stat, not the whole night's record.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / STATE_DIR / JOURNAL
+        self.offset = 0
+        self.identity: tuple[int, int] | None = None
+        self.current: dict[str, str] = {}
+        self.lock = threading.Lock()
+
+    def shown(self, ident: str) -> str | None:
+        with self.lock:
+            self._catch_up()
+            return self.current.get(ident)
+
+    def _catch_up(self) -> None:
+        try:
+            info = os.stat(self.path)
+        except FileNotFoundError:
+            self.offset, self.identity, self.current = 0, None, {}
+            return
+        if (info.st_dev, info.st_ino) != self.identity or info.st_size < self.offset:  # replaced or cut: again
+            self.offset, self.identity, self.current = 0, (info.st_dev, info.st_ino), {}
+        if info.st_size == self.offset:
+            return
+        with open(self.path, "rb") as handle:
+            handle.seek(self.offset)
+            chunk = handle.read(info.st_size - self.offset)
+        whole = chunk[: chunk.rfind(b"\n") + 1]  # a line still being appended waits for the next call
+        self.offset += len(whole)
+        for line in whole.splitlines():
+            with contextlib.suppress(ValueError, AttributeError):
+                record = json.loads(line)
+                if record.get("op") == "shown":
+                    self.current[record["id"]] = record.get("hash", "")
+                else:
+                    self.current.pop(record["id"], None)
+
+
+def entry_status(found: Found, record: Record) -> Status:
+    """Compare the file with the record of what readers were shown (the watcher appends it once published)."""
+    if found.status == "draft":
         return Status("draft", "a draft: an editor approves it before it goes out")
-    shown = Journal.open(root).current.get(ident)
-    if withdrawn:
+    shown = record.shown(found.id)
+    if found.status == "withdrawn":
         return Status("withdrawn", "withdrawn") if shown is None else Status("waiting", "being withdrawn…")
-    if shown is not None and shown.hash == digest:
+    if found.status == "error":
+        return Status("error", "this file has a problem; readers see its last good version, if any")
+    if shown == found.digest:
         return Status("live", "live")
     if shown is not None:
         return Status("older", "an earlier version is live; this one is on its way…")

@@ -182,13 +182,3 @@ def file_stem(kind: str, entry: Entry | None, form: Mapping[str, str], event: Ev
     words = slug(about)[:48].strip("-") or kind
     stem = f"{moment.astimezone(event.timezone):%H%M}-{words}"
     return stem if words == kind or kind in ("update", "quote") else f"{stem}-{kind}"
-
-
-def entry_fields(entry: Entry) -> dict[str, str]:
-    """A valid entry back as form values (an editor's correction form starts from what is live)."""
-    values: dict[str, str] = {}
-    for name in ("title", "author", "role", "constituency", "speaker", "speaker_role", "quote", "correction"):
-        value = getattr(entry, name, None)
-        if value:
-            values[name] = str(value)
-    return values
