@@ -17,7 +17,7 @@ from conftest import DURING_THE_NIGHT
 
 pytest.register_assert_rewrite("browser_support")
 from browser_support import TIMEOUT, Watched, save_screenshot  # noqa: E402
-from desk_support import SIX, Night, add_reporter, official  # noqa: E402
+from desk_support import SIX, Declared, Night, add_reporter, official  # noqa: E402
 from xss_payloads import PAYLOADS  # noqa: E402
 
 pytest_plugins = ["browser_support", "desk_fixtures"]
@@ -63,6 +63,14 @@ def open_result(thumb: Thumb, seat: str) -> None:
     expect(thumb.page.get_by_role("heading", name=f"Result: {seat}")).to_be_visible()
 
 
+def type_votes(thumb: Thumb, typed: dict[int, str] | None = None) -> list[Declared]:
+    """Tap each candidate's box and type their declared votes (or, for row N, ``typed[N]``)."""
+    candidates = official(SIX)
+    for n, c in enumerate(candidates):
+        thumb.type(thumb.page.get_by_label(c.name), (typed or {}).get(n, str(c.votes)))
+    return candidates
+
+
 def hand_written_yaml(seat: str, clock: str) -> str:
     """The same result as a reporter types it by hand, in the README's shortest form."""
     lines = ["---", "kind: result", f'time: "{clock}"', f"constituency: {seat}", "candidates:"]
@@ -83,10 +91,8 @@ def test_a_six_candidate_result_is_filed_by_typing_only_the_votes(
     night = night_for()
     thumb = phone(open_page, night, "Hannah Birch")
     open_result(thumb, SIX)
-    candidates = official(SIX)
+    candidates = type_votes(thumb)
     assert len(candidates) == 6
-    for c in candidates:
-        thumb.type(thumb.page.get_by_label(c.name), str(c.votes))
     # The preview follows the typing: the page's own card, with the winner, shares and majority.
     winner = max(candidates, key=lambda c: c.votes)
     preview = thumb.page.locator("#preview")
@@ -121,10 +127,8 @@ def test_an_error_is_shown_at_its_field_while_typing_and_after_preview(
     night = night_for()
     thumb = phone(open_page, night, "Hannah Birch")
     open_result(thumb, SIX)
-    candidates = official(SIX)
-    for n, c in enumerate(candidates):
-        typed = f"{c.votes // 1000}.{c.votes % 1000:03d}" if n == 2 else str(c.votes)  # a full stop for a comma
-        thumb.type(thumb.page.get_by_label(c.name), typed)
+    third = official(SIX)[2].votes
+    candidates = type_votes(thumb, {2: f"{third // 1000}.{third % 1000:03d}"})  # a full stop for a comma
     field = thumb.page.locator(".field", has=thumb.page.get_by_label(candidates[2].name))
     expect(field.locator(".err")).to_contain_text("is not a whole number")
     expect(thumb.page.get_by_label(candidates[2].name)).to_have_attribute("aria-invalid", "true")
@@ -148,8 +152,7 @@ def test_with_approval_a_reporters_entry_waits_for_an_editor(
     night = night_for(approval=True)
     thumb = phone(open_page, night, "Hannah Birch")
     open_result(thumb, SIX)
-    for c in official(SIX):
-        thumb.type(thumb.page.get_by_label(c.name), str(c.votes))
+    type_votes(thumb)
     thumb.tap(thumb.page.get_by_role("button", name="Send"))
     expect(thumb.page.locator("#state")).to_contain_text("draft")
     ident = thumb.page.url.rsplit("/", 1)[1]
@@ -221,10 +224,8 @@ def test_an_editor_corrects_a_mistyped_vote_and_the_page_follows(
     night = night_for()
     thumb = phone(open_page, night, "Hannah Birch")
     open_result(thumb, SIX)
-    candidates = official(SIX)
-    slip = candidates[0].votes - 1  # the seed page's Cannock slip, here: one vote short
-    for n, c in enumerate(candidates):
-        thumb.type(thumb.page.get_by_label(c.name), str(slip if n == 0 else c.votes))
+    slip = official(SIX)[0].votes - 1  # the seed page's Cannock slip, here: one vote short
+    candidates = type_votes(thumb, {0: str(slip)})
     thumb.tap(thumb.page.get_by_role("button", name="Send"))
     expect(thumb.page.locator("#state")).to_have_text("live")
     ident = thumb.page.url.rsplit("/", 1)[1]

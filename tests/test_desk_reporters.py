@@ -156,3 +156,11 @@ def test_a_bad_candidates_file_names_its_line(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"candidates.csv:1: needs the columns constituency, name, party"):
         read_candidates_file(tmp_path)
     assert read_candidates_file(tmp_path / "none") == {}
+
+
+def test_the_desk_command_refuses_a_broken_folder_with_its_line(tmp_path: Path) -> None:
+    (tmp_path / "countnight.toml").write_text(CONFIG + "[desk]\napproval = maybe\n")
+    code, _, err = run("desk", "--port", "0", "--root", tmp_path)
+    assert code == 1 and err.startswith("countnight.toml:7: TOML syntax")
+    code, out, _ = run("desk", "--help")
+    assert code == 0 and "--port" in out and "TLS" in out

@@ -316,19 +316,26 @@ def baseline_command(
     Example: countnight baseline --region "West Midlands"
     """
     from .baseline import write_baseline
-    from .replay import select_seats
 
-    try:
-        rows = select_seats(_data(data), region, constituencies)
-    except InputError as err:
-        _fail(err)
-    except ValueError as err:
-        raise click.BadParameter(str(err), param_hint="--region / --constituency") from None
+    rows = _seats(_data(data), region, constituencies)
     path = output or root / "baseline.csv"
     write_baseline(rows, path)
     click.echo(f"wrote {path} ({len(rows)} constituencies)")
     if candidates:
         _write_candidates(_data(data), rows, root)
+
+
+def _seats(data: Path, region: str | None, constituencies: tuple[str, ...]) -> list[BaselineRow]:
+    """The seats chosen by --region / --constituency, or the command's error."""
+    from .replay import select_seats
+
+    try:
+        return select_seats(data, region, constituencies)
+    except InputError as err:
+        _fail(err)
+        raise
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--region / --constituency") from None
 
 
 def _write_candidates(data: Path, rows: list[BaselineRow], root: Path) -> None:
@@ -371,14 +378,7 @@ def replay(
 
     speed = 0 if instant else speed
     if candidates:
-        from .replay import select_seats
-
-        try:
-            rows = select_seats(_data(data), region, constituencies)
-        except InputError as err:
-            _fail(err)
-        except ValueError as err:
-            raise click.BadParameter(str(err), param_hint="--region / --constituency") from None
+        rows = _seats(_data(data), region, constituencies)
         root.mkdir(parents=True, exist_ok=True)
         _write_candidates(_data(data), rows, root)
     try:
@@ -555,10 +555,15 @@ def desk(port: int, host: str, root: Path) -> None:
         load_config(root)
     except InputError as err:
         _fail(err)
+    import jinja2
+
     from .desk.server import serve_forever
 
     click.echo(f"the desk for {root.resolve()} at http://{host}:{port} (Ctrl-C stops it)")
-    serve_forever(root, host, port)
+    try:
+        serve_forever(root, host, port)
+    except jinja2.TemplateError as err:  # the blog's own templates: the preview is the page's card
+        raise click.ClickException(f"templates: {err}") from None
 
 
 @main.group()

@@ -25,6 +25,7 @@ from ..fileio import write_all
 from ..journal import JOURNAL, STATE_DIR
 from ..listing import ENTRIES, load_context
 from ..names import is_entry_name
+from ..publish import _fsync_dir  # the one writer's folder sync
 from ..views import make_view
 
 LOG = "desk-log.jsonl"
@@ -51,7 +52,7 @@ def write_new(root: Path, stem: str, data: bytes) -> Path:
                 os.link(tmp, path)
             except FileExistsError:
                 continue
-            _sync(folder)
+            _fsync_dir(folder)  # the new name survives a crash
             # A link makes no "closed after writing" event, so the watcher would hold the new name for its
             # grace period in case more writes follow. Opening it for writing and closing it, untouched,
             # says it is complete: it is published at once.
@@ -61,15 +62,6 @@ def write_new(root: Path, stem: str, data: bytes) -> Path:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
     raise InputError.one(f"{ENTRIES}/{stem}.md", 0, f"{MAX_TRIES} entries already have this name; nothing written")
-
-
-def _sync(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def log_action(root: Path, who: str, action: str, ident: str = "", detail: str = "", *, at: datetime) -> None:
