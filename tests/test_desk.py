@@ -242,3 +242,19 @@ def test_correct_set_changes_votes_from_the_command_line(blog: BlogMaker) -> Non
     assert "votes: 15671}" in text and 'votes: "12,546"}' in text and 'updated: "02:41"' in text
     bad = CliRunner().invoke(main, ["correct", "0216-cannock", "--note", "x", "--set", "votes", "--root", str(root)])
     assert bad.exit_code == 2 and "'votes' is not FIELD=VALUE" in bad.output
+
+
+def test_a_seat_the_candidates_file_lacks_gets_rows_to_fill_in(tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from countnight.desk.app import make_app
+    from desk_support import add_reporter, clock, sign_in
+
+    root = make_desk_blog(tmp_path / "night")
+    client = TestClient(make_app(root, clock))
+    sign_in(client, add_reporter(root, "Hannah Birch"))
+    page = client.get("/new/result", params={"constituency": "Stoke-on-Trent Central"}).text
+    assert page.count('<details class="spare" open>') == 10 and "Candidate 10" in page
+    listed = client.get("/new/result", params={"constituency": "stafford"}).text
+    assert "Result: Stafford" in listed and listed.count('<details class="spare">') == 1
+    assert 'name="votes-7" value="" inputmode="numeric"' in listed

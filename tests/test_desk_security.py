@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from countnight.desk.drop import read_log
 from countnight.desk.reporters import Reporters
 from countnight.desk.server import DeskServer
 from countnight.markup import _ATTRIBUTES, _TAGS
@@ -107,6 +108,19 @@ def test_a_removed_reporter_is_refused_at_once(filed: tuple[Path, str], client_f
     Reporters(root).remove("Tim Page")  # what `countnight reporter remove` does, from another process
     assert editor.get(f"/entry/{ident}").status_code == 401
     assert editor.get("/").status_code == 401
+
+
+def test_a_withdrawal_needs_its_box_ticked(filed: tuple[Path, str], client_for: ClientFor) -> None:
+    root, ident = filed
+    editor = client_for(root, "Tim Page", editor=True)
+    token = csrf_of(editor.get(f"/entry/{ident}").text)
+    assert editor.post(f"/entry/{ident}/withdraw", data={"csrf": token}).status_code == 400
+    assert "status:" not in (root / "entries" / f"{ident}.md").read_text()
+    done = editor.post(f"/entry/{ident}/withdraw", data={"csrf": token, "sure": "yes"})
+    assert done.status_code == 200 and "withdrawn" in done.text
+    assert "status: withdrawn" in (root / "entries" / f"{ident}.md").read_text()
+    log = read_log(root)[-1]
+    assert (log["who"], log["action"], log["id"]) == ("Tim Page", "withdrawn", ident)
 
 
 def test_only_editors_act_on_entries(filed: tuple[Path, str], client_for: ClientFor) -> None:

@@ -169,7 +169,8 @@ class Desk:
                 standing = found[1] if found else []
                 for row, candidate in enumerate(standing, 1):
                     values[f"name-{row}"], values[f"party-{row}"] = candidate.name, candidate.party
-                values["rows"] = str(len(standing) + 1)  # one spare row: a candidate the file lacks
+                # one spare row for a candidate the file lacks; a seat it does not list gets rows to fill in
+                values["rows"] = str(len(standing) + 1 if standing else 10)
                 values["listed"] = str(len(standing))
         return values
 
@@ -267,6 +268,8 @@ class Desk:
             if action == "approve":
                 edit_entry(self.root, ident, {"status": None}, done=lambda e: e.status != "draft")
             elif action == "withdraw":
+                if form.get("sure") != "yes":  # one stray tap must not take a result off the page
+                    return self.refuse(request, 400, "Tick the box to confirm the withdrawal.")
                 withdraw(self.root, ident)
             elif action == "correct":
                 return await self.correct(request, who, ident, form)
