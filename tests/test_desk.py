@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from conftest import DURING_THE_NIGHT, REPO, BlogMaker
 from countnight.desk import forms
-from countnight.desk.drop import Record, entry_status, read_one, write_new
+from countnight.desk.drop import Shown, entry_status, read_one, write_new
 from countnight.entries import parse_entry
 from countnight.errors import InputError
 from countnight.frontmatter import read_entry
@@ -159,7 +159,7 @@ def test_the_status_follows_the_record_of_what_readers_were_shown(blog: BlogMake
     root = blog({"countnight.toml": (REPO / "countnight.toml").read_text().replace('baseline = "baseline.csv"\n', "")})
     path = write_new(root, "0330-hello", b'---\ntime: "03:30"\ntitle: Hello\n---\nWords.\n')
     ident = path.stem
-    record = Record(root)
+    record = Shown(root)
 
     def state() -> str:
         found = read_one(root, ident)

@@ -69,7 +69,7 @@ def test_links_expire_a_new_link_replaces_the_old_and_removal_ends_sessions(tmp_
         ("", "Radio", "NAME: must not be empty"),
         ("x" * 81, "Radio", "NAME: is 81 characters; at most 80"),
         ("Bell\x07", "Radio", "NAME: must not hold control characters"),
-        ("Hannah", "  ", "--role: must not be empty"),
+        ("Hannah", "\x1b[31m", "--role: must not hold control characters"),
     ],
 )
 def test_bad_names_and_roles_are_refused(tmp_path: Path, name: str, role: str, message: str) -> None:
@@ -108,6 +108,8 @@ def test_reporter_commands(tmp_path: Path) -> None:
         ("removed", "Hannah Birch"),
     ]
     assert all("command line" in line["who"] for line in read_log(root))
+    code, out, _ = run("reporter", "add", "Freelance Writer", "--root", root)  # SPEC: --role is optional
+    assert code == 0 and ("Freelance Writer", "") in [(w.name, w.role) for w, _ in Reporters(root).all()]
 
 
 def test_the_desk_setting_in_the_config() -> None:

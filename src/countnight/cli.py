@@ -599,7 +599,7 @@ def _journal(root: Path, action: str, name: str) -> None:
 
 @reporter.command("add")
 @click.argument("name")
-@click.option("--role", required=True, help='Shown in the byline: "BBC Radio Stoke".')
+@click.option("--role", default="", help='Shown in the byline: "BBC Radio Stoke".')
 @click.option("--editor", is_flag=True, help="May approve, correct, withdraw, pin and key entries.")
 @URL
 @ROOT

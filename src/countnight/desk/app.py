@@ -29,7 +29,7 @@ from ..listing import UnknownEntry, list_entries, load_context
 from ..render import load_theme
 from . import forms
 from .candidates import find_constituency, read_candidates_file
-from .drop import Found, Record, entry_status, log_action, read_log, read_one, write_new
+from .drop import Found, Shown, entry_status, log_action, read_log, read_one, write_new
 from .guard import Guard, RateLimit, csrf_ok, csrf_token
 from .reporters import SESSION_LIFETIME, Reporter, Reporters, now_utc, secret_key
 
@@ -56,7 +56,7 @@ class Desk:
         self.reporters = Reporters(root)
         self.key = secret_key(root)
         self.signins = RateLimit()
-        self.record = Record(root)
+        self.record = Shown(root)
         self.theme = load_theme(root)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined

@@ -131,7 +131,7 @@ def read_one(root: Path, ident: str) -> Found | None:
     return Found(ident, entry.kind, entry.status, headline, digest)
 
 
-class Record:
+class Shown:
     """What readers are shown now, id → the hash of its version, from the journal the watcher appends to.
 
     Read incrementally: each call reads only the lines appended since the last, so following an entry
@@ -174,7 +174,7 @@ class Record:
                     self.current.pop(record["id"], None)
 
 
-def entry_status(found: Found, record: Record) -> Status:
+def entry_status(found: Found, record: Shown) -> Status:
     """Compare the file with the record of what readers were shown (the watcher appends it once published)."""
     if found.status == "draft":
         return Status("draft", "a draft: an editor approves it before it goes out")

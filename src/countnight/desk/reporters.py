@@ -105,7 +105,7 @@ class Reporters:
     def add(self, name: str, role: str, editor: bool, now: datetime) -> str:
         """Add a reporter; returns their one-time sign-in token."""
         name = _clean(name, "NAME", MAX_NAME)
-        role = _clean(role, "--role", MAX_NAME)
+        role = _clean(role, "--role", MAX_NAME) if role.strip() else ""  # SPEC: the role is optional
         with self._changing() as data:
             if self._find(data, name) is not None:
                 raise InputError.one("NAME", 0, f"'{name}' is already a reporter (reporter link gives a new link)")
