@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from conftest import DURING_THE_NIGHT
 
 pytest.register_assert_rewrite("browser_support")
-from browser_support import TIMEOUT, Watched, save_screenshot  # noqa: E402
+from browser_support import AXE, TIMEOUT, Watched, need, save_screenshot  # noqa: E402
 from desk_support import SIX, Declared, Night, add_reporter, official  # noqa: E402
 from xss_payloads import PAYLOADS  # noqa: E402
 
@@ -290,3 +290,42 @@ def test_hostile_text_runs_nothing_in_the_browser(night_for: Callable[..., Night
     assert all(any(url in e for e in blocked) for url in outside), outside
     watched.requests = [u for u in watched.requests if u not in outside]
     print(f"\nRELIABILITY desk-xss-browser: {len(filed)} payloads in every field of a quote; nothing ran")
+
+
+def test_the_desks_pages_have_no_serious_accessibility_violations(
+    night_for: Callable[..., Night], open_page: OpenPage
+) -> None:
+    need(AXE.exists(), f"axe-core is not installed at {AXE}")
+    night = night_for(approval=True)
+    thumb = phone(open_page, night, "Tim Page", editor=True, bypass_csp=True)  # the CSP would refuse axe
+    page = thumb.page
+
+    def check(where: str) -> list[str]:
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        return [f"{where}: {v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:4]}" for v in bad]
+
+    problems = check("home")
+    open_result(thumb, SIX)
+    problems += check("result form")
+    third = official(SIX)[2].votes
+    type_votes(thumb, {2: f"{third // 1000}.{third % 1000:03d}"})
+    thumb.tap(page.get_by_role("button", name="Preview"))
+    expect(page.locator(".field.has-err")).to_have_count(1)
+    problems += check("result form with an error")
+    page.get_by_label(official(SIX)[2].name).fill(str(third))
+    thumb.tap(page.get_by_role("button", name="Preview"))
+    expect(page.locator("#preview article")).to_have_count(1)
+    problems += check("result form with its preview")
+    thumb.tap(page.get_by_role("button", name="Send"))
+    expect(page.locator("#state")).to_be_visible()
+    problems += check("entry")
+    page.goto(f"{night.desk.url}/entries")
+    problems += check("every entry")
+    ident = next(p.stem for p in (night.root / "entries").iterdir() if p.suffix == ".md")
+    page.goto(f"{night.desk.url}/entry/{ident}/correct")
+    problems += check("correction")
+    page.goto(f"{night.desk.url}/new/result")
+    problems += check("choose a seat")
+    assert problems == [], "\n".join(problems)
