@@ -463,3 +463,16 @@ def test_a_sign_in_link_is_not_spent_by_a_link_preview(desk_blog: Path, client_f
     again = client_for(desk_blog)
     page = again.get(link)
     assert again.post("/signin", data={"csrf": csrf_of(page.text), "token": link.rsplit("/", 1)[1]}).status_code == 403
+
+
+def test_files_and_floods_of_fields_are_refused_cleanly(filed: tuple[Path, str], client_for: ClientFor) -> None:
+    root, _ = filed
+    reporter = client_for(root, "Tim Page", editor=True)
+    token = csrf_of(reporter.get("/").text)
+    before = entries(root)
+    photo = reporter.post("/new/update", data=UPDATE | {"csrf": token}, files={"photo": ("a.png", b"\x89PNG" * 10)})
+    assert photo.status_code == 400 and "files" in photo.text  # no photos until the pictures work lands
+    flood = reporter.post("/new/update", data={f"f{n}": "x" for n in range(500)} | {"csrf": token})
+    assert flood.status_code == 400 and "fields" in flood.text
+    assert "content-security-policy" in flood.headers
+    assert entries(root) == before
