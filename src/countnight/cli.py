@@ -23,6 +23,7 @@ from .oneoff import build_once, folder_problem
 from .site import Site
 
 if TYPE_CHECKING:  # `build` loads neither the watcher, the preview server nor the editor's commands
+    from .baseline import BaselineRow
     from .channel import LiveChannel
     from .editing import Edited
     from .watch import Watcher
@@ -170,16 +171,29 @@ def _edit(action: Callable[[], Edited], done: str, already: str) -> None:
 @click.argument("entry_id")
 @click.option("--note", required=True, help="What was corrected, as readers will see it.")
 @click.option("--at", metavar="TIME", help="When it was corrected: 02:41 or ISO 8601 [now].")
+@click.option(
+    "--set",
+    "settings",
+    metavar="FIELD=VALUE",
+    multiple=True,
+    help="Also change a one-line field, in place: title=..., candidates[2].votes=12546. Repeat for more.",
+)
 @ROOT
-def correct(entry_id: str, note: str, at: str | None, root: Path) -> None:
+def correct(entry_id: str, note: str, at: str | None, settings: tuple[str, ...], root: Path) -> None:
     """Mark an entry corrected: `updated` set to now and the `correction` note readers see.
 
     Example: countnight correct 0317-burton-and-uttoxeter-result --note "Labour's majority is 2,266, not 2,666."
     """
     from .editing import correct as correct_entry
 
+    changes = {}
+    for setting in settings:
+        field, equals, value = setting.partition("=")
+        if not equals or not field.strip():
+            raise click.BadParameter(f"'{setting}' is not FIELD=VALUE", param_hint="--set")
+        changes[field.strip()] = value
     done = "corrected; readers see it at the next build"
-    _edit(lambda: correct_entry(root, entry_id, note, datetime.now(UTC), at=at), done, "unchanged")
+    _edit(lambda: correct_entry(root, entry_id, note, datetime.now(UTC), at=at, changes=changes), done, "unchanged")
 
 
 @main.command()
@@ -278,6 +292,9 @@ REGION = click.option("--region", help='Only this region or nation: "West Midlan
 CONSTITUENCIES = click.option(
     "--constituency", "constituencies", multiple=True, help="Only this constituency; repeat for more."
 )
+CANDIDATES = click.option(
+    "--candidates", is_flag=True, help="Also write ROOT/candidates.csv (2024's candidates) for the desk's forms."
+)
 
 
 @main.command("baseline")
@@ -285,26 +302,51 @@ CONSTITUENCIES = click.option(
 @REGION
 @CONSTITUENCIES
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File [ROOT/baseline.csv].")
+@CANDIDATES
 @ROOT
 def baseline_command(
-    data: Path | None, region: str | None, constituencies: tuple[str, ...], output: Path | None, root: Path
+    data: Path | None,
+    region: str | None,
+    constituencies: tuple[str, ...],
+    output: Path | None,
+    candidates: bool,
+    root: Path,
 ) -> None:
     """Write baseline.csv from the 2019 notionals: every seat, a region, or named constituencies.
 
     Example: countnight baseline --region "West Midlands"
     """
     from .baseline import write_baseline
-    from .replay import select_seats
 
-    try:
-        rows = select_seats(_data(data), region, constituencies)
-    except InputError as err:
-        _fail(err)
-    except ValueError as err:
-        raise click.BadParameter(str(err), param_hint="--region / --constituency") from None
+    rows = _seats(_data(data), region, constituencies)
     path = output or root / "baseline.csv"
     write_baseline(rows, path)
     click.echo(f"wrote {path} ({len(rows)} constituencies)")
+    if candidates:
+        _write_candidates(_data(data), rows, root)
+
+
+def _seats(data: Path, region: str | None, constituencies: tuple[str, ...]) -> list[BaselineRow]:
+    """The seats chosen by --region / --constituency, or the command's error."""
+    from .replay import select_seats
+
+    try:
+        return select_seats(data, region, constituencies)
+    except InputError as err:
+        _fail(err)
+        raise
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--region / --constituency") from None
+
+
+def _write_candidates(data: Path, rows: list[BaselineRow], root: Path) -> None:
+    from .desk.candidates import FILE, write_candidates_file
+
+    try:
+        count = write_candidates_file(data, rows, root / FILE)
+    except InputError as err:
+        _fail(err)
+    click.echo(f"wrote {root / FILE} ({count} candidates, for the desk)")
 
 
 @main.command()
@@ -314,6 +356,7 @@ def baseline_command(
 @REGION
 @CONSTITUENCIES
 @click.option("--seed", type=int, default=2024, show_default=True, help="Seeds the invented declaration order.")
+@CANDIDATES
 @ROOT
 def replay(
     data: Path | None,
@@ -322,6 +365,7 @@ def replay(
     region: str | None,
     constituencies: tuple[str, ...],
     seed: int,
+    candidates: bool,
     root: Path,
 ) -> None:
     """Replay the 2024 election night into entries/; sets up a fresh folder; resumes where it stopped.
@@ -334,6 +378,10 @@ def replay(
         click.echo(f"{drop.at:%H:%M}  {drop.kind:<7}  {drop.constituency}")
 
     speed = 0 if instant else speed
+    if candidates:
+        rows = _seats(_data(data), region, constituencies)
+        root.mkdir(parents=True, exist_ok=True)
+        _write_candidates(_data(data), rows, root)
     try:
         report = replay_night(
             root,
@@ -507,3 +555,139 @@ def demo(
         stop.set()
         if into is None:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+# -- the reporters' desk ---------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--port", default=8010, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (put a TLS proxy in front).")
+@ROOT
+def desk(port: int, host: str, root: Path) -> None:
+    """Serve the reporters' desk: phones file entries into entries/ (run `watch` or `serve` beside it).
+
+    Example: countnight desk --port 8010   (behind Caddy or nginx for TLS; see the README)
+    """
+    try:
+        load_config(root)
+    except InputError as err:
+        _fail(err)
+    import jinja2
+
+    from .desk.server import serve_forever
+
+    click.echo(f"the desk for {root.resolve()} at http://{host}:{port} (Ctrl-C stops it)")
+    try:
+        serve_forever(root, host, port)
+    except jinja2.TemplateError as err:  # the blog's own templates: the preview is the page's card
+        raise click.ClickException(f"templates: {err}") from None
+
+
+@main.group()
+def reporter() -> None:
+    """Who may use the desk: add (prints a one-time sign-in link), list, remove (revokes at once), link."""
+
+
+def _desk_url(root: Path, url: str | None) -> str:
+    if url:
+        return url.rstrip("/")
+    try:
+        configured = load_config(root).desk.url
+    except InputError:
+        configured = None
+    return (configured or "http://127.0.0.1:8010").rstrip("/")
+
+
+URL = click.option("--url", help="The desk's public address for the link [config [desk] url, else local].")
+
+
+def _journal(root: Path, action: str, name: str) -> None:
+    """The desk's log says who changed who may use it, as it says who filed what."""
+    import getpass
+
+    from .desk.drop import log_action
+
+    try:
+        who = f"{getpass.getuser()} (command line)"
+    except (KeyError, OSError):  # no user name for this uid (a container)
+        who = "command line"
+    log_action(root, who, action, detail=name, at=datetime.now(UTC))
+
+
+@reporter.command("add")
+@click.argument("name")
+@click.option("--role", default="", help='Shown in the byline: "BBC Radio Stoke".')
+@click.option("--editor", is_flag=True, help="May approve, correct, withdraw, pin and key entries.")
+@URL
+@ROOT
+def reporter_add(name: str, role: str, editor: bool, url: str | None, root: Path) -> None:
+    """Add a reporter and print their one-time sign-in link (send it to their phone).
+
+    Example: countnight reporter add "Hannah Birch" --role "BBC Radio Stoke"
+    """
+    from .desk.reporters import Reporters
+
+    try:
+        token = Reporters(root).add(name, role, editor, datetime.now(UTC))
+    except InputError as err:
+        _fail(err)
+    _journal(root, "added an editor" if editor else "added a reporter", name)
+    click.echo(f"{_desk_url(root, url)}/signin/{token}")
+    click.echo("works once, within 7 days; `countnight reporter link NAME` makes a new one", err=True)
+
+
+@reporter.command("link")
+@click.argument("name")
+@URL
+@ROOT
+def reporter_link(name: str, url: str | None, root: Path) -> None:
+    """A new one-time sign-in link for a reporter (a new phone); the old link stops working.
+
+    Example: countnight reporter link "Hannah Birch"
+    """
+    from .desk.reporters import Reporters
+
+    try:
+        token = Reporters(root).new_link(name, datetime.now(UTC))
+    except InputError as err:
+        _fail(err)
+    _journal(root, "made a new sign-in link", name)
+    click.echo(f"{_desk_url(root, url)}/signin/{token}")
+
+
+@reporter.command("list")
+@ROOT
+def reporter_list(root: Path) -> None:
+    """Every reporter: name, role, editor or not, sessions open.
+
+    Example: countnight reporter list
+    """
+    from .desk.reporters import Reporters
+
+    try:
+        rows = Reporters(root).all()
+    except InputError as err:
+        _fail(err)
+    for who, sessions in rows:
+        kind = "editor" if who.editor else "reporter"
+        click.echo(f"{who.name}\t{who.role}\t{kind}\t{sessions} session(s)\tadded {who.added}")
+    click.echo(f"{len(rows)} reporter(s)", err=True)
+
+
+@reporter.command("remove")
+@click.argument("name")
+@ROOT
+def reporter_remove(name: str, root: Path) -> None:
+    """Remove a reporter: their link and every session they have stop working at once.
+
+    Example: countnight reporter remove "Hannah Birch"
+    """
+    from .desk.reporters import Reporters
+
+    try:
+        removed = Reporters(root).remove(name)
+    except InputError as err:
+        _fail(err)
+    _journal(root, "removed", removed)
+    click.echo(f"removed {removed}; their sessions are closed")

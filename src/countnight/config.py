@@ -51,6 +51,15 @@ class LiveSettings(BaseModel):
         return value
 
 
+class DeskSettings(BaseModel):
+    """``[desk]``: the reporters' desk (see the README's "The reporters' desk")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    approval: bool = False  # reporters' entries arrive as drafts until an editor approves them
+    url: Text | None = None  # the desk's public address, for the sign-in links `reporter add` prints
+
+
 class Event(BaseModel):
     """What ``countnight.toml`` says about the night; see the README's config reference."""
 
@@ -65,6 +74,7 @@ class Event(BaseModel):
     page_size: Annotated[int, Field(ge=1, le=1000)] = 20
     base_url: Text | None = None
     live: LiveSettings | None = None
+    desk: DeskSettings = DeskSettings()
 
     @field_validator("timezone", mode="before")
     @classmethod
@@ -127,11 +137,12 @@ def parse_config(data: bytes, path: str) -> Event:
     except ValidationError as err:
         problems = []
         for e in err.errors():
-            key = ".".join(map(str, e["loc"]))  # live.publish_url: a key of a table
-            line = _key_line(text, str(e["loc"][-1])) if e["loc"] else 0
+            key = ".".join(str(part) for part in e["loc"])  # live.publish_url: a key of a table
+            line = _key_line(text, str(e["loc"][-1]) if e["loc"] else "")
             if e["type"] == "extra_forbidden":
-                fields = LiveSettings.model_fields if len(e["loc"]) > 1 else Event.model_fields
-                near = get_close_matches(str(e["loc"][-1]), list(fields), n=1)
+                tables: dict[str, type[BaseModel]] = {"desk": DeskSettings, "live": LiveSettings}
+                known = tables.get(str(e["loc"][0]), Event) if len(e["loc"]) > 1 else Event
+                near = get_close_matches(key.rpartition(".")[2], list(known.model_fields), n=1)
                 hint = f" (did you mean '{near[0]}'?)" if near else ""
                 message = f"{key}: unknown setting{hint}"
             elif e["type"] == "missing":

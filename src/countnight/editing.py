@@ -146,8 +146,11 @@ class _Layout:
         if isinstance(value, yaml.MappingStartEvent | yaml.SequenceStartEvent):
             nesting = 1
             end_event = value
+            item, inner = 0, None  # a list of sets of fields (candidates): which item, and the key just read
             while nesting:  # skip to the collection's end
                 end_event = next(events)  # type: ignore[call-overload]
+                if isinstance(value, yaml.SequenceStartEvent):
+                    item, inner = self._item_field(str(key.value), nesting, item, inner, end_event)
                 if isinstance(end_event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
                     nesting += 1
                 elif isinstance(end_event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
@@ -172,6 +175,29 @@ class _Layout:
             key_line, colon.end() if colon else after_key, start, end, last, style, empty
         )
 
+    def _item_field(
+        self, name: str, nesting: int, item: int, inner: yaml.ScalarEvent | None, event: yaml.Event
+    ) -> tuple[int, yaml.ScalarEvent | None]:
+        """Note where ``name[N].field`` (1-based, as problems name it) has a one-line value: one event at a time."""
+        if nesting == 1 and isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent | yaml.ScalarEvent):
+            return item + 1, None  # the next item begins
+        if nesting != 2 or not isinstance(event, yaml.ScalarEvent):
+            return item, None if nesting == 2 else inner  # a nested collection as a value: not editable here
+        if inner is None:
+            return item, event
+        start, end = self._offset(event.start_mark), self._offset(event.end_mark)
+        if self._line_of(start) == self._line_of(end) and event.style in (None, "", "'", '"'):  # C parser: "" plain
+            self.fields[f"{name}[{item}].{inner.value}"] = _Field(
+                1 + inner.start_mark.line,
+                self._offset(inner.end_mark),
+                start,
+                end,
+                self._line_of(end),
+                event.style,
+                end == start,
+            )
+        return item, None
+
     def _line_of(self, offset: int) -> int:
         lo, hi = 0, len(self.lines) - 1
         while lo < hi:
@@ -192,6 +218,11 @@ class _Layout:
             raise InputError.one(
                 self.path, found.key_line + 1, f"{key}: is a list or a set of fields: edit this file by hand"
             )
+        if "[" in key:  # a field of a list item (candidates[2].votes): only ever replaced in place
+            if found is None or value is None:
+                raise InputError.one(self.path, 0, f"{key}: not a single value in this file: edit this file by hand")
+            like = None if not found.style else found.style
+            return text[: found.start] + (" " if found.empty else "") + yaml_scalar(value, like) + text[found.end :]
         if value is None:
             if found is None:
                 return text
@@ -223,9 +254,21 @@ def set_fields(data: bytes, changes: Mapping[str, str | None], path: str) -> byt
     result = ((BOM if bom else "") + text).encode("utf-8")
     front = read_entry(result, path).front
     for key, value in changes.items():
-        if front.get(key) != value or (value is None and key in front):
+        if _value_at(front, key) != value or (value is None and key in front):
             raise InputError.one(path, 0, f"{key}: could not be set to {value!r} safely; edit this file by hand")
     return result
+
+
+def _value_at(front: Mapping[str, object], key: str) -> object:
+    """``front[key]``, where ``key`` may name a field of a list item: ``candidates[2].votes``."""
+    match = re.fullmatch(r"(\w+)\[(\d+)\]\.(\w+)", key)
+    if match is None:
+        return front.get(key)
+    items = front.get(match[1])
+    index = int(match[2]) - 1
+    if not isinstance(items, list) or not 0 <= index < len(items) or not isinstance(items[index], dict):
+        return None
+    return items[index].get(match[3])
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -340,8 +383,11 @@ def correction_time(now: datetime, event: Event) -> str:
     return local.isoformat(timespec="minutes")
 
 
-def correct(root: Path, ident: str, note: str, now: datetime, *, at: str | None = None) -> Edited:
-    """Mark an entry corrected: ``updated`` (``at``, else now) and the ``correction`` note readers see."""
+def correct(
+    root: Path, ident: str, note: str, now: datetime, *, at: str | None = None, changes: Mapping[str, str] | None = None
+) -> Edited:
+    """Mark an entry corrected: ``updated`` (``at``, else now) and the ``correction`` note readers see, with
+    ``changes`` to one-line fields made at the same time (``candidates[2].votes``: the mistyped figure)."""
     note = note.strip()
     if not note:
         raise InputError.one("--note", 0, "the note is empty: say what was corrected, for readers")
@@ -351,7 +397,7 @@ def correct(root: Path, ident: str, note: str, now: datetime, *, at: str | None 
         raise InputError.one("--note", 0, "the note is not valid text (check the terminal's encoding)") from None
     event, _ = load_context(root)
     when = at.strip() if at else correction_time(now, event)
-    return edit_entry(root, ident, {"updated": when, "correction": note})
+    return edit_entry(root, ident, {**(changes or {}), "updated": when, "correction": note})
 
 
 def withdraw(root: Path, ident: str) -> Edited:
