@@ -189,7 +189,7 @@ def test_the_folder_keeps_what_it_wrote_and_writes_only_what_changed(tmp_path: P
     first = folder.send(Changes(files, frozenset(files)))
     assert sorted(first.written) == sorted(files) and folder.knows_the_folder
     assert folder_files(out) == {"assets/style.css": b"css", "index.html": b"index", "update/a.html": b"a"}
-    same = folder.send(Changes({"index.html": b"index"}, frozenset(files), complete=False))
+    same = folder.send(Changes({"index.html": b"index"}, frozenset(files), frozenset(files)))
     assert same.written == [] and same.unchanged == 3  # known from what it wrote: not read back, not rewritten
     gone = folder.send(Changes({"index.html": b"index 2"}, frozenset({"assets/style.css", "index.html"})))
     assert gone.written == ["index.html"] and gone.removed == ["update/a.html"]

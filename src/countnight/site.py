@@ -10,6 +10,7 @@ import errno
 import gc
 import time
 from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,7 +89,7 @@ class Site:
         # Where the changes go: the folder (what this process wrote there is its state), then the others.
         self.folder = FolderOutlet(self.out, workers=not long_lived)
         self.outlets = tuple(outlets)
-        self._paths: frozenset[str] | None = None  # every path the last build published; None: not known
+        self._paths: AbstractSet[str] | None = None  # every path the last build published; None: not known
 
     def build(
         self, now: datetime | None = None, *, grace: float = 0.0, changed: Collection[str] | None = None
@@ -207,10 +208,7 @@ class Site:
     def _changes(self, output: Output) -> Changes:
         """What this build hands its outlets: the files made anew, every path, the paths gone. The folder gets
         them so; the live delta is added once the folder has chosen the journal's lines (while the disk syncs)."""
-        paths = frozenset(output.paths)
-        previous = self._paths
-        deleted = previous - paths if previous is not None else frozenset()
-        return Changes(MappingProxyType(output.fresh), paths, deleted, previous is None)
+        return Changes(MappingProxyType(output.fresh), output.paths, self._paths)
 
     def _send_to_outlets(self, changes: Changes, report: BuildReport) -> None:
         """The other outlets, once the folder holds the changes and the journal records them: each gets them
