@@ -14,6 +14,7 @@ import contextlib
 import os
 import re
 import stat
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -234,32 +235,36 @@ def set_fields(data: bytes, changes: Mapping[str, str | None], path: str) -> byt
 def write_entry_file(path: Path, data: bytes, *, expect: bytes | None = None, create: bool = False) -> None:
     """Replace (or, with ``create``, add without overwriting) an entry file atomically.
 
-    The temp file ``.NAME.PID.tmp`` sits beside it (SPEC: not an entry). With ``expect``, the file must
-    still hold those bytes just before the swap: a reporter saving at the same moment is not overwritten.
+    The temp file (``.NAME-XXXXXXXX.tmp``, a dot-file the build ignores) is made new with O_EXCL, so a link
+    left under a temp name is never written through, and its name stays short whatever the entry's (the
+    entry's own name plus a suffix was too long for a long name). The swap renames over the entry's name:
+    a link there is replaced, never followed. With ``expect``, the file must still hold those bytes just
+    before the swap: a reporter saving at the same moment is not overwritten.
     """
     display = f"{ENTRIES}/{path.name}"
-    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
-    mode = None if create else stat.S_IMODE(path.stat().st_mode)
+    refuse_link(path)
+    mode = None if create else stat.S_IMODE(path.lstat().st_mode)
+    fd, name = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
+    tmp = Path(name)
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         try:
             write_all(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
-        if mode is not None:
-            os.chmod(tmp, mode)  # keep a shared folder's group-writable files group-writable
+        os.chmod(tmp, mode if mode is not None else 0o666 & ~_umask())  # a shared folder's group-writable stay so
         if create:
             try:
-                os.link(tmp, path)  # atomic, and refuses to replace a file that appeared meanwhile
+                os.link(tmp, path)  # atomic, and refuses to replace a file (or a link) that appeared meanwhile
             except FileExistsError:
                 raise InputError.one(display, 0, "exists: add --force to replace it") from None
             except OSError:  # a file system without hard links
-                if path.exists():
+                if os.path.lexists(path):
                     raise InputError.one(display, 0, "exists: add --force to replace it") from None
                 os.replace(tmp, path)
         else:
-            if expect is not None and path.read_bytes() != expect:
+            refuse_link(path)  # a link put in its place during the edit
+            if expect is not None and _read_plain(path) != expect:
                 raise InputError.one(display, 0, "changed on disk during the edit; nothing written, try again")
             os.replace(tmp, path)
     finally:
@@ -271,6 +276,39 @@ def write_entry_file(path: Path, data: bytes, *, expect: bytes | None = None, cr
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def refuse_link(path: Path) -> None:
+    """InputError when ``path`` is a symbolic link: an editor's command never writes through one (a link to a
+    file outside entries/, or to another entry, would have had that file changed in its place)."""
+    if path.is_symlink():
+        display = f"{ENTRIES}/{path.name}"
+        try:
+            where = os.readlink(path)
+        except OSError:
+            where = "?"
+        raise InputError.one(
+            display,
+            0,
+            f"is a link (to {where}): editor commands do not write through links; "
+            "replace the link with the file itself, or edit the file it points to by hand",
+        )
+
+
+def _read_plain(path: Path) -> bytes:
+    """The bytes of ``path``, not following a link (a link is refused before this is called)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    finally:
+        os.close(fd)
 
 
 # -- editors' commands -------------------------------------------------------------------------
@@ -302,9 +340,9 @@ def edit_entry(
     """
     _, context = load_context(root)
     path = find_entry(root, ident)
-    target = Path(os.path.realpath(path))  # a linked entry is edited where it lives; the link stays
+    refuse_link(path)  # never write through a link (to a file outside entries/, or to another entry)
     display = f"{ENTRIES}/{path.name}"
-    data = target.read_bytes()
+    data = _read_plain(path)
     read_entry(data, display)
     try:
         before: Entry | None = parse_entry(data, display, context)
@@ -326,7 +364,7 @@ def edit_entry(
         after, problems = None, err.problems
     if new == data:
         return Edited(path, False, after, problems)
-    write_entry_file(target, new, expect=data)
+    write_entry_file(path, new, expect=data)
     return Edited(path, True, after, problems)
 
 
@@ -401,11 +439,11 @@ def restore(root: Path, text: str, version: int | None = None, *, force: bool = 
     parse_entry(data, display, context)
     path = root / ENTRIES / f"{ident}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
-    exists = path.exists() or path.is_symlink()
+    refuse_link(path)  # a link (even to nothing) is never written through, with or without --force
+    exists = os.path.lexists(path)
     if exists and not force:
         raise InputError.one(display, 0, f"exists: add --force to replace it with version {number}")
-    target = Path(os.path.realpath(path)) if exists else path
-    if exists and target.read_bytes() == data:
+    if exists and _read_plain(path) == data:
         return Restored(path, number, record, False)
-    write_entry_file(target, data, create=not exists)
+    write_entry_file(path, data, create=not exists)
     return Restored(path, number, record, True)

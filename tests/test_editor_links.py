@@ -1,0 +1,143 @@
+"""Editor commands never write outside entries/ nor through a link (issue 17, item 3).
+
+``restore e1 --force`` with ``entries/e1.md`` linked to a file outside overwrote that file; ``pin`` wrote
+``pinned: true`` into an outside file; with ``b.md → a.md``, ``withdraw b`` withdrew a. Every editor command
+is tried against every way a link can point: outside by an absolute and a relative path, at another entry,
+through a chain of links, at nothing, at a folder; and against links planted where the old temp name was.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import AFTER_THE_NIGHT, DURING_THE_NIGHT, write_blog
+from countnight.editing import correct, restore, set_flag, withdraw
+from countnight.errors import InputError
+from countnight.listing import UnknownEntry
+from countnight.site import Site
+
+ENTRY = "---\ntime: '01:00'\ntitle: {title}\n---\nText of {title}.\n"
+OUTSIDE = ENTRY.format(title="Outside")
+
+COMMANDS = {
+    "correct": lambda root, ident: correct(root, ident, "A fix.", DURING_THE_NIGHT),
+    "withdraw": lambda root, ident: withdraw(root, ident),
+    "pin": lambda root, ident: set_flag(root, ident, "pinned", True),
+    "unpin": lambda root, ident: set_flag(root, ident, "pinned", False),
+    "key": lambda root, ident: set_flag(root, ident, "key", True),
+    "unkey": lambda root, ident: set_flag(root, ident, "key", False),
+    "restore --force": lambda root, ident: restore(root, ident, force=True),
+    "restore": lambda root, ident: restore(root, ident),
+}
+
+
+def _night(tmp_path: Path) -> tuple[Path, Path]:
+    """A blog whose entries e1 and a were both published (so restore has versions), and a file outside it."""
+    root = write_blog(
+        tmp_path / "blog", {"entries/e1.md": ENTRY.format(title="E1"), "entries/a.md": ENTRY.format(title="A")}
+    )
+    Site(root).build(AFTER_THE_NIGHT)
+    outside = tmp_path / "outside" / "e1.md"
+    outside.parent.mkdir()
+    outside.write_text(OUTSIDE)
+    return root, outside
+
+
+def _links(root: Path, outside: Path) -> dict[str, tuple[str, Path | None]]:
+    """name → (the link's target, the file it reaches or None)."""
+    (root / "entries/sub").mkdir()
+    (root / "entries/sub/inner.md").write_text(ENTRY.format(title="Inner"))
+    return {
+        "absolute, outside": (str(outside), outside),
+        "relative, outside": (os.path.relpath(outside, root / "entries"), outside),
+        "another entry": ("a.md", root / "entries/a.md"),
+        "a chain to outside": ("chain-1", outside),
+        "inside a subfolder": ("sub/inner.md", root / "entries/sub/inner.md"),
+        "to nothing": ("nowhere.md", None),
+        "to a folder": ("sub", None),
+    }
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "absolute, outside",
+        "relative, outside",
+        "another entry",
+        "a chain to outside",
+        "inside a subfolder",
+        "to nothing",
+        "to a folder",
+    ],
+)
+def test_no_editor_command_writes_through_a_link(tmp_path: Path, command: str, kind: str) -> None:
+    root, outside = _night(tmp_path)
+    links = _links(root, outside)
+    target, reached = links[kind]
+    link = root / "entries/e1.md"
+    link.unlink()
+    if kind == "a chain to outside":
+        (root / "entries/chain-1").symlink_to(outside)
+    link.symlink_to(target)
+    before = {p: p.read_bytes() for p in [outside, *(root / "entries").rglob("*.md")] if p.is_file()}
+    with pytest.raises((InputError, UnknownEntry)) as caught:
+        COMMANDS[command](root, "e1")
+    if isinstance(caught.value, InputError):
+        assert "is a link" in str(caught.value) or "exists" in str(caught.value)
+    after = {p: p.read_bytes() for p in [outside, *(root / "entries").rglob("*.md")] if p.is_file()}
+    assert after == before, "a file changed through the link"
+    assert link.is_symlink() and os.readlink(link) == target
+    assert reached is None or reached.read_bytes() == before[reached]
+
+
+def test_the_reproducers_through_the_command_line(tmp_path: Path) -> None:
+    """restore --force, pin and withdraw as the issue ran them: refused, exit 1, nothing outside changed."""
+    root, outside = _night(tmp_path)
+    (root / "entries/e1.md").unlink()
+    (root / "entries/e1.md").symlink_to(outside)
+    (root / "entries/b.md").symlink_to("a.md")
+    a_before = (root / "entries/a.md").read_bytes()
+    for args in (["restore", "e1", "--force"], ["pin", "e1"], ["withdraw", "b"]):
+        done = subprocess.run(
+            [sys.executable, "-c", "from countnight.launch import main; main()", *args, "--root", str(root)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 1, (args, done.stdout, done.stderr)
+        assert "is a link" in done.stderr and "Traceback" not in done.stderr
+        assert "restored" not in done.stdout
+    assert outside.read_text() == OUTSIDE
+    assert (root / "entries/a.md").read_bytes() == a_before
+
+
+def test_a_hard_link_to_an_outside_file_is_replaced_not_written_into(tmp_path: Path) -> None:
+    """A hard link cannot be told from a file; the edit replaces the name (a rename), so the outside file
+    keeps its bytes and entries/ gets its own copy."""
+    root, outside = _night(tmp_path)
+    (root / "entries/e1.md").unlink()
+    os.link(outside, root / "entries/e1.md")
+    assert set_flag(root, "e1", "pinned", True).changed
+    assert outside.read_text() == OUTSIDE
+    assert "pinned: true" in (root / "entries/e1.md").read_text()
+
+
+@pytest.mark.parametrize("command", ["pin", "correct", "withdraw", "restore --force"])
+def test_links_planted_at_temp_names_are_never_written_through(tmp_path: Path, command: str) -> None:
+    """The temp file was ``.NAME.PID.tmp``, opened without O_EXCL: a link left there by anyone was followed.
+    Links at every name it could have had (this process's pid and its neighbours) stay untouched."""
+    root, outside = _night(tmp_path)
+    pid = os.getpid()
+    planted = [root / f"entries/.e1.md.{p}.tmp" for p in range(pid - 3, pid + 4)]
+    for link in planted:
+        link.symlink_to(outside)
+    COMMANDS[command](root, "e1")
+    assert outside.read_text() == OUTSIDE
+    assert all(link.is_symlink() for link in planted)
