@@ -10,6 +10,7 @@ published is lost; the watcher says it once and backs off.
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 import subprocess
 import sys
@@ -188,3 +189,39 @@ def test_a_build_that_keeps_raising_is_said_once_and_retried_ever_more_slowly(tm
         site.build = real_build  # type: ignore[method-assign]
         watcher.stop()
     assert stream.getvalue().count("build failed: OSError") == 1, stream.getvalue()
+
+
+# the path, and the commands that need it (those exit 1 saying it is not a regular file)
+SPECIAL = {
+    "countnight.toml": {"build", "check", "list"},
+    ".countnight/journal.jsonl": {"build", "list", "history"},
+    "baseline.csv": {"build", "check", "list"},
+    ".countnight/published-*.json": set(),  # only a restart's shortcut: a full build runs instead
+}
+
+
+@pytest.mark.parametrize("kind", ["a FIFO", "a link to /dev/zero"])
+@pytest.mark.parametrize("where", list(SPECIAL))
+def test_a_pipe_or_a_device_in_place_of_a_state_file_never_hangs(tmp_path: Path, where: str, kind: str) -> None:
+    """A FIFO blocked the read until a writer came (the watcher, and every command, hung), and ``/dev/zero``
+    never ended. Each is now "not a regular file", said in one line, within the deadline."""
+    root = _night(tmp_path)
+    CliRunner().invoke(main, ["build", "--root", str(root)])  # so that a published-*.json record exists
+    path = next(root.glob(where)) if "*" in where else root / where
+    path.unlink()
+    if kind == "a FIFO":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    for args in (["build"], ["check"], ["list"], ["history", "e1"]):
+        done = subprocess.run(
+            [sys.executable, "-c", "from countnight.launch import main; main()", *args, "--root", str(root)],
+            capture_output=True,
+            text=True,
+            timeout=120,  # a hang fails here
+            check=False,
+        )
+        assert "Traceback" not in done.stderr, (args, done.stderr)
+        assert done.returncode in (0, 1), (args, done.stderr)
+        if args[0] in SPECIAL[where]:
+            assert done.returncode == 1 and "not a regular file" in done.stdout + done.stderr, (args, done)

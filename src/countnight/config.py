@@ -14,6 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from .clock import Window
 from .errors import InputError, Problem, describe_os_error
+from .fileio import read_file
 from .names import CONFIG_NAME
 
 
@@ -146,7 +147,7 @@ def load_config(root: Path) -> Event:
     """Read ``ROOT/countnight.toml``."""
     path = root / CONFIG_NAME
     try:
-        data = path.read_bytes()
+        data = read_file(path)
     except FileNotFoundError:
         raise InputError.one(
             CONFIG_NAME, 0, f"not found in {root}: a blog folder needs {CONFIG_NAME} (see the README)"

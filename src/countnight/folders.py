@@ -16,6 +16,7 @@ import os
 import tomllib
 from pathlib import Path
 
+from .fileio import read_file
 from .journal import STATE_DIR
 from .names import CONFIG_NAME, default_theme
 
@@ -31,7 +32,7 @@ def _baseline(root: Path) -> str | None:
     """The config's ``baseline`` (the file it names is an input too), or None; a broken config is not this
     check's business (the build says what is wrong with it)."""
     with contextlib.suppress(OSError, ValueError, UnicodeDecodeError):
-        name = tomllib.loads((root / CONFIG_NAME).read_bytes().decode("utf-8-sig")).get("baseline")
+        name = tomllib.loads(read_file(root / CONFIG_NAME).decode("utf-8-sig")).get("baseline")
         return name if isinstance(name, str) and name else None
     return None
 

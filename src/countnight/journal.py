@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 from .errors import InputError, describe_os_error
-from .fileio import write_all, write_synced
+from .fileio import read_file, write_all, write_synced
 from .jsontext import string
 
 STATE_DIR = ".countnight"
@@ -120,7 +120,7 @@ class _Copy:
         its records are these (parsed once)."""
         found = cls(path)
         try:
-            found.raw = path.read_bytes()
+            found.raw = read_file(path)  # a FIFO or a device in its place is refused, never read
         except FileNotFoundError:
             return found
         except OSError as err:

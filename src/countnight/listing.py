@@ -18,6 +18,7 @@ from .clock import show_clock
 from .config import Event, load_config
 from .entries import parse_entry
 from .errors import InputError, Problem
+from .fileio import read_file
 from .journal import Journal
 from .models import Context, Entry
 from .names import entry_id, is_entry_name
@@ -115,7 +116,7 @@ def list_entries(root: Path, now: datetime) -> list[Listed]:
     for ident, path in files.items():
         display = f"{ENTRIES}/{path.name}"
         try:
-            data = path.read_bytes()
+            data = read_file(path)
             entry = parse_entry(data, display, context)
         except InputError as err:
             first = err.problems[0]

@@ -14,6 +14,7 @@ from pathlib import Path
 from .baseline import Baseline, load_baseline
 from .config import CONFIG_NAME, Event, load_config
 from .errors import InputError, describe_os_error
+from .fileio import read_file
 from .render import Theme, load_theme
 from .uptodate import Signature, racy, signature, theme_signatures
 
@@ -54,7 +55,7 @@ class Rules:
         """The rules as the files now say; raises InputError (config, baseline) or jinja2.TemplateError."""
         config_signature = signature(self.root / CONFIG_NAME)  # taken before reading: see uptodate.py
         event = load_config(self.root)
-        config = (self.root / CONFIG_NAME).read_bytes()
+        config = read_file(self.root / CONFIG_NAME)
         digest = hashlib.sha256(config)
         baseline = None
         self.input_signatures = (config_signature, None)
@@ -66,7 +67,7 @@ class Rules:
             baseline_signature = signature(path)  # also before reading
             self.input_signatures = (config_signature, (event.baseline, baseline_signature))
             try:
-                data = path.read_bytes()
+                data = read_file(path)
             except OSError as err:
                 raise InputError.one(event.baseline, 0, f"baseline file: {describe_os_error(err, path)}") from None
             digest.update(data)
