@@ -31,6 +31,7 @@ from .frontmatter import decode, read_entry, split
 from .journal import Journal, Record
 from .listing import ENTRIES, find_entry, load_context, normalise_id, unknown
 from .models import Entry
+from .swap import replace_if_unchanged
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # as frontmatter: the same parser
 BOM = "\ufeff"
@@ -238,8 +239,9 @@ def write_entry_file(path: Path, data: bytes, *, expect: bytes | None = None, cr
     The temp file (``.NAME-XXXXXXXX.tmp``, a dot-file the build ignores) is made new with O_EXCL, so a link
     left under a temp name is never written through, and its name stays short whatever the entry's (the
     entry's own name plus a suffix was too long for a long name). The swap renames over the entry's name:
-    a link there is replaced, never followed. With ``expect``, the file must still hold those bytes just
-    before the swap: a reporter saving at the same moment is not overwritten.
+    a link there is replaced, never followed. With ``expect``, the file must still hold those bytes when the
+    new version goes in (swap.py: checked after an atomic exchange where the kernel has one, so a reporter's
+    save that lands between the check and the swap is put back, never overwritten).
     """
     display = f"{ENTRIES}/{path.name}"
     refuse_link(path)
@@ -263,10 +265,11 @@ def write_entry_file(path: Path, data: bytes, *, expect: bytes | None = None, cr
                     raise InputError.one(display, 0, "exists: add --force to replace it") from None
                 os.replace(tmp, path)
         else:
-            refuse_link(path)  # a link put in its place during the edit
-            if expect is not None and _read_plain(path) != expect:
+            if expect is None:
+                refuse_link(path)  # a link put in its place during the edit
+                os.replace(tmp, path)
+            elif not replace_if_unchanged(tmp, path, lambda name: _holds(name, expect)):
                 raise InputError.one(display, 0, "changed on disk during the edit; nothing written, try again")
-            os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -299,6 +302,14 @@ def refuse_link(path: Path) -> None:
             f"is a link (to {where}): editor commands do not write through links; "
             "replace the link with the file itself, or edit the file it points to by hand",
         )
+
+
+def _holds(path: Path, expect: bytes) -> bool:
+    """Whether ``path`` is a plain file (not a link) holding exactly ``expect``."""
+    try:
+        return not path.is_symlink() and _read_plain(path) == expect
+    except OSError:
+        return False
 
 
 def _read_plain(path: Path) -> bytes:
