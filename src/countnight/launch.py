@@ -61,7 +61,11 @@ def quick(parsed: tuple[str, dict[str, str], set[str]]) -> bool:
         print(f"published 0, rejected 0, scheduled {found.scheduled}, {found.live} live ({seconds:.2f} s): up to date")
         return True
     if not flags & {"-q", "--quiet"}:
-        print(f"{out}: up to date, {found.live} live (checked in {seconds:.2f} s); loading to watch", flush=True)
+        from .terminal import one_line  # the standard library only
+
+        print(
+            f"{one_line(out)}: up to date, {found.live} live (checked in {seconds:.2f} s); loading to watch", flush=True
+        )
     return False
 
 
