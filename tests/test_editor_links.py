@@ -9,13 +9,11 @@ through a chain of links, at nothing, at a folder; and against links planted whe
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import AFTER_THE_NIGHT, DURING_THE_NIGHT, write_blog
+from conftest import AFTER_THE_NIGHT, DURING_THE_NIGHT, run_countnight, write_blog
 from countnight.editing import correct, restore, set_flag, withdraw
 from countnight.errors import InputError
 from countnight.listing import UnknownEntry
@@ -104,13 +102,7 @@ def test_the_reproducers_through_the_command_line(tmp_path: Path) -> None:
     (root / "entries/b.md").symlink_to("a.md")
     a_before = (root / "entries/a.md").read_bytes()
     for args in (["restore", "e1", "--force"], ["pin", "e1"], ["withdraw", "b"]):
-        done = subprocess.run(
-            [sys.executable, "-c", "from countnight.launch import main; main()", *args, "--root", str(root)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        done = run_countnight(*args, "--root", str(root))
         assert done.returncode == 1, (args, done.stdout, done.stderr)
         assert "is a link" in done.stderr and "Traceback" not in done.stderr
         assert "restored" not in done.stdout

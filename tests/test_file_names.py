@@ -9,8 +9,6 @@ to the file system's limits, and every character, is tried here.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from io import StringIO
 from pathlib import Path
 
@@ -18,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import AFTER_THE_NIGHT, CONFIG, DURING_THE_NIGHT, write_blog
+from conftest import AFTER_THE_NIGHT, CONFIG, DURING_THE_NIGHT, run_countnight, write_blog
 from countnight.config import parse_config
 from countnight.console import Console
 from countnight.editing import correct, restore, set_flag, withdraw
@@ -179,15 +177,10 @@ def test_the_newline_name_no_longer_breaks_list_history_or_withdraw(tmp_path: Pa
     """Through the real command: ``list`` keeps one line per entry, and nothing prints a traceback."""
     root = write_blog(tmp_path / "blog", {"entries/0105-good.md": GOOD})
     (root / "entries" / "0100-x\n.md").write_text(ENTRY)
-    run = _countnight("list", "--root", str(root))
+    run = run_countnight("list", "--root", str(root))
     assert run.returncode == 0, run.stderr
     rows = run.stdout.splitlines()
     assert len(rows) == 3 and "0100-x\\x0a" in run.stdout and "error" in rows[1] + rows[2]
     for args in (["build"], ["history", "0100-x\n"], ["withdraw", "0100-x\n"], ["check"]):
-        done = _countnight(*args, "--root", str(root))
+        done = run_countnight(*args, "--root", str(root))
         assert "Traceback" not in done.stderr and done.returncode in (0, 1, 2), done.stderr
-
-
-def _countnight(*args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-c", "from countnight.launch import main; main()"]
-    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=120, check=False)

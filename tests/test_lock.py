@@ -10,13 +10,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import write_blog
+from conftest import COUNTNIGHT, run_countnight, write_blog
 from countnight.lock import Busy, writer
 
 CONFIG = """\
@@ -25,13 +24,12 @@ timezone = "Europe/London"
 coverage_start = "2024-07-04T22:00:00+01:00"
 """
 ENTRY = '---\ntime: "2024-07-04T22:{minute:02d}:00+01:00"\ntitle: Entry {minute}\n---\nWords.\n'
-COMMAND = [sys.executable, "-c", "from countnight.launch import main; main()"]
 DEADLINE = 60.0
 
 
 def _start(root: Path, *args: str) -> subprocess.Popen[bytes]:
     log = (root.parent / f"{args[0]}-{time.monotonic_ns()}.log").open("wb")
-    return subprocess.Popen([*COMMAND, *args, "--root", str(root)], stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen([*COUNTNIGHT, *args, "--root", str(root)], stdout=log, stderr=subprocess.STDOUT)
 
 
 def _wait(predicate, what: str) -> None:  # type: ignore[no-untyped-def]
@@ -50,9 +48,7 @@ def _holder(root: Path) -> int | None:
 
 
 def _run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*COMMAND, *args, "--root", str(root)], capture_output=True, text=True, timeout=DEADLINE, check=False
-    )
+    return run_countnight(*args, "--root", str(root), timeout=DEADLINE)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -9,14 +9,12 @@ through a symbolic link, the root of the file system, and the default output (``
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from conftest import write_blog
+from conftest import run_countnight, write_blog
 from countnight.cli import main
 from countnight.folders import folder_problem
 from countnight.names import default_theme
@@ -108,21 +106,6 @@ def test_ordinary_output_folders_are_accepted(root: Path, out: str) -> None:
 
 def test_the_quick_build_refuses_as_the_command_line_does(root: Path) -> None:
     """``build`` without click (launch.py's quick path) says the same, exit 2, and writes nothing."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from countnight.launch import main; main()",
-            "build",
-            "--root",
-            str(root),
-            "--out",
-            str(root / "entries"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_countnight("build", "--root", str(root), "--out", str(root / "entries"))
     assert done.returncode == 2 and "needs a folder of its own" in done.stderr, done.stderr
     assert sorted(os.listdir(root / "entries")) == ["0100-draft.md"]

@@ -12,8 +12,6 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import subprocess
-import sys
 import time
 from io import StringIO
 from pathlib import Path
@@ -21,7 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import AFTER_THE_NIGHT, BASELINE, CONFIG, write_blog
+from conftest import AFTER_THE_NIGHT, BASELINE, CONFIG, run_countnight, write_blog
 from countnight.cli import main
 from countnight.console import Console
 from countnight.site import Site
@@ -98,13 +96,7 @@ def test_the_real_command_never_prints_a_traceback(tmp_path: Path, where: str, k
     root = _night(tmp_path)
     _replace(root / where, kind)
     for args in (["build"], ["list"], ["history", "e1"], ["watch"] if "watch" in needed else ["check"]):
-        done = subprocess.run(
-            [sys.executable, "-c", "from countnight.launch import main; main()", *args, "--root", str(root)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        done = run_countnight(*args, "--root", str(root))  # a hang fails at its deadline
         assert "Traceback" not in done.stderr, (args, done.stderr)
         assert done.returncode in (0, 1), (args, done.stderr)
 
@@ -214,13 +206,7 @@ def test_a_pipe_or_a_device_in_place_of_a_state_file_never_hangs(tmp_path: Path,
     else:
         path.symlink_to("/dev/zero")
     for args in (["build"], ["check"], ["list"], ["history", "e1"]):
-        done = subprocess.run(
-            [sys.executable, "-c", "from countnight.launch import main; main()", *args, "--root", str(root)],
-            capture_output=True,
-            text=True,
-            timeout=120,  # a hang fails here
-            check=False,
-        )
+        done = run_countnight(*args, "--root", str(root))  # a hang fails at its deadline
         assert "Traceback" not in done.stderr, (args, done.stderr)
         assert done.returncode in (0, 1), (args, done.stderr)
         if args[0] in SPECIAL[where]:

@@ -10,13 +10,12 @@ visible escapes.
 from __future__ import annotations
 
 import subprocess
-import sys
 from io import StringIO
 from pathlib import Path
 
 import pytest
 
-from conftest import AFTER_THE_NIGHT, write_blog
+from conftest import AFTER_THE_NIGHT, run_countnight, write_blog
 from countnight.console import Console
 from countnight.errors import Problem
 from countnight.site import BuildReport, Site
@@ -86,14 +85,7 @@ def _hostile_blog(tmp_path: Path) -> Path:
 
 
 def _run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from countnight.launch import main; main()", *args, "--root", str(root)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        errors="surrogateescape",
-    )
+    return run_countnight(*args, "--root", str(root))
 
 
 def test_no_command_prints_a_dangerous_character(tmp_path: Path) -> None:
