@@ -23,7 +23,7 @@ from .feeds import share_path
 from .folder import FolderOutlet
 from .journal import JOURNAL, STATE_DIR, Journal, Record, encode_records, stamp
 from .models import Context
-from .names import entry_id, longest_id
+from .names import entry_id, is_id, longest_id
 from .pages import Output, PageCache, render_changes
 from .publish import PublishError
 from .readstate import ENTRIES, ReadState, window_text
@@ -321,7 +321,10 @@ class Site:
         copy were both lost (a deleted .countnight). Say so loudly: it leaves readers' pages until it is fixed."""
         for display in sorted(self.read.bad):
             outcome = self.read.outcomes[display]
-            page = self.out / share_path(entry_id(display))
+            ident = entry_id(display)
+            if not is_id(ident) or len(ident) > self.longest_id:
+                continue  # never publishable, so never shown (and its page's name may be too long to ask about)
+            page = self.out / share_path(ident)
             if outcome.entry is None and outcome.taken is None and page.is_file():
                 report.warnings.append(
                     f"{display}: readers were shown it ({page}) but the record of its last good version is lost "
