@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import textwrap
 from collections.abc import Callable
 from datetime import datetime
@@ -72,3 +74,13 @@ def copy_sample(root: Path) -> Path:
 def sample_night(tmp_path: Path) -> Path:
     """A copy of the sample night to build and change freely."""
     return copy_sample(tmp_path / "night")
+
+
+COUNTNIGHT = [sys.executable, "-c", "from countnight.launch import main; main()"]  # the installed entry point
+
+
+def run_countnight(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``countnight ARGS`` in its own process, as a user runs it (launch.py first); output as text."""
+    return subprocess.run(
+        [*COUNTNIGHT, *args], capture_output=True, text=True, timeout=timeout, check=False, errors="surrogateescape"
+    )

@@ -204,12 +204,13 @@ def test_a_file_changed_during_the_edit_is_not_overwritten(tmp_path: Path) -> No
     assert [p.name for p in tmp_path.iterdir()] == ["0100-x.md"]
 
 
-def test_a_linked_entry_is_edited_where_it_lives(blog: BlogMaker) -> None:
+def test_a_linked_entry_is_not_edited_through_its_link(blog: BlogMaker) -> None:
     root = blog({"entries/drafts/0100-x.md": GOOD})
     (root / "entries/0100-x.md").symlink_to("drafts/0100-x.md")
-    set_flag(root, "0100-x", "key", True)
+    with pytest.raises(InputError, match=r"is a link .*do not write through links"):
+        set_flag(root, "0100-x", "key", True)
     assert (root / "entries/0100-x.md").is_symlink()
-    assert "key: true" in (root / "entries/drafts/0100-x.md").read_text()
+    assert (root / "entries/drafts/0100-x.md").read_text() == GOOD
 
 
 def test_unknown_ids_suggest_the_nearest(blog: BlogMaker) -> None:

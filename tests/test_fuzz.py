@@ -525,3 +525,167 @@ def test_bounded_links_render_as_python_markdown_does() -> None:
     run()
     _report("bounded-links", outcomes)
     assert outcomes["link"] > 0
+
+
+# -- file names, links and editor commands (issue 17) ----------------------------------------------
+
+ID_ALPHABET = "abcXYZ0189-_."
+DANGEROUS_CHARS = [chr(c) for c in [*range(1, 0x20), 0x7F, *range(0x80, 0xA0)]] + [
+    "\u061c", "\u200e", "\u200f", "\u202a", "\u202e", "\u2066", "\u2069", "\u2028", "\u2029", "\ufeff",
+]  # fmt: skip
+_name_char = st.characters(blacklist_categories=["Cs"], blacklist_characters="/\0") | st.sampled_from(DANGEROUS_CHARS)
+
+
+@st.composite
+def file_stems(draw: st.DrawFn) -> str:
+    """An entry file's name without ``.md``: any characters (controls, bidi, any script, bytes that are not
+    UTF-8), any length up to what a file name can hold, with the allowed characters and the lengths at the
+    file system's limits drawn often."""
+    shape = draw(st.sampled_from(["any", "allowed", "long", "long-then-odd", "bytes"]))
+    if shape == "any":
+        stem = draw(st.text(_name_char, min_size=1, max_size=40))
+    elif shape == "allowed":
+        stem = draw(st.sampled_from("abc019")) + draw(st.text(st.sampled_from(ID_ALPHABET), max_size=30))
+    elif shape == "long":
+        stem = "a" * draw(st.integers(200, 252))
+    elif shape == "long-then-odd":
+        stem = "b" * draw(st.integers(180, 240)) + draw(_name_char)
+    else:  # bytes that are not UTF-8: os functions take lone surrogates back to those bytes
+        raw = draw(st.binary(min_size=1, max_size=30).filter(lambda b: b"/" not in b and b"\0" not in b))
+        stem = raw.decode("utf-8", "surrogateescape")
+    return stem
+
+
+def _fits(stem: str) -> bool:
+    name = stem + ".md"
+    return stem not in (".", "..") and len(name.encode("utf-8", "surrogateescape")) <= 255
+
+
+GOOD_ENTRY = b"---\ntime: '01:30'\ntitle: The good one\n---\nStill published.\n"
+NAMED_ENTRY = b"---\ntime: '01:00'\ntitle: Named\n---\nText.\n"
+
+
+def test_any_file_name_publishes_or_is_that_files_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Random names (every control, bidi and Unicode character, bytes that are not UTF-8, every length up to
+    NAME_MAX) in one folder with a good entry: the build never raises and always publishes; a name that is
+    an id and fits the output folder has its share page; every other one is exactly that file's problem (or
+    not an entry at all, by SPEC's rules); and the console line about each holds no control character."""
+    from io import StringIO
+
+    from countnight.console import Console
+    from countnight.names import is_entry_name, is_id, longest_id
+
+    monkeypatch.setattr(os, "fsync", lambda fd: None)
+    outcomes: Counter[str] = Counter()
+    root = write_blog(tmp_path / "blog", {})
+    limit = longest_id(root / "site")
+    site = Site(root)
+
+    @settings(FAST, max_examples=150)
+    @given(stems=st.lists(file_stems().filter(_fits), min_size=1, max_size=8, unique=True))
+    def run(stems: list[str]) -> None:
+        shutil.rmtree(root / "entries")
+        (root / "entries").mkdir()
+        (root / "entries" / "zz-good.md").write_bytes(GOOD_ENTRY)
+        for stem in stems:
+            (root / "entries" / f"{stem}.md").write_bytes(NAMED_ENTRY)
+        report = site.build(AFTER_THE_NIGHT)
+        assert report.built, report.warnings
+        assert (root / "site/update/zz-good.html").is_file()
+        refused = {p.path for p in report.problems}
+        for stem in stems:
+            name = f"{stem}.md"
+            if not is_entry_name(name):
+                outcomes["not an entry (SPEC)"] += 1
+            elif is_id(stem) and len(stem) <= limit:
+                assert (root / "site/update" / f"{stem}.html").is_file(), stem
+                outcomes["published"] += 1
+            else:
+                assert f"entries/{name}" in refused, (stem, refused)
+                outcomes["refused as its own error"] += 1
+        said = StringIO()
+        Console(said, colour=False).build(report, None)
+        assert not [c for c in said.getvalue() if c in DANGEROUS_CHARS and c not in "\n"], said.getvalue()
+        outcomes["examples"] += 1
+        outcomes["names"] += len(stems)
+
+    run()
+    _report("file-names", outcomes)
+
+
+LINK_TARGETS = ["outside-abs", "outside-rel", "entry", "link", "nothing", "folder", "self"]
+EDITOR_COMMANDS = ["correct", "withdraw", "pin", "unpin", "key", "unkey", "restore", "restore-force"]
+
+
+def test_editor_commands_never_write_outside_entries_nor_through_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Random nights of regular entries and links (outside by absolute and relative paths, at entries, at
+    other links, chains and cycles, at nothing, at a folder), then random editor commands on any id: each
+    does its work on a regular file or is refused (InputError, UnknownEntry); no file outside entries/ and no
+    link ever changes; a build over the result never raises."""
+    from countnight.editing import correct, restore, set_flag, withdraw
+    from countnight.listing import UnknownEntry
+
+    monkeypatch.setattr(os, "fsync", lambda fd: None)
+    outcomes: Counter[str] = Counter()
+    root = write_blog(tmp_path / "blog", {})
+    outside = tmp_path / "outside"
+    outside.mkdir()
+
+    def command(name: str, ident: str) -> object:
+        if name == "correct":
+            return correct(root, ident, "A fix.", DURING_THE_NIGHT)
+        if name == "withdraw":
+            return withdraw(root, ident)
+        if name in ("pin", "unpin", "key", "unkey"):
+            return set_flag(root, ident, "pinned" if "pin" in name else "key", not name.startswith("un"))
+        return restore(root, ident, force=name == "restore-force")
+
+    @settings(FAST, max_examples=80)
+    @given(
+        entries=st.integers(1, 3),
+        links=st.lists(st.tuples(st.sampled_from(LINK_TARGETS), st.integers(0, 3)), min_size=1, max_size=4),
+        commands=st.lists(st.tuples(st.sampled_from(EDITOR_COMMANDS), st.integers(0, 7)), min_size=1, max_size=6),
+    )
+    def run(entries: int, links: list[tuple[str, int]], commands: list[tuple[str, int]]) -> None:
+        shutil.rmtree(root / "entries")
+        shutil.rmtree(root / "site", ignore_errors=True)
+        shutil.rmtree(root / ".countnight", ignore_errors=True)
+        (root / "entries/sub").mkdir(parents=True)
+        for i in range(entries):
+            (root / "entries" / f"e{i}.md").write_bytes(NAMED_ENTRY.replace(b"Named", b"E%d" % i))
+            (outside / f"o{i}.md").write_bytes(NAMED_ENTRY.replace(b"Named", b"Outside %d" % i))
+        site = Site(root)
+        site.build(AFTER_THE_NIGHT)  # so restore has versions of the regular entries (and links with their names)
+        for j, (kind, n) in enumerate(links):
+            target = {
+                "outside-abs": str(outside / f"o{n % entries}.md"),
+                "outside-rel": os.path.relpath(outside / f"o{n % entries}.md", root / "entries"),
+                "entry": f"e{n % entries}.md",
+                "link": f"l{n % len(links)}.md",
+                "nothing": "gone.md",
+                "folder": "sub",
+                "self": f"l{j}.md",
+            }[kind]
+            (root / "entries" / f"l{j}.md").symlink_to(target)
+        site.build(AFTER_THE_NIGHT)
+        ids = [f"e{i}" for i in range(entries)] + [f"l{j}" for j in range(len(links))]
+        outside_before = {p.name: p.read_bytes() for p in outside.iterdir()}
+        links_before = {p.name: os.readlink(p) for p in (root / "entries").iterdir() if p.is_symlink()}
+        for name, pick in commands:
+            ident = ids[pick % len(ids)]
+            try:
+                command(name, ident)
+                outcomes["done"] += 1
+                assert not ident.startswith("l"), f"{name} {ident} wrote through a link"
+            except (InputError, UnknownEntry):
+                outcomes["refused"] += 1
+        assert {p.name: p.read_bytes() for p in outside.iterdir()} == outside_before
+        assert {p.name: os.readlink(p) for p in (root / "entries").iterdir() if p.is_symlink()} == links_before
+        assert not [p for p in (root / "entries").iterdir() if p.name.startswith(".")], "a temp file was left"
+        assert site.build(AFTER_THE_NIGHT).built
+        outcomes["examples"] += 1
+
+    run()
+    _report("editor-links", outcomes)

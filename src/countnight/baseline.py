@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from countnight.errors import InputError, Problem
+from countnight.errors import InputError, Problem, describe_os_error
+from countnight.fileio import read_file
 from countnight.parties import MAIN_PARTIES, party_code
 
 __all__ = [
@@ -115,9 +116,9 @@ def read_csv_table(path: Path, display: str) -> tuple[list[str], list[tuple[int,
     that cannot be read, is not UTF-8, is empty, or is not valid CSV.
     """
     try:
-        data = path.read_bytes()
+        data = read_file(path)
     except OSError as exc:
-        raise InputError.one(display, 0, f"cannot read the file: {exc.strerror or exc}") from exc
+        raise InputError.one(display, 0, f"cannot read the file: {describe_os_error(exc, path)}") from exc
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

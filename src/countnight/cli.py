@@ -16,11 +16,13 @@ import click
 from .config import load_config
 from .console import NORMAL, QUIET, VERBOSE, Console
 from .errors import InputError
+from .folders import folder_problem, output_problem
 from .journal import Journal
 from .listing import UnknownEntry, normalise_id, unknown
 from .newentry import KINDS_NEW, outside_the_night, write_new_entry
-from .oneoff import build_once, folder_problem
+from .oneoff import build_once
 from .site import Site
+from .terminal import lines, one_line
 
 if TYPE_CHECKING:  # `build` loads neither the watcher, the preview server nor the editor's commands
     from .baseline import BaselineRow
@@ -40,16 +42,38 @@ OUT = click.option(
 )
 
 
+def _echo(text: object, *, err: bool = False) -> None:
+    """One line that names files or quotes them: escaped, so no control or bidi character reaches the terminal."""
+    click.echo(one_line(text), err=err)
+
+
 def _fail(err: InputError) -> None:
     for problem in err.problems:
-        click.echo(str(problem), err=True)
+        _echo(problem, err=True)
     sys.exit(1)
 
 
 def _folders(root: Path, out: Path | None) -> None:
     found = folder_problem(root, out)
     if found is not None:
-        raise click.BadParameter(found[1], param_hint=found[0])
+        raise click.BadParameter(one_line(found[1]), param_hint=found[0])
+    wrong = output_problem(root, out)
+    if wrong is not None:
+        raise click.ClickException(one_line(wrong))
+
+
+@contextlib.contextmanager
+def _writer(root: Path, command: str) -> Iterator[None]:
+    """The blog folder's lock (lock.py) for a command that publishes; a clear error (exit 1) when it is taken."""
+    from .lock import Busy, writer
+
+    held = contextlib.ExitStack()
+    try:
+        held.enter_context(writer(root, command))
+    except Busy as err:
+        raise click.ClickException(one_line(err)) from None
+    with held:
+        yield
 
 
 def _site(root: Path, out: Path | None, *, watching: bool = False) -> Site:
@@ -80,10 +104,10 @@ def new(kind: str, constituency: str | None, title: str | None, root: Path, out:
         path = write_new_entry(root, event, kind.lower(), constituency=constituency, title=title, now=now)
     except InputError as err:
         _fail(err)
-    click.echo(path.relative_to(root) if path.is_relative_to(root) else path)
+    _echo(path.relative_to(root) if path.is_relative_to(root) else path)
     note = outside_the_night(event, now)
     if note:
-        click.echo(f"warning: {note}", err=True)
+        _echo(f"warning: {note}", err=True)
 
 
 @main.command()
@@ -96,7 +120,7 @@ def check(root: Path, out: Path | None) -> None:
     """
     problems = _site(root, out).check()
     for problem in problems:
-        click.echo(str(problem))
+        _echo(problem)
     if problems:
         click.echo(f"{len(problems)} problem(s) in {len({p.path for p in problems})} file(s)", err=True)
         sys.exit(1)
@@ -122,22 +146,25 @@ def history(entry_id: str, root: Path) -> None:
 
     Example: countnight history 0216-cannock-chase-result
     """
-    journal = Journal.open(root)
+    try:
+        journal = Journal.open(root)
+    except InputError as err:
+        _fail(err)
     for warning in journal.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        _echo(f"warning: {warning}", err=True)
     records = journal.versions(normalise_id(entry_id))
     if not records:
         ident = normalise_id(entry_id)
-        click.echo(unknown(ident, sorted(journal.ever_shown), f"'{ident}' was never shown to readers"), err=True)
+        _echo(unknown(ident, sorted(journal.ever_shown), f"'{ident}' was never shown to readers"), err=True)
         sys.exit(1)
     version = 0
     for record in records:
         if record.op == "shown":
             version += 1
-            click.echo(f"== version {version}, live from {record.at} (sha256 {record.hash[:12]})")
-            click.echo(record.text.rstrip("\n"))
+            _echo(f"== version {version}, live from {record.at} (sha256 {record.hash[:12]})")
+            click.echo(lines(record.text.rstrip("\n")))  # the entry's own lines, every control escaped
         else:
-            click.echo(f"== {record.op} at {record.at}")
+            _echo(f"== {record.op} at {record.at}")
 
 
 # -- editors: change an entry's front matter in place, list the night, bring a version back ----------
@@ -150,11 +177,11 @@ def _editor_errors() -> Iterator[None]:
     try:
         yield
     except UnknownEntry as err:
-        raise click.BadParameter(str(err), param_hint="'ENTRY_ID'") from None
+        raise click.BadParameter(one_line(err), param_hint="'ENTRY_ID'") from None
     except InputError as err:
         _fail(err)
     except OSError as err:
-        raise click.ClickException(f"{err.filename}: {err.strerror}") from None
+        raise click.ClickException(one_line(f"{err.filename}: {err.strerror}")) from None
 
 
 def _edit(action: Callable[[], Edited], done: str, already: str) -> None:
@@ -162,9 +189,9 @@ def _edit(action: Callable[[], Edited], done: str, already: str) -> None:
     with _editor_errors():
         edited = action()
     for problem in edited.problems:
-        click.echo(f"warning: {problem}", err=True)
+        _echo(f"warning: {problem}", err=True)
     name = f"entries/{edited.path.name}"
-    click.echo(f"{name}: {done}" if edited.changed else f"{name}: {already}")
+    _echo(f"{name}: {done}" if edited.changed else f"{name}: {already}")
 
 
 @main.command()
@@ -268,7 +295,7 @@ def restore(entry_id: str, number: int | None, force: bool, root: Path) -> None:
         done = restore_entry(root, entry_id, number, force=force)
     name = f"entries/{done.path.name}"
     what = f"version {done.version} (live from {done.record.at})"
-    click.echo(f"{name}: restored {what}" if done.changed else f"{name}: already holds {what}; unchanged")
+    _echo(f"{name}: restored {what}" if done.changed else f"{name}: already holds {what}; unchanged")
 
 
 DATA = click.option(
@@ -321,7 +348,7 @@ def baseline_command(
     rows = _seats(_data(data), region, constituencies)
     path = output or root / "baseline.csv"
     write_baseline(rows, path)
-    click.echo(f"wrote {path} ({len(rows)} constituencies)")
+    _echo(f"wrote {path} ({len(rows)} constituencies)")
     if candidates:
         _write_candidates(_data(data), rows, root)
 
@@ -346,7 +373,7 @@ def _write_candidates(data: Path, rows: list[BaselineRow], root: Path) -> None:
         count = write_candidates_file(data, rows, root / FILE)
     except InputError as err:
         _fail(err)
-    click.echo(f"wrote {root / FILE} ({count} candidates, for the desk)")
+    _echo(f"wrote {root / FILE} ({count} candidates, for the desk)")
 
 
 @main.command()
@@ -375,7 +402,7 @@ def replay(
     from .replay import Drop, replay_night
 
     def show(drop: Drop) -> None:
-        click.echo(f"{drop.at:%H:%M}  {drop.kind:<7}  {drop.constituency}")
+        _echo(f"{drop.at:%H:%M}  {drop.kind:<7}  {drop.constituency}")
 
     speed = 0 if instant else speed
     if candidates:
@@ -390,7 +417,7 @@ def replay(
             seed=seed,
             region=region,
             constituencies=constituencies,
-            note=click.echo,
+            note=_echo,
             on_drop=show if speed else None,
         )
     except InputError as err:
@@ -442,11 +469,13 @@ def watch(root: Path, out: Path | None, poll: bool, rescan: float, quiet: bool, 
 
     Example: countnight watch --root election-night/ --out /var/www/election
     """
-    watcher, channel = _watcher(_site(root, out, watching=True), poll, rescan, quiet, verbose)
-    try:
-        watcher.run_forever()
-    finally:
-        channel.close()
+    site = _site(root, out, watching=True)
+    with _writer(root, "watch"):  # one writer per blog folder (lock.py)
+        watcher, channel = _watcher(site, poll, rescan, quiet, verbose)
+        try:
+            watcher.run_forever()
+        finally:
+            channel.close()
 
 
 @main.command()
@@ -474,20 +503,21 @@ def _serve(
 
     from .serve import PreviewServer
 
-    try:
-        server = PreviewServer(watcher.site.out, host, port, problems=watcher.outstanding, channel=channel)
-    except OSError as err:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
-    watcher.start()
-    server.start()
-    watcher.console.info(f"serving {watcher.site.out} at {server.url}")
-    if meanwhile is not None:
-        threading.Thread(target=meanwhile, name="countnight-meanwhile", daemon=True).start()
-    try:
-        watcher.run_forever()
-    finally:
-        channel.close()
-        server.stop()
+    with _writer(watcher.site.root, "serve"):  # one writer per blog folder (lock.py)
+        try:
+            server = PreviewServer(watcher.site.out, host, port, problems=watcher.outstanding, channel=channel)
+        except OSError as err:
+            raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+        watcher.start()
+        server.start()
+        watcher.console.info(f"serving {watcher.site.out} at {server.url}")
+        if meanwhile is not None:
+            threading.Thread(target=meanwhile, name="countnight-meanwhile", daemon=True).start()
+        try:
+            watcher.run_forever()
+        finally:
+            channel.close()
+            server.stop()
 
 
 @main.command()

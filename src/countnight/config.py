@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from .clock import Window
-from .errors import InputError, Problem
+from .errors import InputError, Problem, describe_os_error
+from .fileio import read_file
 from .names import CONFIG_NAME
 
 
@@ -157,9 +158,11 @@ def load_config(root: Path) -> Event:
     """Read ``ROOT/countnight.toml``."""
     path = root / CONFIG_NAME
     try:
-        data = path.read_bytes()
+        data = read_file(path)
     except FileNotFoundError:
         raise InputError.one(
             CONFIG_NAME, 0, f"not found in {root}: a blog folder needs {CONFIG_NAME} (see the README)"
         ) from None
+    except OSError as err:  # a folder in its place, no permission: said, not a traceback
+        raise InputError.one(CONFIG_NAME, 0, f"cannot be read: {describe_os_error(err, path)}") from None
     return parse_config(data, CONFIG_NAME)

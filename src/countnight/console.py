@@ -16,6 +16,7 @@ from typing import TextIO
 
 from .errors import Problem
 from .report import BuildReport
+from .terminal import lines, one_line
 
 QUIET, NORMAL, VERBOSE = 0, 1, 2
 
@@ -75,31 +76,33 @@ class Console:
 
     def entry(self, verb: str, ident: str, what: str = "", seconds: float | None = None, level: int = NORMAL) -> None:
         """``02:16:04 published 0216-cannock-result — Lab gain Cannock Chase (14 ms)``."""
-        text = f"{self._stamp()} {self._paint(verb, verb)} {ident}"
+        # A name or a headline is the reporter's text: escaped, so no control or bidi character reaches the terminal.
+        text = f"{self._stamp()} {self._paint(verb, verb)} {one_line(ident)}"
         if what:
-            text += f" — {what}"
+            text += f" — {one_line(what)}"
         if seconds is not None:
             text += f" ({seconds * 1000:.0f} ms)"
         self._write(text, level)
 
     def problem(self, problem: Problem) -> None:
         """``FILE:LINE: message``, even under --quiet: problems are what --quiet is for."""
-        self._write(self._paint(str(problem), "rejected") if self.colour else str(problem), QUIET)
+        text = one_line(problem)
+        self._write(self._paint(text, "rejected") if self.colour else text, QUIET)
 
     def error(self, message: str) -> None:
-        self._write(f"{self._stamp()} {self._paint('error', 'error')} {message}", QUIET)
+        self._write(f"{self._stamp()} {self._paint('error', 'error')} {one_line(message)}", QUIET)
 
     def warning(self, message: str) -> None:
-        self._write(f"{self._stamp()} {self._paint('warning', 'warning')} {message}", NORMAL)
+        self._write(f"{self._stamp()} {self._paint('warning', 'warning')} {one_line(message)}", NORMAL)
 
     def info(self, message: str, level: int = NORMAL) -> None:
-        self._write(f"{self._stamp()} {message}", level)
+        self._write(f"{self._stamp()} {lines(message)}", level)  # a traceback (verbose) keeps its lines
 
     def status(self, live: int, errors: int, next_due: tuple[datetime, str] | None = None) -> None:
         """``02:16:04 47 live · 1 error outstanding · next scheduled 22:00 (2200-exit-poll)``."""
         parts = [f"{live} live", f"{errors} error{'s' if errors != 1 else ''} outstanding" if errors else "no errors"]
         if next_due is not None:
-            parts.append(f"next scheduled {next_due[0].astimezone():%H:%M:%S} ({next_due[1]})")
+            parts.append(f"next scheduled {next_due[0].astimezone():%H:%M:%S} ({one_line(next_due[1])})")
         self._write(f"{self._stamp()} {self._paint(' · '.join(parts), 'time' if not errors else 'warning')}", NORMAL)
 
     # -- one build ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import contextlib
 import os
 import re
 import stat
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +31,7 @@ from .frontmatter import decode, read_entry, split
 from .journal import Journal, Record
 from .listing import ENTRIES, find_entry, load_context, normalise_id, unknown
 from .models import Entry
+from .swap import replace_if_unchanged
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # as frontmatter: the same parser
 BOM = "\ufeff"
@@ -277,34 +279,40 @@ def _value_at(front: Mapping[str, object], key: str) -> object:
 def write_entry_file(path: Path, data: bytes, *, expect: bytes | None = None, create: bool = False) -> None:
     """Replace (or, with ``create``, add without overwriting) an entry file atomically.
 
-    The temp file ``.NAME.PID.tmp`` sits beside it (SPEC: not an entry). With ``expect``, the file must
-    still hold those bytes just before the swap: a reporter saving at the same moment is not overwritten.
+    The temp file (``.NAME-XXXXXXXX.tmp``, a dot-file the build ignores) is made new with O_EXCL, so a link
+    left under a temp name is never written through, and its name stays short whatever the entry's (the
+    entry's own name plus a suffix was too long for a long name). The swap renames over the entry's name:
+    a link there is replaced, never followed. With ``expect``, the file must still hold those bytes when the
+    new version goes in (swap.py: checked after an atomic exchange where the kernel has one, so a reporter's
+    save that lands between the check and the swap is put back, never overwritten).
     """
     display = f"{ENTRIES}/{path.name}"
-    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
-    mode = None if create else stat.S_IMODE(path.stat().st_mode)
+    refuse_link(path)
+    mode = None if create else stat.S_IMODE(path.lstat().st_mode)
+    fd, name = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
+    tmp = Path(name)
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         try:
             write_all(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
-        if mode is not None:
-            os.chmod(tmp, mode)  # keep a shared folder's group-writable files group-writable
+        os.chmod(tmp, mode if mode is not None else 0o666 & ~_umask())  # a shared folder's group-writable stay so
         if create:
             try:
-                os.link(tmp, path)  # atomic, and refuses to replace a file that appeared meanwhile
+                os.link(tmp, path)  # atomic, and refuses to replace a file (or a link) that appeared meanwhile
             except FileExistsError:
                 raise InputError.one(display, 0, "exists: add --force to replace it") from None
             except OSError:  # a file system without hard links
-                if path.exists():
+                if os.path.lexists(path):
                     raise InputError.one(display, 0, "exists: add --force to replace it") from None
                 os.replace(tmp, path)
         else:
-            if expect is not None and path.read_bytes() != expect:
+            if expect is None:
+                refuse_link(path)  # a link put in its place during the edit
+                os.replace(tmp, path)
+            elif not replace_if_unchanged(tmp, path, lambda name: _holds(name, expect)):
                 raise InputError.one(display, 0, "changed on disk during the edit; nothing written, try again")
-            os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -314,6 +322,47 @@ def write_entry_file(path: Path, data: bytes, *, expect: bytes | None = None, cr
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def refuse_link(path: Path) -> None:
+    """InputError when ``path`` is a symbolic link: an editor's command never writes through one (a link to a
+    file outside entries/, or to another entry, would have had that file changed in its place)."""
+    if path.is_symlink():
+        display = f"{ENTRIES}/{path.name}"
+        try:
+            where = os.readlink(path)
+        except OSError:
+            where = "?"
+        raise InputError.one(
+            display,
+            0,
+            f"is a link (to {where}): editor commands do not write through links; "
+            "replace the link with the file itself, or edit the file it points to by hand",
+        )
+
+
+def _holds(path: Path, expect: bytes) -> bool:
+    """Whether ``path`` is a plain file (not a link) holding exactly ``expect``."""
+    try:
+        return not path.is_symlink() and _read_plain(path) == expect
+    except OSError:
+        return False
+
+
+def _read_plain(path: Path) -> bytes:
+    """The bytes of ``path``, not following a link (a link is refused before this is called)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    finally:
+        os.close(fd)
 
 
 # -- editors' commands -------------------------------------------------------------------------
@@ -345,9 +394,9 @@ def edit_entry(
     """
     _, context = load_context(root)
     path = find_entry(root, ident)
-    target = Path(os.path.realpath(path))  # a linked entry is edited where it lives; the link stays
+    refuse_link(path)  # never write through a link (to a file outside entries/, or to another entry)
     display = f"{ENTRIES}/{path.name}"
-    data = target.read_bytes()
+    data = _read_plain(path)
     read_entry(data, display)
     try:
         before: Entry | None = parse_entry(data, display, context)
@@ -369,7 +418,7 @@ def edit_entry(
         after, problems = None, err.problems
     if new == data:
         return Edited(path, False, after, problems)
-    write_entry_file(target, new, expect=data)
+    write_entry_file(path, new, expect=data)
     return Edited(path, True, after, problems)
 
 
@@ -447,11 +496,11 @@ def restore(root: Path, text: str, version: int | None = None, *, force: bool = 
     parse_entry(data, display, context)
     path = root / ENTRIES / f"{ident}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
-    exists = path.exists() or path.is_symlink()
+    refuse_link(path)  # a link (even to nothing) is never written through, with or without --force
+    exists = os.path.lexists(path)
     if exists and not force:
         raise InputError.one(display, 0, f"exists: add --force to replace it with version {number}")
-    target = Path(os.path.realpath(path)) if exists else path
-    if exists and target.read_bytes() == data:
+    if exists and _read_plain(path) == data:
         return Restored(path, number, record, False)
-    write_entry_file(target, data, create=not exists)
+    write_entry_file(path, data, create=not exists)
     return Restored(path, number, record, True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from difflib import get_close_matches
 from typing import Any
 
@@ -11,10 +10,9 @@ from pydantic import TypeAdapter, ValidationError
 from .errors import InputError, Problem
 from .frontmatter import EntrySource, read_entry
 from .models import KINDS, Candidate, Context, Entry, EntryBase, QuoteEntry, ResultEntry, TurnoutEntry
-from .names import entry_id
+from .names import entry_id, is_id
 
 _ADAPTER: TypeAdapter[Entry] = TypeAdapter(Entry)
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _FIELDS = {
     name
     for model in (EntryBase, ResultEntry, TurnoutEntry, QuoteEntry)
@@ -26,9 +24,16 @@ _FIELDS = {
 def parse_entry(data: bytes, path: str, context: Context) -> Entry:
     """One entry file's bytes → a validated entry; InputError with every problem, each with its line."""
     ident = entry_id(path)
-    if not _ID.match(ident):
+    if not is_id(ident):
         raise InputError.one(
-            path, 0, "the file name becomes the entry's address: use letters, digits, '-' and '_' only"
+            path, 0, "the file name becomes the entry's address: use letters, digits, '-', '_' and '.' only"
+        )
+    if len(ident) > context.longest_id:
+        raise InputError.one(
+            path,
+            0,
+            f"the file name is too long to publish: {len(ident)} characters before .md, and the output folder's "
+            f"file system takes at most {context.longest_id} (for the share page update/ID.html): shorten it",
         )
     source = read_entry(data, path)
     front = dict(source.front)

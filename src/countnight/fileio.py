@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 
 
 def write_all(fd: int, data: bytes) -> None:
@@ -19,5 +21,24 @@ def write_synced(path: str | os.PathLike[str], data: bytes, mode: int = 0o644) -
     try:
         write_all(fd, data)
         os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_file(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a regular file (a link to one is followed). Anything else is an OSError that says what it
+    is, never a hang: a FIFO put where the config, the baseline or the record belongs blocked the read until
+    a writer came, and a device (``/dev/zero``) never ended. Opened non-blocking, checked with fstat."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", os.fspath(path))
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "is not a regular file (a pipe, a socket or a device)", os.fspath(path))
+        chunks = []
+        while chunk := os.read(fd, max(info.st_size + 1, 1 << 16)):
+            chunks.append(chunk)
+        return b"".join(chunks)
     finally:
         os.close(fd)

@@ -24,7 +24,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from .fileio import write_all, write_synced
+from .errors import InputError, describe_os_error
+from .fileio import read_file, write_all, write_synced
 from .jsontext import string
 
 STATE_DIR = ".countnight"
@@ -119,12 +120,16 @@ class _Copy:
         its records are these (parsed once)."""
         found = cls(path)
         try:
-            found.raw = path.read_bytes()
+            found.raw = read_file(path)  # a FIFO or a device in its place is refused, never read
         except FileNotFoundError:
             return found
         except OSError as err:
-            found.warnings.append(f"{path}: cannot be read ({err.strerror or err})")
-            return found
+            # A folder in its place, .countnight a file, no permission: not damage a copy can stand in for (the
+            # next append would fail as well), and nothing may be published without the record (it holds
+            # each entry's last good version): the build stops and says which path is wrong.
+            display = f"{STATE_DIR}/{path.name}"
+            why = describe_os_error(err, path)
+            raise InputError.one(display, 0, f"the record of what readers were shown cannot be read: {why}") from None
         if same is not None and same.raw == found.raw:
             found.records, found.warnings = same.records, same.warnings
             return found
@@ -180,7 +185,8 @@ class Journal:
 
     @classmethod
     def open(cls, root: Path) -> Journal:
-        """The record as both copies hold it; what either lost is in ``warnings`` (and ``mend`` writes it back)."""
+        """The record as both copies hold it; what either lost is in ``warnings`` (and ``mend`` writes it back).
+        InputError (naming the path) when a copy is there but cannot be read at all (see ``_Copy.read``)."""
         journal = cls(root / STATE_DIR / JOURNAL)
         main = _Copy.read(journal.path)
         copy = _Copy.read(journal.copy_path, same=main)

@@ -46,9 +46,12 @@ def quick(parsed: tuple[str, dict[str, str], set[str]]) -> bool:
     nothing more is to run."""
     started = time.perf_counter()
     command, values, flags = parsed
-    from .uptodate import up_to_date  # the standard library only
+    from .folders import folder_problem  # the standard library only, like the check
+    from .uptodate import up_to_date
 
     root = Path(values.get("root", "."))
+    if folder_problem(root, Path(values["out"]) if "out" in values else None) is not None:
+        return False  # the command line says what is wrong, as for every command
     out = Path(values["out"]) if "out" in values else root / "site"
     found = up_to_date(root, out)
     if found is None:
@@ -58,11 +61,29 @@ def quick(parsed: tuple[str, dict[str, str], set[str]]) -> bool:
         print(f"published 0, rejected 0, scheduled {found.scheduled}, {found.live} live ({seconds:.2f} s): up to date")
         return True
     if not flags & {"-q", "--quiet"}:
-        print(f"{out}: up to date, {found.live} live (checked in {seconds:.2f} s); loading to watch", flush=True)
+        from .terminal import one_line  # the standard library only
+
+        print(
+            f"{one_line(out)}: up to date, {found.live} live (checked in {seconds:.2f} s); loading to watch", flush=True
+        )
     return False
 
 
 def main() -> None:
+    """The command; a file system error nothing else caught (a state path of the wrong kind, a folder without
+    permission) is said in one line naming the path, with exit status 1, never as a traceback."""
+    try:
+        _main()
+    except OSError as err:
+        from .errors import describe_os_error
+        from .terminal import one_line
+
+        where = f"{os.fsdecode(err.filename)}: " if isinstance(err.filename, str | bytes) else ""
+        print(f"countnight: {one_line(where + describe_os_error(err))}", file=sys.stderr)
+        sys.exit(1)
+
+
+def _main() -> None:
     args = sys.argv[1:]
     parsed = _parse(args)
     if parsed is not None:
@@ -86,11 +107,12 @@ def _build(values: dict[str, str]) -> None:
     """A plain ``build`` on folders fit to build: built here, without click and the other commands (~40 ms
     of every start); the same work, output and status as the command line's (oneoff.py). Folders that are
     not fit return, for the command line to say why as it says it for every command."""
-    from .oneoff import build_once, folder_problem
+    from .folders import folder_problem, output_problem
+    from .oneoff import build_once
 
     root = Path(values.get("root", "."))
     out = Path(values["out"]) if "out" in values else None
-    if folder_problem(root, out) is None and (out is None or not out.exists() or out.is_dir()):
+    if folder_problem(root, out) is None and output_problem(root, out) is None:
         _exit_now(build_once(root, out))
 
 

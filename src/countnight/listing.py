@@ -6,6 +6,7 @@ window and baseline, ``Entry.live_at``), so the list and the page never disagree
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from difflib import get_close_matches
@@ -17,10 +18,12 @@ from .clock import show_clock
 from .config import Event, load_config
 from .entries import parse_entry
 from .errors import InputError, Problem
+from .fileio import read_file
 from .journal import Journal
 from .models import Context, Entry
 from .names import entry_id, is_entry_name
 from .reading import taken_down
+from .terminal import one_line
 from .views import make_view
 
 ENTRIES = "entries"
@@ -41,6 +44,8 @@ def entry_files(root: Path) -> dict[str, Path]:
     """id → file, for every file in entries/ that SPEC counts as an entry."""
     folder = root / ENTRIES
     if not folder.is_dir():
+        if os.path.lexists(folder):  # a file in its place: say so, not "no entries"
+            raise InputError.one(f"{ENTRIES}/", 0, "is a file, not a folder: move it away")
         return {}
     return {entry_id(p.name): p for p in sorted(folder.iterdir()) if is_entry_name(p.name) and p.is_file()}
 
@@ -111,7 +116,7 @@ def list_entries(root: Path, now: datetime) -> list[Listed]:
     for ident, path in files.items():
         display = f"{ENTRIES}/{path.name}"
         try:
-            data = path.read_bytes()
+            data = read_file(path)
             entry = parse_entry(data, display, context)
         except InputError as err:
             first = err.problems[0]
@@ -144,13 +149,14 @@ def format_table(rows: list[Listed], zone: ZoneInfo, width: int | None = None) -
 
     With a ``width`` (a terminal's), headlines are cut to fit; errors never are (FILE:LINE matters).
     """
-    id_width = max([len("ID"), *(len(r.id) for r in rows)])
+    ids = [one_line(r.id) for r in rows]  # a file name's controls and bidi characters escaped, not obeyed
+    id_width = max([len("ID"), *(len(i) for i in ids)])
     lines = [f"{'ID':<{id_width}}  {'KIND':<8} {'TIME':<5}  {'STATUS':<9}  {'FLAGS':<5}  HEADLINE"]
-    for r in rows:
+    for r, ident in zip(rows, ids, strict=True):
         clock = show_clock(r.time, zone) if r.time else "--:--"
-        text = r.text
+        text = one_line(r.text)
         room = max((width or 0) - id_width - 37, 30)
         if width and r.status != "error" and len(text) > room:
             text = text[: room - 1] + "…"
-        lines.append(f"{r.id:<{id_width}}  {r.kind:<8} {clock:<5}  {r.status:<9}  {r.flags:<5}  {text}")
+        lines.append(f"{ident:<{id_width}}  {r.kind:<8} {clock:<5}  {r.status:<9}  {r.flags:<5}  {text}")
     return lines

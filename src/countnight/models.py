@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from .clock import Window
+from .names import NAME_MAX, SHARE_SUFFIX
 from .parties import party_code
 
 if TYPE_CHECKING:
@@ -39,6 +40,8 @@ class Context:
 
     window: Window
     baseline: Baseline | None = None
+    # The longest id the output folder can publish (names.longest_id); the default fits the usual NAME_MAX.
+    longest_id: int = NAME_MAX - len(SHARE_SUFFIX)
 
 
 def _context(info: ValidationInfo) -> Context:

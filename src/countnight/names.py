@@ -4,10 +4,21 @@ standard library only), so the quick up-to-date check of a restart can use the b
 from __future__ import annotations
 
 import os
+import re
 from importlib import resources
 from pathlib import Path, PurePath
 
 CONFIG_NAME = "countnight.toml"  # the blog folder's config file
+# An id is exactly these characters: fullmatch, not ``$``, which also matches before a final newline (a file
+# named "x\n.md" passed, and its share link, ``withdraw`` and ``history`` could never name it).
+ID_CHARACTERS = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+# The longest file name most file systems take (NAME_MAX), and path (PATH_MAX), when they cannot be asked.
+NAME_MAX = 255
+PATH_MAX = 4096
+SHARE_SUFFIX = ".html"  # an entry's share page is update/ID.html (feeds.share_path)
+# The longest folder a publish writes an entry's share page into, past the output folder: a first build stages
+# the whole site in ".countnight-tmp-PID-site/" inside it (publish.py; a pid has at most 7 digits on Linux).
+_STAGED_SHARE_FOLDER = "/.countnight-tmp-4194304-site/update/"
 
 
 def is_entry_name(name: str) -> bool:
@@ -19,6 +30,33 @@ def entry_id(path: PurePath | str) -> str:
     """The entry's id: its file name without ``.md``."""
     name = path.rpartition("/")[2] if isinstance(path, str) else path.name  # str: the hot path, no PurePath
     return name.removesuffix(".md")
+
+
+def is_id(ident: str) -> bool:
+    """Whether ``ident`` is made of exactly the characters an id may have (SPEC: it is the page's address)."""
+    return ID_CHARACTERS.fullmatch(ident) is not None
+
+
+def longest_id(out: Path | str) -> int:
+    """The longest id whose share page (``update/ID.html``) the output folder's file system can hold.
+
+    A longer name is refused as that entry's error: the build that tried to write it failed as a whole,
+    and no later entry was published. Asked of the file system the output folder is on (the nearest folder
+    of it that exists), with the path a first build stages the page at, so a deep output folder counts too.
+    """
+    folder = os.path.abspath(out)
+    probe = folder
+    while not os.path.isdir(probe) and os.path.dirname(probe) != probe:
+        probe = os.path.dirname(probe)
+    name_max, path_max = NAME_MAX, PATH_MAX
+    try:
+        name_max = os.pathconf(probe, "PC_NAME_MAX") or NAME_MAX
+        path_max = os.pathconf(probe, "PC_PATH_MAX") or PATH_MAX
+    except (OSError, ValueError):  # not a folder any more, or a system that cannot say: the usual limits
+        pass
+    by_name = name_max - len(SHARE_SUFFIX)
+    by_path = path_max - 1 - len(os.fsencode(folder)) - len(_STAGED_SHARE_FOLDER) - len(SHARE_SUFFIX)
+    return max(0, min(by_name, by_path))
 
 
 def default_theme() -> Path:

@@ -2,31 +2,20 @@
 
 Both ways in call it: the command line (cli.py, click) and the launcher's quick path (launch.py), which
 takes a plain ``build --root R --out O`` straight here without loading click and the other commands
-(~40 ms of every start). The checks of the two folders live here too, so both say the same.
+(~40 ms of every start). Both check the two folders with folders.py first, so both say the same.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 from . import uptodate
 from .channel import LiveChannel, publish_url
+from .lock import Busy, writer
 from .report import BuildReport
 from .site import Site
-
-
-def folder_problem(root: Path, out: Path | None) -> tuple[str, str] | None:
-    """(the option, what is wrong) when ``root`` and ``out`` cannot be built; None when they can."""
-    if not root.is_dir():
-        return "--root", f"{root} is not a folder"
-    if out is not None and Path(os.path.realpath(root)).is_relative_to(os.path.realpath(out)):
-        # The output is published whole and `serve` serves it: the blog folder, or a folder above it, would
-        # put the config, the record and entries/ (drafts, embargoed results) on the web, and the watcher
-        # would take every change in entries/ for its own output and never rebuild.
-        return "--out", f"{out} holds the blog folder; the output needs a folder of its own"
-    return None
+from .terminal import one_line
 
 
 def summary_line(report: BuildReport) -> str:
@@ -38,7 +27,18 @@ def summary_line(report: BuildReport) -> str:
 
 
 def build_once(root: Path, out: Path | None) -> int:
-    """Build, record a clean build (uptodate.py), say what happened; the exit status (0: built, no problems)."""
+    """Build, record a clean build (uptodate.py), say what happened; the exit status (0: built, no problems).
+
+    Holds the blog folder's lock throughout (lock.py): a second writer is refused, and says which one."""
+    try:
+        with writer(root, "build"):
+            return _build_once(root, out)
+    except Busy as err:
+        print(f"error: {one_line(err)}", file=sys.stderr)
+        return 1
+
+
+def _build_once(root: Path, out: Path | None) -> int:
     site = Site(root, out)
     channel = LiveChannel(
         site.out, publish_url=publish_url(root), warn=lambda message: print(f"warning: {message}", file=sys.stderr)
@@ -48,8 +48,8 @@ def build_once(root: Path, out: Path | None) -> int:
     channel.close()  # once its message is out
     uptodate.record_build(site, report)
     for problem in report.problems:
-        print(problem, file=sys.stderr)
+        print(one_line(problem), file=sys.stderr)  # names and messages escaped: see terminal.py
     for warning in report.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"warning: {one_line(warning)}", file=sys.stderr)
     print(summary_line(report) if report.built else "the site was not built; the previous site is unchanged")
     return 1 if report.problems or not report.built else 0

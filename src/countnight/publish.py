@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import errno
 import functools
 import hashlib
 import os
@@ -21,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .changes import Content, write_order
+from .errors import describe_os_error
 from .fileio import write_all
 from .parallel import PARALLEL_MIN, map_forked, usable_cpus
 
@@ -69,7 +69,7 @@ def _stage(target: str | Path, data: bytes, *, sync: bool, folders: set[str] | N
         os.makedirs(folder, exist_ok=True)
         if folders is not None:
             folders.add(folder)
-    tmp = f"{folder}/{_TEMP_PREFIX}{os.getpid()}-{name}" if beside else f"{folder}/{name}"
+    tmp = f"{folder}/{temp_name(name)}" if beside else f"{folder}/{name}"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
@@ -84,6 +84,20 @@ def _stage(target: str | Path, data: bytes, *, sync: bool, folders: set[str] | N
             os.unlink(tmp)
         raise
     return tmp
+
+
+def temp_name(name: str) -> str:
+    """The temp file a file named ``name`` is staged in: the name itself when the whole fits every file
+    system's name limit, else a digest of it. (The prefix made a name that fitted too long by ~25 bytes,
+    and that one file failed every build of the night.)"""
+    tmp = f"{_TEMP_PREFIX}{os.getpid()}-{name}"
+    if len(tmp.encode()) <= _SHORT_NAME_MAX:
+        return tmp
+    return f"{_TEMP_PREFIX}{os.getpid()}-{hashlib.sha256(name.encode()).hexdigest()[:32]}"
+
+
+# Temp names are kept within the shortest name limit of the file systems in use (eCryptfs: 143 bytes).
+_SHORT_NAME_MAX = 143
 
 
 def _sync_filesystem(folder: Path, meanwhile: Callable[[], object] | None = None) -> None:
@@ -274,14 +288,16 @@ def publish(
     # name at a time (a cold build's update/ is one rename, not 10,000). A reader sees no page or all of
     # them, index.html still last.
     empty = known is None and not _holds_files(out)
-    out.mkdir(parents=True, exist_ok=True)
     base = os.fspath(out)
     tree: str | None = None
     report = Published()
     digests = dict(known) if known is not None else {}
     staged: list[tuple[str, str]] = []
     renamed = 0
+    if os.path.lexists(out) and not os.path.isdir(out):
+        raise PublishError(f"{out}: is a file, not a folder: move it away; nothing was written")
     try:
+        out.mkdir(parents=True, exist_ok=True)
         if empty:
             tree = _new_tree(base)
         # Stage everything first, the manifest too: a full disk fails here, before a single published
@@ -331,7 +347,10 @@ def publish(
                 report.removed.append(name)
     except OSError as err:
         _discard(staged[renamed:], tree)  # what was not renamed into place: leave no temp files
-        what = "the disk is full" if err.errno == errno.ENOSPC else err.strerror or str(err)
+        where = err.filename2 if isinstance(err.filename2, str) else err.filename  # a rename: its target
+        what = describe_os_error(err, where)
+        if isinstance(where, str) and os.path.abspath(where) != os.path.abspath(base):
+            what = f"{os.path.relpath(where, base)}: {what}"  # which file or folder of the site
         raise PublishError(f"{out}: could not write the site ({what}); the previous files are intact") from err
     except BaseException:
         _discard(staged[renamed:], tree)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from .clock import Window, show_time
 from .entries import parse_entry
-from .errors import InputError, Problem
+from .errors import InputError, Problem, describe_os_error
 from .fragments import Fragment
 from .frontmatter import MAX_BYTES
 from .journal import Journal, Record
@@ -122,6 +122,9 @@ class ReadState:
             except FileNotFoundError:
                 report.warnings.append(f"{ENTRIES}/: not found; no entries yet")
                 items = []
+            except OSError as err:  # a file in its place, no permission: publishing nothing would take all down
+                why = describe_os_error(err, self.root / ENTRIES)
+                raise InputError.one(f"{ENTRIES}/", 0, f"cannot be listed: {why}; the last good site stays") from None
             prepared = self.prepare_in_parallel(items, context, setup) if setup is not None else set()
             candidates = {f"{ENTRIES}/{i.name}": i for i in items if is_entry_name(i.name)}
             names = sorted(candidates.keys() | self.outcomes.keys() | self.missing.keys())

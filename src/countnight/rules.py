@@ -7,12 +7,14 @@ build then reads every entry anew.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from .baseline import Baseline, load_baseline
 from .config import CONFIG_NAME, Event, load_config
-from .errors import InputError
+from .errors import InputError, describe_os_error
+from .fileio import read_file
 from .render import Theme, load_theme
 from .uptodate import Signature, racy, signature, theme_signatures
 
@@ -53,7 +55,7 @@ class Rules:
         """The rules as the files now say; raises InputError (config, baseline) or jinja2.TemplateError."""
         config_signature = signature(self.root / CONFIG_NAME)  # taken before reading: see uptodate.py
         event = load_config(self.root)
-        config = (self.root / CONFIG_NAME).read_bytes()
+        config = read_file(self.root / CONFIG_NAME)
         digest = hashlib.sha256(config)
         baseline = None
         self.input_signatures = (config_signature, None)
@@ -65,9 +67,9 @@ class Rules:
             baseline_signature = signature(path)  # also before reading
             self.input_signatures = (config_signature, (event.baseline, baseline_signature))
             try:
-                data = path.read_bytes()
+                data = read_file(path)
             except OSError as err:
-                raise InputError.one(event.baseline, 0, f"baseline file: {err.strerror}") from None
+                raise InputError.one(event.baseline, 0, f"baseline file: {describe_os_error(err, path)}") from None
             digest.update(data)
             key = (event.baseline, hashlib.sha256(data).hexdigest())
             if racy(baseline_signature, self.seen_ns):
@@ -75,7 +77,11 @@ class Rules:
             if self._baseline is None or self._baseline[0] != key:  # read again only when its bytes change
                 self._baseline = (key, load_baseline(path, event.baseline))
             baseline = self._baseline[1]
-        theme = self._load_theme()
+        try:
+            theme = self._load_theme()
+        except OSError as err:  # a template that cannot be read (no permission, a folder in its place)
+            where = os.path.relpath(err.filename, self.root) if isinstance(err.filename, str) else "templates"
+            raise InputError.one(where, 0, f"cannot be read: {describe_os_error(err)}") from None
         digest.update(theme.fingerprint.encode())
         return Setup(event, baseline, theme, digest.hexdigest())
 

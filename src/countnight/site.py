@@ -24,7 +24,7 @@ from .feeds import share_path
 from .folder import FolderOutlet
 from .journal import JOURNAL, STATE_DIR, Journal, Record, encode_records, stamp
 from .models import Context
-from .names import entry_id
+from .names import entry_id, is_id, longest_id
 from .pages import Output, PageCache, render_changes
 from .publish import PublishError
 from .readstate import ENTRIES, ReadState, window_text
@@ -77,6 +77,7 @@ class Site:
         # forked worker copies much of the build's memory) and keeps fragments compressed. A one-off build
         # makes and writes its pages on every core (publish.py) and keeps fragments as text.
         self.long_lived = long_lived
+        self.longest_id = longest_id(self.out)  # an id longer cannot be published there: that entry's error
         # The build's state, in named parts, each kept between builds so the next looks only at what changed:
         self.rules = Rules(root)  # the config, baseline and theme, as last read
         self.read = ReadState(root, long_lived=long_lived)  # what was read from entries/
@@ -120,12 +121,17 @@ class Site:
         except jinja2.TemplateError as err:
             report.problems.append(_template_problem(err))
             return self._done(report, started)
-        journal = self._open_journal(report)
-        self._window = window_text(setup.event.window)  # kept with each version shown: see readstate.as_shown
-        if self.stream.at is None or now < self.stream.at:
-            changed = None  # a first build, new rules, a journal someone else wrote, or the clock went back
-        context = Context(setup.event.window, setup.baseline)
-        touched = self.read.scan(context, journal, report, grace, setup, changed, now)
+        try:  # the record unreadable, entries/ not a folder: nothing is published without them
+            journal = self._open_journal(report)
+            self._window = window_text(setup.event.window)  # kept with each version shown: see readstate.as_shown
+            if self.stream.at is None or now < self.stream.at:
+                changed = None  # a first build, new rules, a journal someone else wrote, or the clock went back
+            context = Context(setup.event.window, setup.baseline, self.longest_id)
+            touched = self.read.scan(context, journal, report, grace, setup, changed, now)
+        except InputError as err:
+            report.problems.extend(err.problems)
+            self.stream.at = None  # (the journal this process holds stays: it is absorbed when the record is back)
+            return self._done(report, started)
         self._warn_if_lost(report)
         try:
             views_changed = self.stream.update(
@@ -202,7 +208,10 @@ class Site:
             return sorted(err.problems)
         except jinja2.TemplateError as err:
             return [_template_problem(err)]
-        self.read.scan(Context(setup.event.window, setup.baseline), Journal(self.root), report)
+        try:
+            self.read.scan(Context(setup.event.window, setup.baseline, self.longest_id), Journal(self.root), report)
+        except InputError as err:
+            report.problems.extend(err.problems)
         return sorted(report.problems)
 
     def _changes(self, output: Output) -> Changes:
@@ -310,7 +319,10 @@ class Site:
         copy were both lost (a deleted .countnight). Say so loudly: it leaves readers' pages until it is fixed."""
         for display in sorted(self.read.bad):
             outcome = self.read.outcomes[display]
-            page = self.out / share_path(entry_id(display))
+            ident = entry_id(display)
+            if not is_id(ident) or len(ident) > self.longest_id:
+                continue  # never publishable, so never shown (and its page's name may be too long to ask about)
+            page = self.out / share_path(ident)
             if outcome.entry is None and outcome.taken is None and page.is_file():
                 report.warnings.append(
                     f"{display}: readers were shown it ({page}) but the record of its last good version is lost "

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import __version__
+from .fileio import read_file
 from .journal import JOURNAL, STATE_DIR  # the standard library only, like this module
 from .names import CONFIG_NAME, default_theme, is_entry_name, theme_files
 
@@ -215,7 +216,7 @@ def record(
 def up_to_date(root: Path, out: Path, now: datetime | None = None) -> Record | None:
     """The record, when the site in ``out`` is what a build of ``root`` would make right now; else None."""
     try:
-        raw: dict[str, Any] = json.loads(_record_path(root, out).read_text())
+        raw: dict[str, Any] = json.loads(read_file(_record_path(root, out)))
         data = Record(**raw)
     except (OSError, ValueError, TypeError):
         return None

@@ -62,6 +62,9 @@ _EVENTS: list[type[FileSystemEvent]] = [
     EventsLostEvent,  # the kernel's queue overflowed: events were lost, so everything is looked at again
 ]
 _OVERFLOW = "\0overflow"  # queued instead of a path
+# The longest wait between tries while builds keep failing (a state path of the wrong kind, a full disk): the
+# wait doubles from ``retry`` up to this, where a fixed quarter second logged four errors a second all night.
+MAX_BACKOFF = 30.0
 _WAKE = "\0wake"
 
 
@@ -179,6 +182,7 @@ class Watcher:
         self._now_at = _utc_now()  # the clock at the previous build: to tell entries come due from missed ones
         self._timers = dict.fromkeys(("rescan", "due", "hold", "retry", "record"), math.inf)
         self._health_at = 0.0
+        self._failures = 0  # builds in a row that failed or could not build the site: the retry backs off
 
     # -- life cycle ------------------------------------------------------------------------------
 
@@ -258,12 +262,8 @@ class Watcher:
             try:
                 self._step()
             except Exception as err:  # never stop watching: say so, and go on with the last good site
-                self._trouble = f"watch: {type(err).__name__}: {err}"
-                self.console.error(f"{self._trouble}; still watching")
-                if self.console.verbosity >= VERBOSE:
-                    self.console.info(traceback.format_exc().rstrip(), VERBOSE)
-                self._timers["retry"] = time.monotonic() + self.retry
-                self._stopping.wait(min(self.retry, 1.0))
+                self._failed(f"watch: {type(err).__name__}: {err}", "still watching")
+                self._stopping.wait(min(self._backoff(), 1.0))
 
     def _step(self) -> None:
         deadline = min(self._health_at, *self._timers.values())
@@ -356,13 +356,10 @@ class Watcher:
         try:
             report = self.site.build(now, grace=self.grace, changed=touched.keys() if partial else None)
         except Exception as err:  # a bug, or the disk: the last good site stays; try again shortly
-            self._trouble = f"build failed: {type(err).__name__}: {err}"
-            self.console.error(f"{self._trouble}; the last good site stays live; retrying")
-            if self.console.verbosity >= VERBOSE:
-                self.console.info(traceback.format_exc().rstrip(), VERBOSE)
-            self._timers["retry"] = time.monotonic() + self.retry
+            self._failed(f"build failed: {type(err).__name__}: {err}", "the last good site stays live; retrying")
             return
         self._trouble = None
+        self._failures = 0 if report.built else self._failures + 1
         done = time.monotonic()
         live = report.live if report.built or self.last_built is None else self.last_built.live
         self.console.build(
@@ -381,6 +378,22 @@ class Watcher:
                 self.last_built = report
             self.builds += 1
             self._changed.notify_all()
+
+    def _backoff(self) -> float:
+        """Seconds to wait before the next try: ``retry``, doubled with every failure in a row, at most MAX_BACKOFF."""
+        return min(self.retry * 2 ** max(self._failures - 1, 0), MAX_BACKOFF)
+
+    def _failed(self, trouble: str, then: str) -> None:
+        """A build or a step raised: said once (again only when it changes), then retried, backing off."""
+        self._failures += 1
+        if trouble != self._trouble:
+            self.console.error(f"{trouble}; {then}")
+            if self.console.verbosity >= VERBOSE:
+                self.console.info(traceback.format_exc().rstrip(), VERBOSE)
+        elif self._failures in (10, 100, 1000):
+            self.console.error(f"{trouble} (still, {self._failures} tries in a row); {then}")
+        self._trouble = trouble
+        self._timers["retry"] = time.monotonic() + self._backoff()
 
     def _record(self) -> None:
         """Record the site as up to date (uptodate.py), once the watcher has been idle ``record_after`` s."""
@@ -402,8 +415,8 @@ class Watcher:
         rejected = set(report.rejected)
         if "retry" not in why and rejected & set(touched):  # caught half-written? read it once more
             self._timers["retry"] = mono + self.retry
-        if not report.built:
-            self._timers["rescan"] = min(self._timers["rescan"], mono + max(self.retry, 1.0))
+        if not report.built:  # backing off while it stays so (a file event still builds at once)
+            self._timers["rescan"] = min(self._timers["rescan"], mono + max(self._backoff(), 1.0))
         elif not report.problems and not report.warnings and not report.held:
             self._timers["record"] = mono + self.record_after
 
