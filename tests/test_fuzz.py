@@ -354,6 +354,52 @@ def test_builds_never_raise(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     _report("builds", outcomes)
 
 
+# Any character at all, controls, noncharacters and the private planes included (a file cannot hold a lone surrogate:
+# UTF-8 refuses to encode one, YAML and TOML to escape one; tests/test_xml_outputs.py gives those to the escaper).
+any_text = st.text(st.characters(codec="utf-8", exclude_categories=()), max_size=12)
+
+
+def test_generated_unicode_in_every_text_field_keeps_every_xml_output_well_formed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Generated Unicode in every free-text field of every kind, the config's title and editor, the baseline's
+    constituency names and the bodies; each site built by one ``Site`` (as the watcher keeps it) and its
+    atom.xml read by a real XML parser (expat). Nothing raises, every valid entry is in the feed."""
+    from xml.etree import ElementTree
+
+    from test_xml_outputs import night_with, toml_quoted
+
+    monkeypatch.setattr(os, "fsync", lambda fd: None)
+    outcomes: Counter[str] = Counter()
+    root = tmp_path / "blog"
+    site = Site(root)
+
+    @settings(FAST, max_examples=150)
+    @given(text=any_text, title=any_text, body=any_text)
+    def run(text: str, title: str, body: str) -> None:
+        raw = body.replace("\x00", "")  # a NUL byte makes the file binary (refused): the escapes carry it
+        files = night_with(text, raw)
+        files["baseline.csv"] = "constituency,electorate,turnout,winner,Lab,Con\nStafford,70608,72.70,Con,31.20,57.94\n"
+        if root.exists():
+            shutil.rmtree(root)
+        config = CONFIG.replace('title = "Test night"', f"title = {toml_quoted('Test ' + title)}")
+        config = config.replace('editor = "Tim Page"', f"editor = {toml_quoted('Tim ' + text)}")
+        write_blog(root, files, config=config + 'baseline = "baseline.csv"\n')
+        report = site.build(AFTER_THE_NIGHT)
+        assert report.built, (report.problems, report.warnings)
+        feed = ElementTree.fromstring((root / "site/atom.xml").read_bytes())
+        shown = len(feed.findall("{http://www.w3.org/2005/Atom}entry"))
+        assert shown == report.live - 1  # every entry shown is in the feed (the summary is the box)
+        outcomes["examples"] += 1
+        outcomes["feeds parsed"] += 1
+        outcomes["feed entries"] += shown
+        outcomes["refused entries"] += len(report.rejected)
+
+    run()
+    _report("xml", outcomes)
+    assert outcomes["feed entries"] > 0
+
+
 # -- what fuzzing found: each of these took down a whole build (or the machine) before its fix ------------
 
 FOUND = [
