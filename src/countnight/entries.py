@@ -14,6 +14,21 @@ from .models import KINDS, Candidate, Context, Entry, EntryBase, QuoteEntry, Res
 from .names import entry_id
 
 _ADAPTER: TypeAdapter[Entry] = TypeAdapter(Entry)
+# The lines `countnight new` writes into a body for the reporter to replace (newentry.py writes them from here). An
+# entry that still holds one is not filled in: it never goes live, however valid the rest is (a watcher used to
+# publish "Write the summary here, as a short list: -" the moment `new summary` made the file).
+PLACEHOLDERS = {
+    "update": "Write the update here (or delete this line for a headline on its own).",
+    "summary": "Write the summary here, as a short list:",
+}
+_PLACEHOLDER_LINES = {line.casefold() for line in PLACEHOLDERS.values()}
+_LIST_MARK = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]*")  # the whole line: an item with nothing in it
+_ITEM = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")  # a line that starts a list item
+# One scan of the body for either (nearly every body has neither): the line-by-line look only when it finds one.
+_SUSPECT = re.compile(
+    "|".join([r"^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]*$", *(re.escape(line) for line in PLACEHOLDERS.values())]),
+    re.MULTILINE | re.IGNORECASE,
+)
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _FIELDS = {
     name
@@ -48,10 +63,44 @@ def parse_entry(data: bytes, path: str, context: Context) -> Entry:
         raise InputError(problems)
     front["id"] = ident
     front["body"] = source.body.strip("\n")
+    unfilled = _unfilled(source)
     try:
-        return _ADAPTER.validate_python(front, context=context)
+        entry = _ADAPTER.validate_python(front, context=context)
     except ValidationError as err:
-        raise InputError(_problems(err, source)) from None
+        raise InputError(sorted({*_problems(err, source), *unfilled})) from None
+    if unfilled:
+        raise InputError(unfilled)
+    return entry
+
+
+def _unfilled(source: EntrySource) -> list[Problem]:
+    """The body's lines that ``countnight new`` left for the reporter to fill in: its instruction lines, and a
+    list item with nothing after its mark (Markdown shows an empty bullet). A lone ``-`` right under a line of
+    text is a heading's underline, not an item, so only one that starts the body or follows a blank line or
+    another item counts."""
+    if _SUSPECT.search(source.body) is None:
+        return []
+    problems: list[Problem] = []
+    before = ""
+    for number, line in enumerate(source.body.split("\n"), source.body_line):
+        stripped = line.strip()
+        if stripped.casefold() in _PLACEHOLDER_LINES:
+            problems.append(
+                Problem(
+                    source.path,
+                    number,
+                    f"body: '{stripped}' is the placeholder `countnight new` wrote: write your text in its place "
+                    "(the entry goes live once it is filled in)",
+                )
+            )
+        elif stripped and _LIST_MARK.fullmatch(line) and (not before.strip() or _ITEM.match(before)):
+            problems.append(
+                Problem(
+                    source.path, number, f"body: an empty list item ('{stripped}'): write the point or delete the line"
+                )
+            )
+        before = line
+    return problems
 
 
 def _problems(err: ValidationError, source: EntrySource) -> list[Problem]:
