@@ -22,7 +22,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from countnight.errors import InputError, Problem
-from countnight.parties import MAIN_PARTIES, party_code
+from countnight.parties import MAIN_PARTIES, near_party, party_code
 
 __all__ = [
     "REQUIRED_COLUMNS",
@@ -193,6 +193,8 @@ def _parse_row(
     winner = party_code(cells["winner"])
     if not winner:
         found.append("the previous winner is empty: give the winning party's code (Con, Lab, …)")
+    elif (near := near_party(winner)) is not None:
+        found.append(f"the previous winner {winner!r} is not a party countnight knows: did you mean {near}?")
 
     shares: dict[str, float] = {}
     for header, code in party_columns.items():
@@ -245,6 +247,11 @@ def load_baseline(path: Path, display: str) -> Baseline:
                 problems.append(Problem(display, 1, f"column {index + 1} has values but no header"))
             continue  # trailing empty columns, as spreadsheets export them
         code = party_code(name)
+        if (near := near_party(name)) is not None:  # a slip would make a party column of its own
+            problems.append(
+                Problem(display, 1, f"column {name!r} is not a party countnight knows: did you mean {near}?")
+            )
+            continue
         if code in seen:
             problems.append(Problem(display, 1, f"column {name!r} repeats party {code} (from {seen[code]!r})"))
             continue

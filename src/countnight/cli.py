@@ -20,6 +20,7 @@ from .journal import Journal
 from .listing import UnknownEntry, normalise_id, unknown
 from .newentry import KINDS_NEW, outside_the_night, write_new_entry
 from .oneoff import build_once, folder_problem
+from .report import CheckReport
 from .site import Site
 
 if TYPE_CHECKING:  # `build` loads neither the watcher, the preview server nor the editor's commands
@@ -85,6 +86,27 @@ def new(kind: str, constituency: str | None, title: str | None, root: Path, out:
         click.echo(f"warning: {note}", err=True)
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def checked(found: CheckReport) -> str:
+    """``check``'s last line: what it found, and what it looked at (so that silence is never the answer)."""
+    if found.problems:
+        files = len({p.path for p in found.problems})
+        said = f"{_count(len(found.problems), 'problem')} in {_count(files, 'file')}"
+    else:
+        said = "no problems"
+    if found.warnings:
+        said += f", {_count(len(found.warnings), 'warning')}"
+    if found.entries == 0 and found.problems and not found.warnings:
+        return said  # the config, baseline or theme stopped it before the entries
+    inputs = "countnight.toml"
+    if found.baseline is not None:
+        inputs += f", {found.baseline[0]} ({_count(found.baseline[1], 'constituency').replace('ys', 'ies')})"
+    return f"{said}: checked {inputs} and {_count(found.entries, 'entry file').replace('ys', 'ies')}"
+
+
 @main.command()
 @ROOT
 @OUT
@@ -93,11 +115,13 @@ def check(root: Path, out: Path | None) -> None:
 
     Example: countnight check --root election-night/
     """
-    problems = _site(root, out).check()
-    for problem in problems:
+    found = _site(root, out).check_report()
+    for problem in found.problems:
         click.echo(str(problem))
-    if problems:
-        click.echo(f"{len(problems)} problem(s) in {len({p.path for p in problems})} file(s)", err=True)
+    for warning in found.warnings:
+        click.echo(warning)
+    click.echo(checked(found), err=True)
+    if found.problems:
         sys.exit(1)
 
 

@@ -12,6 +12,7 @@ from .errors import InputError, Problem
 from .frontmatter import EntrySource, read_entry
 from .models import KINDS, Candidate, Context, Entry, EntryBase, QuoteEntry, ResultEntry, TurnoutEntry
 from .names import entry_id
+from .parties import is_known, near_party, party_name
 
 _ADAPTER: TypeAdapter[Entry] = TypeAdapter(Entry)
 # The lines `countnight new` writes into a body for the reporter to replace (newentry.py writes them from here). An
@@ -147,3 +148,32 @@ def _describe(loc: tuple[Any, ...], error: Any, message: str) -> str:
     if not name:
         return message
     return f"{name}: {message}"
+
+
+def entry_warnings(entry: Entry, text: str, path: str) -> tuple[Problem, ...]:
+    """What a valid entry publishes that is worth a second look, as ``FILE:LINE: field: message``: a party
+    countnight does not know (published as written: small parties and independents are real; a near miss of one
+    it knows is refused as an error instead, see models._party). The file's text is read again only then."""
+    if not isinstance(entry, ResultEntry):
+        return ()
+    unknown = [(number, c.party) for number, c in enumerate(entry.candidates) if not is_known(c.party)]
+    if not unknown:
+        return ()
+    try:
+        source: EntrySource | None = read_entry(text.encode(), path)
+    except InputError:  # pragma: no cover - the entry was read from this very text
+        source = None
+    warnings = []
+    for number, written in unknown:
+        line = source.line_of(("candidates", number, "party")) if source is not None else 0
+        near = near_party(written, short=True)
+        hint = f"; if you meant {party_name(near)}, write {near}" if near else ""
+        warnings.append(
+            Problem(
+                path,
+                line,
+                f"candidates[{number + 1}].party: '{written}' is not a party countnight knows: published as written, "
+                f"in grey{hint} (right for a small party or an independent)",
+            )
+        )
+    return tuple(warnings)

@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from .clock import Window
-from .parties import party_code
+from .parties import is_known, near_party, party_code, party_name
 
 if TYPE_CHECKING:
     from .baseline import Baseline
@@ -117,7 +117,16 @@ def _percent(value: Any) -> Decimal:
 
 
 def _party(value: Any) -> str:
-    return party_code(_line(value))
+    written = _line(value)
+    code = party_code(written)
+    if not is_known(code):  # not a party we know: a typo of one?
+        near = near_party(written)
+        if near is not None:
+            raise ValueError(
+                f"'{written}' is not a party countnight knows: did you mean {party_name(near)}? "
+                f"(write {near} or {party_name(near)})"
+            )
+    return code
 
 
 def _choice(options: tuple[str, ...]) -> Any:

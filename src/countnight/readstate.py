@@ -17,7 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from .clock import Window, show_time
-from .entries import parse_entry
+from .entries import entry_warnings, parse_entry
 from .errors import InputError, Problem
 from .fragments import Fragment
 from .frontmatter import MAX_BYTES
@@ -44,6 +44,7 @@ class Parsed:
     # False: the file changed so shortly before its signature was taken that it may change again and keep
     # it (uptodate.racy); its bytes are read and compared at each look until it has been still long enough
     settled: bool = True
+    warnings: tuple[Problem, ...] | None = None  # entries.entry_warnings, worked out when first asked for
 
 
 @dataclass(frozen=True)
@@ -75,11 +76,12 @@ class ReadState:
         self.missing: dict[str, float] = {}  # entry file → time.monotonic() when it was first found gone
         self.taken_down: dict[str, str] = {}  # id → 'withdrawn'/'draft' said by a file that fails validation
         self.seen_ns = 0  # time.time_ns() before this build took any signature (see uptodate.racy)
+        self.warned: dict[str, tuple[Problem, ...]] = {}  # entry file → what its valid entry is warned of
 
     def clear(self) -> None:
         """Forget everything read: the night's rules changed, so every entry is read anew."""
         kept_maps = (self.parsed, self.rendered, self.last_goods, self.shown_as_was, self.outcomes, self.entries)
-        for kept in (*kept_maps, self.taken_down):
+        for kept in (*kept_maps, self.taken_down, self.warned):
             kept.clear()
         self.bad.clear()
 
@@ -152,6 +154,15 @@ class ReadState:
                 if item is not None:
                     self.unread.add(display)  # skipped with a warning: look again next time
                 outcome = self.held(display, ident, journal, context, report, grace, clock)
+            if parsed is not None and parsed.entry is not None:
+                if parsed.warnings is None:
+                    parsed.warnings = entry_warnings(parsed.entry, parsed.text, display)
+                if parsed.warnings:
+                    self.warned[display] = parsed.warnings
+                else:
+                    self.warned.pop(display, None)
+            elif item is not None or outcome is None:  # held files keep theirs through the grace period
+                self.warned.pop(display, None)
             before = self.outcomes.get(display)
             if outcome is None:
                 self.outcomes.pop(display, None)
@@ -179,6 +190,7 @@ class ReadState:
                     self.taken_down[ident] = new_taken
         for display in sorted(self.bad):
             report.problems.extend(self.outcomes[display].problems)
+        report.notices.extend(str(notice) for display in sorted(self.warned) for notice in self.warned[display])
         return touched
 
     def outcome_of(
