@@ -20,14 +20,15 @@ from .clock import Window, show_time
 from .entries import entry_warnings, parse_entry
 from .errors import InputError, Problem
 from .fragments import Fragment
-from .frontmatter import MAX_BYTES
+from .frontmatter import MAX_BYTES, read_entry
 from .journal import Journal, Record
-from .models import Context, Entry
+from .models import Context, Entry, ResultEntry
 from .names import entry_id, is_entry_name
 from .parallel import PARALLEL_MIN, prepare_many, usable_cpus
 from .reading import FilePath, read_regular, taken_down
 from .report import BuildReport
 from .rules import Setup
+from .seats import second_results
 from .uptodate import Signature, of_stat, racy
 from .views import EntryView
 
@@ -77,6 +78,7 @@ class ReadState:
         self.taken_down: dict[str, str] = {}  # id → 'withdrawn'/'draft' said by a file that fails validation
         self.seen_ns = 0  # time.time_ns() before this build took any signature (see uptodate.racy)
         self.warned: dict[str, tuple[Problem, ...]] = {}  # entry file → what its valid entry is warned of
+        self.seat_notices: list[str] | None = None  # seats.second_results; None: to be worked out again
 
     def clear(self) -> None:
         """Forget everything read: the night's rules changed, so every entry is read anew."""
@@ -84,6 +86,7 @@ class ReadState:
         for kept in (*kept_maps, self.taken_down, self.warned):
             kept.clear()
         self.bad.clear()
+        self.seat_notices = None
 
     def unsettled(self) -> list[tuple[str, str]]:
         """(entry file, sha256 as read) of each file whose signature proves nothing yet (see Parsed.settled)."""
@@ -180,6 +183,8 @@ class ReadState:
             new_taken = outcome.taken if outcome is not None else None
             if old_entry is not new_entry or old_taken != new_taken:
                 touched.add(ident)
+                if isinstance(old_entry, ResultEntry) or isinstance(new_entry, ResultEntry):
+                    self.seat_notices = None  # a result came, went or changed: look for seats declared twice
                 if new_entry is None:
                     self.entries.pop(ident, None)
                 else:
@@ -191,7 +196,20 @@ class ReadState:
         for display in sorted(self.bad):
             report.problems.extend(self.outcomes[display].problems)
         report.notices.extend(str(notice) for display in sorted(self.warned) for notice in self.warned[display])
+        if self.seat_notices is None:
+            self.seat_notices = [str(n) for n in second_results(self.entries.values(), self.constituency_line)]
+        report.notices.extend(self.seat_notices)
         return touched
+
+    def constituency_line(self, entry: Entry) -> int:
+        """The line of ``constituency`` in the file ``entry`` was read from (0 for a last good version)."""
+        parsed = self.parsed.get(f"{ENTRIES}/{entry.id}.md")
+        if parsed is None or parsed.entry is not entry:
+            return 0
+        try:
+            return read_entry(parsed.text.encode(), f"{ENTRIES}/{entry.id}.md").line_of(("constituency",))
+        except InputError:  # pragma: no cover - the entry was read from this very text
+            return 0
 
     def outcome_of(
         self, parsed: Parsed, ident: str, journal: Journal, context: Context, now: datetime | None = None
