@@ -123,22 +123,44 @@ CASES: list[tuple[str, bytes, list[str]]] = [
     (
         "votes-not-a-number",
         (RESULT.replace("15671", "15k") + "---\n").encode(),
-        ["6: candidates[1].votes: '15k' is not a whole number (write 16222 or 16,222)"],
+        ["6: candidates[1].votes: '15k' is not a whole number (write the count in figures: 16222 or 16,222)"],
     ),
     (
         "votes-negative",
         (RESULT.replace("15671", "-3") + "---\n").encode(),
-        ["6: candidates[1].votes: '-3' is not a whole number (write 16222 or 16,222)"],
+        ["6: candidates[1].votes: '-3' is below zero: a count is 0 or more (check the number)"],
     ),
     (
         "votes-bad-commas",
         (RESULT.replace("15671", '"15,67,1"') + "---\n").encode(),
-        ["6: candidates[1].votes: '15,67,1' is not a whole number (write 16222 or 16,222)"],
+        [
+            "6: candidates[1].votes: '15,67,1' is not a whole number as written (if you mean 15,671, write 15671 or 15,671)"
+        ],
     ),
     (
         "votes-exponent",
         (RESULT.replace("15671", "1e3") + "---\n").encode(),
-        ["6: candidates[1].votes: '1e3' is not a whole number (write 16222 or 16,222)"],
+        ["6: candidates[1].votes: '1e3' is not a whole number (write the count in figures: 16222 or 16,222)"],
+    ),
+    (  # the reporter's own number in the hint, not a stock one
+        "votes-thousands-with-a-point",
+        (RESULT.replace("15671", "13.956") + "---\n").encode(),
+        ["6: candidates[1].votes: '13.956' is not a whole number as written (write 13956 or 13,956)"],
+    ),
+    (
+        "votes-thousands-with-spaces",
+        (RESULT.replace("15671", '"13 956"') + "---\n").encode(),
+        ["6: candidates[1].votes: '13 956' is not a whole number as written (write 13956 or 13,956)"],
+    ),
+    (
+        "votes-a-fraction",
+        (RESULT.replace("15671", "1567.5") + "---\n").encode(),
+        ["6: candidates[1].votes: '1567.5' has a fraction: a count is a whole number (check the number)"],
+    ),
+    (
+        "electorate-negative",
+        (RESULT.replace("candidates:", "electorate: -76974\ncandidates:") + "---\n").encode(),
+        ["5: electorate: '-76974' is below zero: a count is 0 or more (check the number)"],
     ),
     (
         "tie-without-winner",

@@ -95,8 +95,24 @@ class Baseline:
 
     def suggest(self, name: str) -> str | None:
         """The closest constituency name to a misspelt ``name`` (for "did you mean …?"), or None."""
-        close = difflib.get_close_matches(fold_name(name), list(self._by_name), n=1, cutoff=0.75)
-        return self._by_name[close[0]].constituency if close else None
+        near = self.suggestions(name, 1)
+        return near[0] if near else None
+
+    def suggestions(self, name: str, most: int = 3) -> list[str]:
+        """The constituency names nearest a misspelt or shortened ``name``, nearest first, for "did you mean …?".
+
+        First the names that hold every word typed ("Stoke Central" → "Stoke-on-Trent Central": a name shortened
+        as people say it, which spelling alone ranks too far), then the close spellings (difflib, as
+        ``countnight baseline`` suggests)."""
+        folded = fold_name(name)
+        words = folded.split()
+        found: list[str] = []
+        if words:
+            holding = [key for key in self._by_name if all(any(k.startswith(w) for k in key.split()) for w in words)]
+            found += sorted(holding, key=lambda key: (len(key), key))
+        found += difflib.get_close_matches(folded, list(self._by_name), n=most, cutoff=0.6)
+        unique = list(dict.fromkeys(found))[:most]
+        return [self._by_name[key].constituency for key in unique]
 
     def __iter__(self) -> Iterator[BaselineRow]:
         return iter(self._rows)

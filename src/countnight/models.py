@@ -88,13 +88,36 @@ _COUNT = re.compile(r"^\d{1,3}(,\d{3})+$|^\d+$")
 MAX_COUNT = 10**9
 
 
+_GROUPED = re.compile(r"^\d{1,3}([. \u00a0\u202f'’_])\d{3}(\1\d{3})*$")  # 13.956, 13 956, 13'956: thousands
+_SIGNED = re.compile(r"^[-−–]\s*[\d.,]+$")
+_FRACTION = re.compile(r"^\d*[.,]\d+$")
+
+
+def _count_hint(text: str) -> str:
+    """Why ``text`` is not a count, and how to write the reporter's own number (not a stock example)."""
+    shown = text if len(text) <= 40 else text[:39] + "…"
+    digits = re.sub(r"\D", "", text)
+    if _SIGNED.match(text):
+        return f"'{shown}' is below zero: a count is 0 or more (check the number)"
+    if _GROUPED.match(text) and len(digits) <= 12:
+        return f"'{shown}' is not a whole number as written (write {int(digits)} or {int(digits):,})"
+    if _FRACTION.match(text):
+        return f"'{shown}' has a fraction: a count is a whole number (check the number)"
+    if digits and len(digits) <= 12 and re.fullmatch(r"[\d,.\s]+", text):
+        number = int(digits)
+        return f"'{shown}' is not a whole number as written (if you mean {number:,}, write {number} or {number:,})"
+    return f"'{shown}' is not a whole number (write the count in figures: 16222 or 16,222)"
+
+
 def _count(value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise ValueError(f"'{value}' is below zero: a count is 0 or more (check the number)")
         number = value
     else:
         text = _as_text(value).strip()
         if not _COUNT.match(text):
-            raise ValueError(f"'{text}' is not a whole number (write 16222 or 16,222)")
+            raise ValueError(_count_hint(text))
         if len(text) > 13:  # longer than 999,999,999,999: too big, without converting a huge text
             raise ValueError(f"'{text[:16]}…' is too large to be a count: check the number")
         number = int(text.replace(",", ""))
@@ -169,8 +192,13 @@ def _known_constituency(name: str, info: ValidationInfo) -> str:
         return name
     row = baseline.get(name)
     if row is None:
-        near = baseline.suggest(name)
-        hint = f" (did you mean '{near}'?)" if near else ""
+        near = [f"'{n}'" for n in baseline.suggestions(name)]
+        if near:
+            hint = f" (did you mean {near[0] if len(near) == 1 else ', '.join(near[:-1]) + ' or ' + near[-1]}?)"
+        else:
+            hint = (
+                f": check the spelling, or add a row for it to the baseline (it has {len(baseline):,} constituencies)"
+            )
         raise ValueError(f"'{name}' is not in the baseline{hint}")
     return row.constituency
 

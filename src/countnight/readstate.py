@@ -23,7 +23,7 @@ from .fragments import Fragment
 from .frontmatter import MAX_BYTES, read_entry
 from .journal import Journal, Record
 from .models import Context, Entry, ResultEntry
-from .names import entry_id, is_entry_name
+from .names import entries_in_folder, entry_id, is_entry_name, not_an_entry
 from .parallel import PARALLEL_MIN, prepare_many, usable_cpus
 from .reading import FilePath, read_regular, taken_down
 from .report import BuildReport
@@ -79,6 +79,7 @@ class ReadState:
         self.seen_ns = 0  # time.time_ns() before this build took any signature (see uptodate.racy)
         self.warned: dict[str, tuple[Problem, ...]] = {}  # entry file → what its valid entry is warned of
         self.seat_notices: list[str] | None = None  # seats.second_results; None: to be worked out again
+        self.ignored: dict[str, str] = {}  # a file or folder in entries/ that looks meant as an entry → what to do
 
     def clear(self) -> None:
         """Forget everything read: the night's rules changed, so every entry is read anew."""
@@ -128,10 +129,25 @@ class ReadState:
                 report.warnings.append(f"{ENTRIES}/: not found; no entries yet")
                 items = []
             prepared = self.prepare_in_parallel(items, context, setup) if setup is not None else set()
-            candidates = {f"{ENTRIES}/{i.name}": i for i in items if is_entry_name(i.name)}
+            candidates = {}
+            self.ignored = {}
+            for item in items:
+                if is_entry_name(item.name):
+                    candidates[f"{ENTRIES}/{item.name}"] = item
+                else:
+                    with contextlib.suppress(OSError):  # the listing's own file type: no stat for a picture
+                        self.look_at_non_entry(item.name, item.is_dir(follow_symlinks=False))
             names = sorted(candidates.keys() | self.outcomes.keys() | self.missing.keys())
         else:
             wanted = {d for d in only if is_entry_name(d.rpartition("/")[2])} | self.missing.keys() | self.unread
+            for display in only:
+                name = display.rpartition("/")[2]
+                if not is_entry_name(name):
+                    self.ignored.pop(f"{ENTRIES}/{name}", None)
+                    path = self.root / ENTRIES / name
+                    with contextlib.suppress(OSError):
+                        if path.exists():
+                            self.look_at_non_entry(name, path.is_dir() and not path.is_symlink())
             candidates = {d: FilePath.at(self.root / d) for d in wanted}
             names = sorted(wanted)
             prepared = set()
@@ -196,10 +212,26 @@ class ReadState:
         for display in sorted(self.bad):
             report.problems.extend(self.outcomes[display].problems)
         report.notices.extend(str(notice) for display in sorted(self.warned) for notice in self.warned[display])
+        report.notices.extend(str(Problem(display, 0, why)) for display, why in sorted(self.ignored.items()))
         if self.seat_notices is None:
             self.seat_notices = [str(n) for n in second_results(self.entries.values(), self.constituency_line)]
         report.notices.extend(self.seat_notices)
         return touched
+
+    def look_at_non_entry(self, name: str, folder: bool) -> None:
+        """Note a file in entries/ that is not an entry but looks meant as one (``X.MD``, ``x.md.txt``), or a folder
+        in it holding such files: said once (the console says a notice when it first appears), never published."""
+        if folder:
+            path = self.root / ENTRIES / name
+            count = 0 if name.startswith((".", "_")) else entries_in_folder(str(path))
+            if count:
+                files = "file" if count == 1 else "files"
+                self.ignored[f"{ENTRIES}/{name}/"] = (
+                    f"not read: only files directly in {ENTRIES}/ are entries, not those in a folder inside it "
+                    f"(move its {count} .md {files} up into {ENTRIES}/)"
+                )
+        elif (why := not_an_entry(name)) is not None:
+            self.ignored[f"{ENTRIES}/{name}"] = why
 
     def constituency_line(self, entry: Entry) -> int:
         """The line of ``constituency`` in the file ``entry`` was read from (0 for a last good version)."""
