@@ -175,3 +175,11 @@ def test_check_with_a_broken_config_says_the_problem_alone(blog: BlogMaker) -> N
     root = blog(config=CONFIG + "colour = 1\n")
     code, out, err = check(root)
     assert code == 1 and len(out) == 1 and err == "1 problem in 1 file\n"
+
+
+@pytest.mark.parametrize(("typed", "hint"), [("'65,39'", "(write 65.39)"), ('"56,1%"', "(write 56.1)")])
+def test_a_turnout_with_a_decimal_comma_is_hinted_with_its_own_figure(typed: str, hint: str) -> None:
+    text = f'---\nkind: turnout\ntime: "01:00"\nconstituency: Stafford\nturnout: {typed}\n---\n'
+    with pytest.raises(InputError) as caught:
+        parse_entry(text.encode(), "entries/0100-t.md", Context(EVENT.window))
+    assert caught.value.problems[0].message.endswith(f"is not a percentage as written {hint}")

@@ -133,6 +133,8 @@ def _percent(value: Any) -> Decimal:
     try:
         number = Decimal(text)
     except InvalidOperation:
+        if re.fullmatch(r"\d{1,3},\d+", text):  # a decimal comma: the reporter's own figure, with a point
+            raise ValueError(f"'{value}' is not a percentage as written (write {text.replace(',', '.')})") from None
         raise ValueError(f"'{value}' is not a percentage (write 65.39 or \"65.39%\")") from None
     if not number.is_finite() or not 0 <= number <= 100 or "e" in text.lower():
         raise ValueError(f"'{value}' is not a percentage from 0 to 100")
