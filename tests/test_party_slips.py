@@ -160,3 +160,29 @@ def test_a_slip_in_the_baselines_party_columns_or_winner_is_refused(tmp_path: Pa
     assert [str(p) for p in caught.value.problems] == [
         "baseline.csv:2: the previous winner 'Conservatve' is not a party countnight knows: did you mean Con?"
     ]
+
+
+def test_a_version_readers_were_shown_before_these_rules_stays_live(
+    blog: BlogMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stricter rules apply to new versions: an entry published with "Labor" (or a placeholder) by an older
+    countnight is reported, and readers keep seeing it, never taken down by the upgrade."""
+    from countnight import entries, models
+
+    root = blog(
+        {
+            "entries/0216-burton.md": result("Labor", "Con"),
+            "entries/0645-summary.md": f'---\nkind: summary\ntime: "06:45"\n---\n{entries.PLACEHOLDERS["summary"]}\n',
+        }
+    )
+    with monkeypatch.context() as older:  # the countnight before these rules
+        older.setattr(models, "near_party", lambda text: None)
+        older.setattr(entries, "_unfilled", lambda source: [])
+        report = Site(root).build(AFTER_THE_NIGHT)
+        assert report.live == 2 and not report.problems
+    report = Site(root).build(AFTER_THE_NIGHT)
+    assert {p.path for p in report.problems} == {"entries/0216-burton.md", "entries/0645-summary.md"}
+    assert report.live == 2 and report.removed == []
+    assert "Labor" in (root / "site/index.html").read_text()
+    listed = CliRunner().invoke(main, ["list", "--root", str(root)])
+    assert "readers see its last good version" in listed.stdout

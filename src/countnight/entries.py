@@ -64,7 +64,7 @@ def parse_entry(data: bytes, path: str, context: Context) -> Entry:
         raise InputError(problems)
     front["id"] = ident
     front["body"] = source.body.strip("\n")
-    unfilled = _unfilled(source)
+    unfilled = _unfilled(source) if not context.shown else []
     try:
         entry = _ADAPTER.validate_python(front, context=context)
     except ValidationError as err:

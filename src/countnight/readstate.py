@@ -11,7 +11,7 @@ import os
 import stat
 import time
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -389,7 +389,8 @@ class ReadState:
         if cached is not None and cached[0] == record.hash:
             return cached[1]
         try:
-            entry: Entry | None = parse_entry(record.text.encode(), record.path or f"{ENTRIES}/{ident}.md", context)
+            shown = replace(context, shown=True)  # rules added since it went out do not take it down
+            entry: Entry | None = parse_entry(record.text.encode(), record.path or f"{ENTRIES}/{ident}.md", shown)
         except InputError:
             entry = as_shown(record, record.path or f"{ENTRIES}/{ident}.md", context)
         self.last_goods[ident] = (record.hash, entry)
@@ -428,6 +429,6 @@ def as_shown(record: Record, path: str, context: Context) -> Entry | None:
         start, end, zone = record.window.split(" ")
         window = Window(ZoneInfo(zone), datetime.fromisoformat(start), datetime.fromisoformat(end))
     try:
-        return parse_entry(record.text.encode(), path, Context(window, None))
+        return parse_entry(record.text.encode(), path, Context(window, None, shown=True))
     except InputError:
         return None
