@@ -64,7 +64,10 @@ CASES: list[tuple[str, bytes, list[str]]] = [
     (
         "tags",
         b"---\ntitle: !!str x\ntime: !!timestamp 2024-07-05\n---\n",
-        ["2: tags (!!str) are not allowed", "3: tags (!!timestamp) are not allowed"],
+        [
+            "2: tags (!!str) are not allowed: write the value without it",
+            "3: tags (!!timestamp) are not allowed: write the value without it",
+        ],
     ),
     ("no-time", b"---\ntitle: x\n---\n", ["2: time: required"]),
     (
@@ -216,12 +219,14 @@ CASES: list[tuple[str, bytes, list[str]]] = [
     (
         "candidate-twice",
         (RESULT.replace("Amanda Milling, party: Con", "Josh Newbury, party: Lab") + "---\n").encode(),
-        ["5: candidates: 'Josh Newbury' (Lab) is listed twice"],
+        ["5: candidates: 'Josh Newbury' (Lab) is listed twice: delete one of the two lines"],
     ),
     (
         "electorate-too-small",
         (RESULT + "electorate: 20000\n---\n").encode(),
-        ["8: electorate: 20,000 is fewer than the 28,217 ballots counted"],
+        [
+            "8: electorate: 20,000 is fewer than the 28,217 ballots counted (check the electorate, the votes and the rejected ballots)"
+        ],
     ),
     (
         "turnout-nothing",
@@ -246,7 +251,9 @@ CASES: list[tuple[str, bytes, list[str]]] = [
     (
         "ballots-over-electorate",
         (TURNOUT + "ballots: 99999\n---\n").encode(),
-        ["5: ballots: 99,999 is more than the electorate of 70,608"],
+        [
+            "5: ballots: 99,999 is more than the electorate of 70,608 (check the ballots, or give electorate: if the register has changed)"
+        ],
     ),
     ("quote-no-words", b'---\nkind: quote\ntime: "01:01"\nspeaker: X\n---\n', ["2: quote: required"]),
     (

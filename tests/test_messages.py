@@ -183,3 +183,24 @@ def test_a_turnout_with_a_decimal_comma_is_hinted_with_its_own_figure(typed: str
     with pytest.raises(InputError) as caught:
         parse_entry(text.encode(), "entries/0100-t.md", Context(EVENT.window))
     assert caught.value.problems[0].message.endswith(f"is not a percentage as written {hint}")
+
+
+@pytest.mark.parametrize(
+    ("front", "message"),
+    [
+        ("kind: reslt\n", "kind: 'reslt' is not one of update, result, turnout, quote, summary (did you mean result?)"),
+        (
+            "status: publshed\n",
+            "status: 'publshed' is not one of published, draft, withdrawn (did you mean published?)",
+        ),
+        (
+            "status: withdrawen\n",
+            "status: 'withdrawen' is not one of published, draft, withdrawn (did you mean withdrawn?)",
+        ),
+    ],
+)
+def test_a_slip_in_a_kind_or_status_names_the_one_meant(front: str, message: str) -> None:
+    text = f'---\ntime: "23:00"\ntitle: A title\n{front}---\n'
+    with pytest.raises(InputError) as caught:
+        parse_entry(text.encode(), "entries/2300-x.md", Context(EVENT.window))
+    assert [p.message for p in caught.value.problems] == [message]

@@ -59,7 +59,11 @@ def parse_entry(data: bytes, path: str, context: Context) -> Entry:
     if isinstance(kind, str) and kind.strip().lower() in KINDS:
         front["kind"] = kind.strip().lower()
     else:
-        problems.append(Problem(path, source.line_of(("kind",)), f"kind: '{kind}' is not one of {', '.join(KINDS)}"))
+        near = get_close_matches(str(kind).strip().lower(), KINDS, n=1, cutoff=0.6)
+        hint = f" (did you mean {near[0]}?)" if near else ""
+        problems.append(
+            Problem(path, source.line_of(("kind",)), f"kind: '{kind}' is not one of {', '.join(KINDS)}{hint}")
+        )
     if problems:
         raise InputError(problems)
     front["id"] = ident

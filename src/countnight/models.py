@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from difflib import get_close_matches
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
@@ -161,7 +162,9 @@ def _choice(options: tuple[str, ...]) -> Any:
     def check(value: Any) -> str:
         word = _as_text(value).strip().lower()
         if word not in options:
-            raise ValueError(f"'{value}' is not one of {', '.join(options)}")
+            near = get_close_matches(word, options, n=1, cutoff=0.6)
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            raise ValueError(f"'{value}' is not one of {', '.join(options)}{hint}")
         return word
 
     return check
@@ -282,7 +285,9 @@ class ResultEntry(EntryBase):
         seen = [(c.name.casefold(), c.party) for c in self.candidates]
         for i, pair in enumerate(seen):
             if pair in seen[:i]:
-                raise ValueError(f"candidates: '{self.candidates[i].name}' ({pair[1]}) is listed twice")
+                raise ValueError(
+                    f"candidates: '{self.candidates[i].name}' ({pair[1]}) is listed twice: delete one of the two lines"
+                )
         top = max(c.votes for c in self.candidates)
         tied = [c.name for c in self.candidates if c.votes == top]
         if self.winner is not None:
@@ -310,10 +315,13 @@ class ResultEntry(EntryBase):
                 "add `winner:` with the name of the one declared elected"
             )
         if top == 0:  # shares and turnout divide by the votes: this broke the build
-            raise ValueError("candidates: no candidate has any votes")
+            raise ValueError("candidates: no candidate has any votes: give each candidate's votes as counted")
         ballots = sum(c.votes for c in self.candidates) + (self.rejected or 0)
         if self.electorate is not None and ballots > self.electorate:
-            raise ValueError(f"electorate: {self.electorate:,} is fewer than the {ballots:,} ballots counted")
+            raise ValueError(
+                f"electorate: {self.electorate:,} is fewer than the {ballots:,} ballots counted "
+                "(check the electorate, the votes and the rejected ballots)"
+            )
         register = _baseline_electorate(info, self.constituency) if self.electorate is None else None
         if register is not None and ballots > register:  # a mistyped count: this broke the build
             raise ValueError(
@@ -340,7 +348,10 @@ class TurnoutEntry(EntryBase):
         electorate = self.electorate or _baseline_electorate(info, self.constituency)
         if self.ballots is not None and electorate is not None:
             if self.ballots > electorate:
-                raise ValueError(f"ballots: {self.ballots:,} is more than the electorate of {electorate:,}")
+                raise ValueError(
+                    f"ballots: {self.ballots:,} is more than the electorate of {electorate:,} "
+                    "(check the ballots, or give electorate: if the register has changed)"
+                )
             if self.turnout is not None:
                 exact = Decimal(self.ballots) * 100 / Decimal(electorate)
                 exponent = self.turnout.as_tuple().exponent

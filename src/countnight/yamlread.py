@@ -85,7 +85,9 @@ class _Builder:
         tag = getattr(event, "tag", None)
         if tag and tag != "!" and not (isinstance(event, yaml.ScalarEvent) and event.implicit[0]):
             shown = tag.replace("tag:yaml.org,2002:", "!!")
-            self.problems.append(Problem(self.path, self._line(event), f"tags ({shown}) are not allowed"))
+            self.problems.append(
+                Problem(self.path, self._line(event), f"tags ({shown}) are not allowed: write the value without it")
+            )
         return False
 
     def feed(self, event: yaml.Event) -> None:
