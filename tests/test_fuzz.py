@@ -400,6 +400,78 @@ def test_generated_unicode_in_every_text_field_keeps_every_xml_output_well_forme
     assert outcomes["feed entries"] > 0
 
 
+@st.composite
+def slipped_parties(draw: st.DrawFn) -> str:
+    """A party as a reporter might type it: a name or code we know with slips in it, or any text at all."""
+    from countnight.parties import _PARTIES
+
+    known = draw(st.sampled_from([n for p in _PARTIES for n in (p.code, p.name, p.subject, *p.aliases)]))
+    chars = list(known)
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(0, max(len(chars) - 1, 0)))
+        action = draw(st.sampled_from(["drop", "double", "swap", "replace", "case"]))
+        if not chars:
+            break
+        if action == "drop":
+            del chars[at]
+        elif action == "double":
+            chars.insert(at, chars[at])
+        elif action == "swap" and at + 1 < len(chars):
+            chars[at], chars[at + 1] = chars[at + 1], chars[at]
+        elif action == "replace":
+            chars[at] = draw(st.characters(codec="utf-8", exclude_categories=("Cs",)))
+        else:
+            chars[at] = chars[at].swapcase()
+    return draw(st.just("".join(chars)) | st.text(max_size=30))
+
+
+count_texts = (
+    st.integers(6, 99_999).map(str)
+    | st.text(alphabet="0123456789.,' -−%e+", max_size=20)
+    | st.from_regex(r"-?\d{1,12}([., ']\d{3}){0,4}", fullmatch=True)
+)
+
+
+def test_slipped_parties_and_counts_are_read_refused_with_a_hint_or_warned(contexts: list[Context], theme: Any) -> None:
+    """Any party text (known names with up to three slips, or anything) and any count text: an entry or a
+    problem naming the file, never a crash; a party refused names a party we know, one accepted that we do
+    not know is never one edit from ours (it gets a warning, see test_party_slips.py)."""
+    from countnight.parties import is_known, near_party
+
+    outcomes: Counter[str] = Counter()
+
+    @settings(FAST, max_examples=1500)
+    @given(party=slipped_parties(), votes=count_texts)
+    def run(party: str, votes: str) -> None:
+        quoted = yaml.safe_dump(party, default_style='"', width=10_000).strip()
+        data = (
+            '---\nkind: result\ntime: "03:17"\nconstituency: Stafford\ncandidates:\n'
+            f'  - {{name: A, party: {quoted}, votes: "{votes}"}}\n'
+            "  - {name: B, party: Con, votes: 5}\n---\n"
+        ).encode()
+        outcomes["examples"] += 1
+        for context in contexts:
+            try:
+                entry = parse_entry(data, PATH, context)
+            except InputError as err:
+                for problem in err.problems:
+                    assert problem.path == PATH and problem.line > 0, problem
+                    if ".party:" in problem.message and "did you mean" in problem.message:
+                        outcomes["party slip refused"] += 1
+                outcomes["refused"] += 1
+                continue
+            code = entry.candidates[0].party  # type: ignore[union-attr]
+            if not is_known(code):
+                assert near_party(code) is None, code
+                outcomes["unknown party, warned"] += 1
+            else:
+                outcomes["known party"] += 1
+
+    run()
+    _report("parties-and-counts", outcomes)
+    assert outcomes["party slip refused"] > 0 and outcomes["known party"] > 0
+
+
 # -- what fuzzing found: each of these took down a whole build (or the machine) before its fix ------------
 
 FOUND = [
