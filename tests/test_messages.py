@@ -204,3 +204,10 @@ def test_a_slip_in_a_kind_or_status_names_the_one_meant(front: str, message: str
     with pytest.raises(InputError) as caught:
         parse_entry(text.encode(), "entries/2300-x.md", Context(EVENT.window))
     assert [p.message for p in caught.value.problems] == [message]
+
+
+def test_list_says_which_files_are_not_read(blog: BlogMaker) -> None:
+    root = blog({"entries/2300-a.md": UPDATE, **dict.fromkeys([*NOT_READ, *SILENT], UPDATE)})
+    run = CliRunner().invoke(main, ["list", "--root", str(root)])
+    assert run.exit_code == 0
+    assert run.stderr.splitlines()[:-1] == sorted(NOT_READ.values())

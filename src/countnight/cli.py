@@ -18,6 +18,7 @@ from .console import NORMAL, QUIET, VERBOSE, Console
 from .errors import InputError
 from .journal import Journal
 from .listing import UnknownEntry, normalise_id, unknown
+from .names import not_read
 from .newentry import KINDS_NEW, outside_the_night, write_new_entry
 from .oneoff import build_once, folder_problem
 from .report import CheckReport
@@ -258,6 +259,8 @@ def list_command(root: Path) -> None:
     width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None  # piped: whole headlines
     for line in format_table(rows, event.timezone, width):
         click.echo(line)
+    for name, why in not_read(root / "entries"):  # as check and the build say it
+        click.echo(f"entries/{name}: {why}", err=True)
     counts = Counter(r.status for r in rows)
     click.echo(f"{len(rows)} entries: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())), err=True)
 

@@ -47,6 +47,38 @@ def entries_in_folder(folder: str) -> int:
         return 0
 
 
+def not_read(folder: Path) -> list[tuple[str, str]]:
+    """(name, what to do) for each file or folder in entries/ that looks meant as an entry and is not read: for
+    commands that list the folder themselves (``list``); the build keeps its own, up to date file by file."""
+    found: list[tuple[str, str]] = []
+    try:
+        listing = sorted(os.scandir(folder), key=lambda item: item.name)
+    except OSError:
+        return found
+    for item in listing:
+        if is_entry_name(item.name):
+            continue
+        try:
+            is_folder = item.is_dir(follow_symlinks=False)
+        except OSError:
+            continue
+        if is_folder:
+            count = 0 if item.name.startswith((".", "_")) else entries_in_folder(item.path)
+            if count:
+                found.append((f"{item.name}/", folder_not_read(count)))
+        elif (why := not_an_entry(item.name)) is not None:
+            found.append((item.name, why))
+    return found
+
+
+def folder_not_read(count: int) -> str:
+    files = "file" if count == 1 else "files"
+    return (
+        "not read: only files directly in entries/ are entries, not those in a folder inside it "
+        f"(move its {count} .md {files} up into entries/)"
+    )
+
+
 def entry_id(path: PurePath | str) -> str:
     """The entry's id: its file name without ``.md``."""
     name = path.rpartition("/")[2] if isinstance(path, str) else path.name  # str: the hot path, no PurePath

@@ -23,7 +23,7 @@ from .fragments import Fragment
 from .frontmatter import MAX_BYTES, read_entry
 from .journal import Journal, Record
 from .models import Context, Entry, ResultEntry
-from .names import entries_in_folder, entry_id, is_entry_name, not_an_entry
+from .names import entries_in_folder, entry_id, folder_not_read, is_entry_name, not_an_entry
 from .parallel import PARALLEL_MIN, prepare_many, usable_cpus
 from .reading import FilePath, read_regular, taken_down
 from .report import BuildReport
@@ -225,11 +225,7 @@ class ReadState:
             path = self.root / ENTRIES / name
             count = 0 if name.startswith((".", "_")) else entries_in_folder(str(path))
             if count:
-                files = "file" if count == 1 else "files"
-                self.ignored[f"{ENTRIES}/{name}/"] = (
-                    f"not read: only files directly in {ENTRIES}/ are entries, not those in a folder inside it "
-                    f"(move its {count} .md {files} up into {ENTRIES}/)"
-                )
+                self.ignored[f"{ENTRIES}/{name}/"] = folder_not_read(count)
         elif (why := not_an_entry(name)) is not None:
             self.ignored[f"{ENTRIES}/{name}"] = why
 
