@@ -59,7 +59,9 @@ CASES: list[tuple[str, bytes, list[str]]] = [
     (
         "yaml-syntax",
         b"---\ntitle: [unclosed\ntime: '01:00'\n---\n",
-        ["3: YAML syntax: did not find expected ',' or ']' (while parsing a flow sequence)"],
+        [
+            "3: YAML syntax: did not find expected ',' or ']' (while parsing a flow sequence) (in […], separate the items with commas)"
+        ],
     ),
     (
         "tags",

@@ -211,3 +211,30 @@ def test_list_says_which_files_are_not_read(blog: BlogMaker) -> None:
     run = CliRunner().invoke(main, ["list", "--root", str(root)])
     assert run.exit_code == 0
     assert run.stderr.splitlines()[:-1] == sorted(NOT_READ.values())
+
+
+@pytest.mark.parametrize(
+    ("line", "how"),
+    [
+        ("title: Labour: a big win", 'a ": " inside a value: put the whole value in double quotes'),
+        ('title: "unclosed', "a quote is not closed: end the value with the quote it starts with"),
+        ("title: @home", "a value cannot start with @, ` or %: put it in double quotes"),
+        (
+            "title: 'Labour's win'",
+            "check the quotes on this line: inside '…' write an apostrophe as '', or use double quotes",
+        ),
+        ("title: *bold*", "a value cannot start with *: put it in double quotes"),
+        ("title: - a", 'a value cannot start with "- ": put it in double quotes'),
+        ("title: | x", "a value cannot start with | or >: put it in double quotes"),
+        (
+            "candidates:\n- {name: A, party: Lab votes: 5}",
+            "in {…}, separate the fields with commas: {name: A, party: Lab, votes: 5}",
+        ),
+    ],
+)
+def test_a_yaml_slip_says_how_to_write_it(line: str, how: str) -> None:
+    text = f'---\ntime: "23:00"\n{line}\n---\n'
+    with pytest.raises(InputError) as caught:
+        parse_entry(text.encode(), "entries/2300-x.md", Context(EVENT.window))
+    (problem,) = caught.value.problems
+    assert problem.message.startswith("YAML syntax: ") and problem.message.endswith(f"({how})")
