@@ -82,6 +82,14 @@ def test_every_slip_of_every_known_party_name_is_refused_or_read_as_that_party(n
     assert refused > 0
 
 
+def test_a_party_that_stood_in_2024_is_published_without_a_warning(blog: BlogMaker) -> None:
+    """Countnight has no colour or phrasing for the Heritage Party or the Monster Raving Loony Party, but they
+    are real: by the Library's name or abbreviation, no warning (the shipped 2024 candidates file)."""
+    root = blog({"entries/0216-burton.md": result("Lab", "HPUK", "Monster Raving Loony", "The Heritage Party", "TUSC")})
+    report = Site(root).build(AFTER_THE_NIGHT)
+    assert report.live == 1 and not report.problems and report.notices == []
+
+
 def test_short_codes_of_real_parties_are_never_refused() -> None:
     """SSP, BNP, ED and Lib (the Liberal Party) are one letter from SNP, LD and Lab, and stand: a code of four
     letters or fewer is never taken for a slip; one close to ours gets a hint in the warning instead."""

@@ -12,7 +12,7 @@ from .errors import InputError, Problem
 from .frontmatter import EntrySource, read_entry
 from .models import KINDS, Candidate, Context, Entry, EntryBase, QuoteEntry, ResultEntry, TurnoutEntry
 from .names import entry_id
-from .parties import is_known, near_party, party_name
+from .parties import fold_party, is_known, near_party, party_name
 
 _ADAPTER: TypeAdapter[Entry] = TypeAdapter(Entry)
 # The lines `countnight new` writes into a body for the reporter to replace (newentry.py writes them from here). An
@@ -156,11 +156,17 @@ def _describe(loc: tuple[Any, ...], error: Any, message: str) -> str:
 
 def entry_warnings(entry: Entry, text: str, path: str) -> tuple[Problem, ...]:
     """What a valid entry publishes that is worth a second look, as ``FILE:LINE: field: message``: a party
-    countnight does not know (published as written: small parties and independents are real; a near miss of one
-    it knows is refused as an error instead, see models._party). The file's text is read again only then."""
+    countnight does not know and that did not stand in 2024 (published as written: new parties and independents
+    are real; a near miss of one it knows is refused as an error instead, see models._party). The file's text is
+    read again only then."""
     if not isinstance(entry, ResultEntry):
         return ()
     unknown = [(number, c.party) for number, c in enumerate(entry.candidates) if not is_known(c.party)]
+    if unknown:  # a party that stood in 2024 is real: no colour of its own, but nothing to look at again
+        from .ge2024 import parties_2024  # its file is read only when a result names a party we do not know
+
+        stood = parties_2024()
+        unknown = [(n, party) for n, party in unknown if not {fold_party(party), _bare(party)} & stood]
     if not unknown:
         return ()
     try:
@@ -181,3 +187,8 @@ def entry_warnings(entry: Entry, text: str, path: str) -> tuple[Problem, ...]:
             )
         )
     return tuple(warnings)
+
+
+def _bare(party: str) -> str:
+    """A party's folded name without the words people add or drop: "The …", "… Party"."""
+    return re.sub(r"party$", "", re.sub(r"^the", "", fold_party(party)))

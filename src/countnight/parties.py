@@ -18,6 +18,7 @@ __all__ = [
     "PARTIES",
     "Party",
     "contrast_ratio",
+    "fold_party",
     "is_known",
     "near_party",
     "party",
@@ -179,6 +180,11 @@ def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold().replace("&", " and "))
     no_accents = "".join(c for c in decomposed if not unicodedata.combining(c))
     return re.sub(r"[^0-9a-z]+", "", no_accents)
+
+
+def fold_party(text: str) -> str:
+    """A party's name or code as :func:`party_code` matches it: case, accents, ``&`` and punctuation folded."""
+    return _fold(text)
 
 
 def _index() -> dict[str, str]:
