@@ -79,12 +79,13 @@ class ReadState:
         self.seen_ns = 0  # time.time_ns() before this build took any signature (see uptodate.racy)
         self.warned: dict[str, tuple[Problem, ...]] = {}  # entry file → what its valid entry is warned of
         self.seat_notices: list[str] | None = None  # seats.second_results; None: to be worked out again
+        self.results: dict[str, ResultEntry] = {}  # id → the result the stream considers (entries' results)
         self.ignored: dict[str, str] = {}  # a file or folder in entries/ that looks meant as an entry → what to do
 
     def clear(self) -> None:
         """Forget everything read: the night's rules changed, so every entry is read anew."""
         kept_maps = (self.parsed, self.rendered, self.last_goods, self.shown_as_was, self.outcomes, self.entries)
-        for kept in (*kept_maps, self.taken_down, self.warned):
+        for kept in (*kept_maps, self.taken_down, self.warned, self.results):
             kept.clear()
         self.bad.clear()
         self.seat_notices = None
@@ -201,6 +202,10 @@ class ReadState:
                 touched.add(ident)
                 if isinstance(old_entry, ResultEntry) or isinstance(new_entry, ResultEntry):
                     self.seat_notices = None  # a result came, went or changed: look for seats declared twice
+                    if isinstance(new_entry, ResultEntry):
+                        self.results[ident] = new_entry
+                    else:
+                        self.results.pop(ident, None)
                 if new_entry is None:
                     self.entries.pop(ident, None)
                 else:
@@ -214,7 +219,7 @@ class ReadState:
         report.notices.extend(str(notice) for display in sorted(self.warned) for notice in self.warned[display])
         report.notices.extend(str(Problem(display, 0, why)) for display, why in sorted(self.ignored.items()))
         if self.seat_notices is None:
-            self.seat_notices = [str(n) for n in second_results(self.entries.values(), self.constituency_line)]
+            self.seat_notices = [str(n) for n in second_results(self.results.values(), self.constituency_line)]
         report.notices.extend(self.seat_notices)
         return touched
 
