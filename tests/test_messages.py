@@ -238,3 +238,29 @@ def test_a_yaml_slip_says_how_to_write_it(line: str, how: str) -> None:
         parse_entry(text.encode(), "entries/2300-x.md", Context(EVENT.window))
     (problem,) = caught.value.problems
     assert problem.message.startswith("YAML syntax: ") and problem.message.endswith(f"({how})")
+
+
+@settings(max_examples=1000, deadline=None, database=None)
+@given(
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30).map(
+        lambda t: t.replace("/", "").replace("\x00", "")
+    )
+    | st.from_regex(r"[A-Za-z0-9 ._~-]{1,20}\.(md|MD|Md|md\.txt|markdown|txt|swp|tmp)~?", fullmatch=True)
+)
+def test_any_file_name_is_an_entry_or_noted_or_left_alone_never_both(name: str) -> None:
+    from countnight.names import is_entry_name, not_an_entry
+
+    why = not_an_entry(name)
+    assert not (is_entry_name(name) and why is not None)
+    if why is not None:
+        assert why.startswith("not read: entry files end in '.md'") and ".md" in why
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(st.text(max_size=40))
+def test_any_constituency_text_gets_at_most_three_real_names(typed: str) -> None:
+    from countnight.baseline import load_baseline
+
+    baseline = load_baseline(REPO / "baseline.csv", "baseline.csv")
+    near = baseline.suggestions(typed)
+    assert len(near) <= 3 and all(name in baseline.names() for name in near)
