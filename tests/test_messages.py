@@ -4,10 +4,8 @@ reporter's own number, a count below zero, a file saved as UTF-16, a file in ent
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,14 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import CONFIG, REPO, BlogMaker
+from console_watch import watching
 from countnight.cli import main
 from countnight.config import parse_config
-from countnight.console import VERBOSE, Console
 from countnight.entries import parse_entry
 from countnight.errors import InputError
 from countnight.models import Context
-from countnight.site import Site
-from countnight.watch import Watcher
 
 SAMPLE = CONFIG + 'baseline = "baseline.csv"\n'
 EVENT = parse_config(CONFIG.encode(), "countnight.toml")
@@ -135,27 +131,15 @@ def test_check_and_build_say_once_which_files_are_not_read(blog: BlogMaker) -> N
 
 def test_the_console_says_once_that_a_file_is_not_read(blog: BlogMaker) -> None:
     root = blog({"entries/2300-a.md": UPDATE})
-    out = io.StringIO()
-    watcher = Watcher(Site(root), console=Console(out, verbosity=VERBOSE, colour=False), quiet=0.03, grace=0.3)
-    watcher.start()
-    deadline = time.monotonic() + 20
-
-    def wait_for(text: str) -> None:
-        while text not in out.getvalue():
-            assert time.monotonic() < deadline, out.getvalue()
-            time.sleep(0.01)
-
-    try:
+    with watching(root) as watch:
         (root / "entries/2310-b.MD").write_text(UPDATE)
-        wait_for("warning entries/2310-b.MD: not read")
+        watch.wait_for("warning entries/2310-b.MD: not read")
         (root / "entries/2320-c.md").write_text(UPDATE.replace("23:00", "23:20"))
-        wait_for("published 2320-c")
+        watch.wait_for("published 2320-c")
         (root / "entries/2310-b.MD").rename(root / "entries/2310-b.md")  # done as it says
-        wait_for("published 2310-b")
-    finally:
-        watcher.stop()
-    assert out.getvalue().count("not read") == 1, out.getvalue()
-    assert watcher.last_built is not None and watcher.last_built.notices == []
+        watch.wait_for("published 2310-b")
+    assert watch.said.count("not read") == 1, watch.said
+    assert watch.watcher.last_built is not None and watch.watcher.last_built.notices == []
 
 
 def test_check_says_what_it_checked_when_all_is_well(blog: BlogMaker) -> None:

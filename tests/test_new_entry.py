@@ -3,22 +3,19 @@ options, under ``build`` and under a running watcher; filled in, it goes live.""
 
 from __future__ import annotations
 
-import io
 import json
-import time
 from pathlib import Path
 
 import pytest
 
 from conftest import AFTER_THE_NIGHT, BASELINE, CONFIG, DURING_THE_NIGHT, BlogMaker
+from console_watch import watching
 from countnight.config import load_config
-from countnight.console import VERBOSE, Console
 from countnight.entries import PLACEHOLDERS, parse_entry
 from countnight.errors import InputError
 from countnight.models import Context
 from countnight.newentry import KINDS_NEW, write_new_entry
 from countnight.site import Site
-from countnight.watch import Watcher
 
 WITH_BASELINE = CONFIG + 'baseline = "baseline.csv"\n'
 # What a reporter writes in place of what `new` left, kind by kind: (text `new` wrote, the reporter's).
@@ -113,31 +110,25 @@ def load_config_text():  # type: ignore[no-untyped-def]
 def test_a_running_watcher_never_publishes_a_file_new_made(blog: BlogMaker) -> None:
     """The issue's case: `new summary` (and `new update --title`) while `watch` runs."""
     root = blog({"entries/2300-first.md": '---\ntime: "23:00"\ntitle: First\n---\nWords.\n'})
-    out = io.StringIO()
-    watcher = Watcher(Site(root), console=Console(out, verbosity=VERBOSE, colour=False), quiet=0.03, grace=0.3)
-    watcher.start()
-    try:
+    with watching(root) as watch:
         event = load_config(root)
         made = [
             write_new_entry(root, event, "summary", constituency=None, title=None, now=DURING_THE_NIGHT),
             write_new_entry(root, event, "update", constituency=None, title="Recount", now=DURING_THE_NIGHT),
         ]
-        deadline = time.monotonic() + 15
-        while not all(f"rejected entries/{p.name}" in out.getvalue() for p in made):
-            assert time.monotonic() < deadline, out.getvalue()
-            time.sleep(0.01)
+        for path in made:
+            watch.wait_for(f"rejected entries/{path.name}")
         assert live_ids(root) == {"2300-first"}
         assert "Write the" not in (root / "site/index.html").read_text()
         for path, kind in zip(made, ("summary", "update"), strict=True):
             fill(path, kind)
-        while (
-            live_ids(root) != {"2300-first", made[1].stem}
-            or "Labour won Stafford" not in (root / "site/index.html").read_text()
-        ):
-            assert time.monotonic() < deadline + 15, out.getvalue()
-            time.sleep(0.01)
-    finally:
-        watcher.stop()
+        watch.until(
+            lambda: (
+                live_ids(root) == {"2300-first", made[1].stem}
+                and "Labour won Stafford" in (root / "site/index.html").read_text()
+            ),
+            "both filled in, published",
+        )
 
 
 def test_new_says_the_file_goes_live_once_filled_in(blog: BlogMaker) -> None:

@@ -5,7 +5,6 @@ warning in ``check``, ``build`` and the watcher's console. Every real party of 2
 from __future__ import annotations
 
 import csv
-import io
 import os
 from pathlib import Path
 
@@ -13,15 +12,14 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import AFTER_THE_NIGHT, CONFIG, BlogMaker
+from console_watch import watching
 from countnight.cli import main
 from countnight.config import parse_config
-from countnight.console import VERBOSE, Console
 from countnight.entries import parse_entry
 from countnight.errors import InputError
 from countnight.models import Context
 from countnight.parties import _PARTIES, is_known, near_party, party_code, party_name
 from countnight.site import Site
-from countnight.watch import Watcher
 
 DATA = Path(os.environ.get("COUNTNIGHT_DATA") or Path(__file__).resolve().parents[2] / "shared/data/ge2024")
 EVENT = parse_config(CONFIG.encode(), "countnight.toml")
@@ -130,24 +128,13 @@ def test_an_unknown_party_is_published_with_a_warning_in_check_and_build(blog: B
 
 def test_the_console_warns_of_an_unknown_party_once(blog: BlogMaker) -> None:
     root = blog({"entries/0100-first.md": '---\ntime: "01:00"\ntitle: First\n---\nText.\n'})
-    out = io.StringIO()
-    watcher = Watcher(Site(root), console=Console(out, verbosity=VERBOSE, colour=False), quiet=0.03, grace=0.3)
-    watcher.start()
-    try:
+    with watching(root) as watch:
         (root / "entries/0216-burton.md").write_text(UNKNOWN)
-        import time
-
-        deadline = time.monotonic() + 15
-        while "published 0216-burton" not in out.getvalue() or "'Lb'" not in out.getvalue():
-            assert time.monotonic() < deadline, out.getvalue()
-            time.sleep(0.01)
+        watch.wait_for("published 0216-burton")
+        watch.wait_for("'Lb'")
         (root / "entries/0300-other.md").write_text('---\ntime: "03:00"\ntitle: Other\n---\nText.\n')
-        while "published 0300-other" not in out.getvalue():
-            assert time.monotonic() < deadline, out.getvalue()
-            time.sleep(0.01)
-    finally:
-        watcher.stop()
-    text = out.getvalue()
+        watch.wait_for("published 0300-other")
+    text = watch.said
     assert text.count("warning entries/0216-burton.md:7: candidates[2].party: 'Yorkshire Independents'") == 1, text
     assert text.count("'Lb' is not a party") == 1, text
 

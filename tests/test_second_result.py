@@ -3,19 +3,16 @@ watcher's console say so, naming both files and how to correct the first instead
 
 from __future__ import annotations
 
-import io
 import json
-import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from conftest import AFTER_THE_NIGHT, BASELINE, CONFIG, DURING_THE_NIGHT, BlogMaker
+from console_watch import watching
 from countnight.cli import main
-from countnight.console import VERBOSE, Console
 from countnight.site import Site
-from countnight.watch import Watcher
 
 
 def result(seat: str, clock: str, lab: int, con: int, extra: str = "") -> str:
@@ -123,28 +120,16 @@ def test_which_seats_are_declared_twice(blog: BlogMaker, files: dict[str, str], 
 
 def test_the_console_says_it_once_and_stops_when_it_is_corrected(blog: BlogMaker) -> None:
     root = blog({"entries/0223-stafford.md": FIRST})
-    out = io.StringIO()
-    watcher = Watcher(Site(root), console=Console(out, verbosity=VERBOSE, colour=False), quiet=0.03, grace=0.3)
-    watcher.start()
-    deadline = time.monotonic() + 20
-
-    def wait_for(text: str) -> None:
-        while text not in out.getvalue():
-            assert time.monotonic() < deadline, out.getvalue()
-            time.sleep(0.01)
-
-    try:
+    with watching(root) as watch:
         (root / "entries/0240-stafford-fix.md").write_text(SECOND)
-        wait_for("published 0240-stafford-fix")
-        wait_for("warning " + notice("0240-stafford-fix", 4, "Stafford", "0223-stafford"))
+        watch.wait_for("published 0240-stafford-fix")
+        watch.wait_for("warning " + notice("0240-stafford-fix", 4, "Stafford", "0223-stafford"))
         (root / "entries/0300-other.md").write_text('---\ntime: "03:00"\ntitle: Other\n---\nText.\n')
-        wait_for("published 0300-other")
+        watch.wait_for("published 0300-other")
         (root / "entries/0240-stafford-fix.md").unlink()  # corrected as the notice says: the second file deleted
-        wait_for("withdrawn 0240-stafford-fix")
-        assert watcher.last_built is not None and watcher.last_built.notices == []
-    finally:
-        watcher.stop()
-    assert out.getvalue().count("a second result for Stafford") == 1, out.getvalue()
+        watch.wait_for("withdrawn 0240-stafford-fix")
+        assert watch.watcher.last_built is not None and watch.watcher.last_built.notices == []
+    assert watch.said.count("a second result for Stafford") == 1, watch.said
 
 
 def test_a_correction_made_the_way_the_notice_says_leaves_one_card(blog: BlogMaker, tmp_path: Path) -> None:
