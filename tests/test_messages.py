@@ -55,15 +55,20 @@ def test_an_unknown_constituency_gets_the_nearest_names(blog: BlogMaker, typed: 
     assert out == [f"entries/0100-t.md:4: constituency: '{typed}' is not in the baseline{hint}"]
 
 
+def messages(text: str) -> list[str]:
+    """What refusing ``text`` as an entry file says, problem by problem."""
+    with pytest.raises(InputError) as caught:
+        parse_entry(text.encode(), "entries/2300-x.md", Context(EVENT.window))
+    return [p.message for p in caught.value.problems]
+
+
 def votes_problem(votes: str) -> str:
     text = (
         '---\nkind: result\ntime: "02:16"\nconstituency: Stafford\ncandidates:\n'
         f"  - {{name: A, party: Lab, votes: {votes}}}\n  - {{name: B, party: Con, votes: 5}}\n---\n"
     )
-    with pytest.raises(InputError) as caught:
-        parse_entry(text.encode(), "entries/0216-s.md", Context(EVENT.window))
-    (problem,) = caught.value.problems
-    return problem.message
+    (message,) = messages(text)
+    return message
 
 
 @settings(max_examples=300, deadline=None, database=None)
@@ -164,9 +169,7 @@ def test_check_with_a_broken_config_says_the_problem_alone(blog: BlogMaker) -> N
 @pytest.mark.parametrize(("typed", "hint"), [("'65,39'", "(write 65.39)"), ('"56,1%"', "(write 56.1)")])
 def test_a_turnout_with_a_decimal_comma_is_hinted_with_its_own_figure(typed: str, hint: str) -> None:
     text = f'---\nkind: turnout\ntime: "01:00"\nconstituency: Stafford\nturnout: {typed}\n---\n'
-    with pytest.raises(InputError) as caught:
-        parse_entry(text.encode(), "entries/0100-t.md", Context(EVENT.window))
-    assert caught.value.problems[0].message.endswith(f"is not a percentage as written {hint}")
+    assert messages(text)[0].endswith(f"is not a percentage as written {hint}")
 
 
 @pytest.mark.parametrize(
@@ -184,10 +187,7 @@ def test_a_turnout_with_a_decimal_comma_is_hinted_with_its_own_figure(typed: str
     ],
 )
 def test_a_slip_in_a_kind_or_status_names_the_one_meant(front: str, message: str) -> None:
-    text = f'---\ntime: "23:00"\ntitle: A title\n{front}---\n'
-    with pytest.raises(InputError) as caught:
-        parse_entry(text.encode(), "entries/2300-x.md", Context(EVENT.window))
-    assert [p.message for p in caught.value.problems] == [message]
+    assert messages(f'---\ntime: "23:00"\ntitle: A title\n{front}---\n') == [message]
 
 
 def test_list_says_which_files_are_not_read(blog: BlogMaker) -> None:
@@ -217,11 +217,8 @@ def test_list_says_which_files_are_not_read(blog: BlogMaker) -> None:
     ],
 )
 def test_a_yaml_slip_says_how_to_write_it(line: str, how: str) -> None:
-    text = f'---\ntime: "23:00"\n{line}\n---\n'
-    with pytest.raises(InputError) as caught:
-        parse_entry(text.encode(), "entries/2300-x.md", Context(EVENT.window))
-    (problem,) = caught.value.problems
-    assert problem.message.startswith("YAML syntax: ") and problem.message.endswith(f"({how})")
+    (message,) = messages(f'---\ntime: "23:00"\n{line}\n---\n')
+    assert message.startswith("YAML syntax: ") and message.endswith(f"({how})")
 
 
 @settings(max_examples=1000, deadline=None, database=None)
