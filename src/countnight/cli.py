@@ -88,8 +88,8 @@ def new(kind: str, constituency: str | None, title: str | None, root: Path, out:
         click.echo(f"warning: {note}", err=True)
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+def _count(number: int, noun: str, plural: str = "") -> str:
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
 
 
 def checked(found: CheckReport) -> str:
@@ -105,8 +105,8 @@ def checked(found: CheckReport) -> str:
         return said  # the config, baseline or theme stopped it before the entries
     inputs = "countnight.toml"
     if found.baseline is not None:
-        inputs += f", {found.baseline[0]} ({_count(found.baseline[1], 'constituency').replace('ys', 'ies')})"
-    return f"{said}: checked {inputs} and {_count(found.entries, 'entry file').replace('ys', 'ies')}"
+        inputs += f", {found.baseline[0]} ({_count(found.baseline[1], 'constituency', 'constituencies')})"
+    return f"{said}: checked {inputs} and {_count(found.entries, 'entry file')}"
 
 
 @main.command()
