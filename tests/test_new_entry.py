@@ -129,14 +129,3 @@ def test_a_running_watcher_never_publishes_a_file_new_made(blog: BlogMaker) -> N
             ),
             "both filled in, published",
         )
-
-
-def test_new_says_the_file_goes_live_once_filled_in(blog: BlogMaker) -> None:
-    from click.testing import CliRunner
-
-    from countnight.cli import main
-
-    root = blog()
-    run = CliRunner().invoke(main, ["new", "summary", "--root", str(root)])
-    assert run.exit_code == 0 and run.stdout.strip().startswith("entries/")
-    assert run.stderr == "fill it in and save: it goes live once nothing is left blank or as the placeholder\n"

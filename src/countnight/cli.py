@@ -82,7 +82,6 @@ def new(kind: str, constituency: str | None, title: str | None, root: Path, out:
     except InputError as err:
         _fail(err)
     click.echo(path.relative_to(root) if path.is_relative_to(root) else path)
-    click.echo("fill it in and save: it goes live once nothing is left blank or as the placeholder", err=True)
     note = outside_the_night(event, now)
     if note:
         click.echo(f"warning: {note}", err=True)
