@@ -112,3 +112,21 @@ def test_escaped_text_is_always_xml_and_reads_back_as_its_xml_characters(text: s
     assert (element.text or "") == xml_chars(text).replace("\r\n", "\n").replace("\r", "\n")  # XML reads line ends so
     assert element.get("b") == xml_chars(text)
     assert NOT_IN_XML.search(xml_chars(text)) is None
+
+
+def test_the_pages_svg_maps_and_charts_hold_only_xml_characters(tmp_path: Path) -> None:
+    """The hex map and the charts are SVG inside the pages: a control character in a party or a seat's name is
+    left out of them too, so each <svg> reads as XML."""
+    import re
+
+    char = "\x08"
+    files = night_with(char, "")
+    root = write_blog(tmp_path / "blog", files, config=config_with(char))
+    build_and_parse(root)
+    for page in ("results.html", "index.html"):
+        html = (root / "site" / page).read_text()
+        svgs = re.findall(r"<svg\b.*?</svg>", html, re.S)
+        assert svgs, page
+        for svg in svgs:
+            assert NOT_IN_XML.search(svg) is None, svg
+            ElementTree.fromstring(svg)
