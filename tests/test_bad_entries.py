@@ -59,12 +59,17 @@ CASES: list[tuple[str, bytes, list[str]]] = [
     (
         "yaml-syntax",
         b"---\ntitle: [unclosed\ntime: '01:00'\n---\n",
-        ["3: YAML syntax: did not find expected ',' or ']' (while parsing a flow sequence)"],
+        [
+            "3: YAML syntax: did not find expected ',' or ']' (while parsing a flow sequence) (in […], separate the items with commas)"
+        ],
     ),
     (
         "tags",
         b"---\ntitle: !!str x\ntime: !!timestamp 2024-07-05\n---\n",
-        ["2: tags (!!str) are not allowed", "3: tags (!!timestamp) are not allowed"],
+        [
+            "2: tags (!!str) are not allowed: write the value without it",
+            "3: tags (!!timestamp) are not allowed: write the value without it",
+        ],
     ),
     ("no-time", b"---\ntitle: x\n---\n", ["2: time: required"]),
     (
@@ -123,22 +128,44 @@ CASES: list[tuple[str, bytes, list[str]]] = [
     (
         "votes-not-a-number",
         (RESULT.replace("15671", "15k") + "---\n").encode(),
-        ["6: candidates[1].votes: '15k' is not a whole number (write 16222 or 16,222)"],
+        ["6: candidates[1].votes: '15k' is not a whole number (write the count in figures: 16222 or 16,222)"],
     ),
     (
         "votes-negative",
         (RESULT.replace("15671", "-3") + "---\n").encode(),
-        ["6: candidates[1].votes: '-3' is not a whole number (write 16222 or 16,222)"],
+        ["6: candidates[1].votes: '-3' is below zero: a count is 0 or more (check the number)"],
     ),
     (
         "votes-bad-commas",
         (RESULT.replace("15671", '"15,67,1"') + "---\n").encode(),
-        ["6: candidates[1].votes: '15,67,1' is not a whole number (write 16222 or 16,222)"],
+        [
+            "6: candidates[1].votes: '15,67,1' is not a whole number as written (if you mean 15,671, write 15671 or 15,671)"
+        ],
     ),
     (
         "votes-exponent",
         (RESULT.replace("15671", "1e3") + "---\n").encode(),
-        ["6: candidates[1].votes: '1e3' is not a whole number (write 16222 or 16,222)"],
+        ["6: candidates[1].votes: '1e3' is not a whole number (write the count in figures: 16222 or 16,222)"],
+    ),
+    (  # the reporter's own number in the hint, not a stock one
+        "votes-thousands-with-a-point",
+        (RESULT.replace("15671", "13.956") + "---\n").encode(),
+        ["6: candidates[1].votes: '13.956' is not a whole number as written (write 13956 or 13,956)"],
+    ),
+    (
+        "votes-thousands-with-spaces",
+        (RESULT.replace("15671", '"13 956"') + "---\n").encode(),
+        ["6: candidates[1].votes: '13 956' is not a whole number as written (write 13956 or 13,956)"],
+    ),
+    (
+        "votes-a-fraction",
+        (RESULT.replace("15671", "1567.5") + "---\n").encode(),
+        ["6: candidates[1].votes: '1567.5' has a fraction: a count is a whole number (check the number)"],
+    ),
+    (
+        "electorate-negative",
+        (RESULT.replace("candidates:", "electorate: -76974\ncandidates:") + "---\n").encode(),
+        ["5: electorate: '-76974' is below zero: a count is 0 or more (check the number)"],
     ),
     (
         "tie-without-winner",
@@ -194,12 +221,14 @@ CASES: list[tuple[str, bytes, list[str]]] = [
     (
         "candidate-twice",
         (RESULT.replace("Amanda Milling, party: Con", "Josh Newbury, party: Lab") + "---\n").encode(),
-        ["5: candidates: 'Josh Newbury' (Lab) is listed twice"],
+        ["5: candidates: 'Josh Newbury' (Lab) is listed twice: delete one of the two lines"],
     ),
     (
         "electorate-too-small",
         (RESULT + "electorate: 20000\n---\n").encode(),
-        ["8: electorate: 20,000 is fewer than the 28,217 ballots counted"],
+        [
+            "8: electorate: 20,000 is fewer than the 28,217 ballots counted (check the electorate, the votes and the rejected ballots)"
+        ],
     ),
     (
         "turnout-nothing",
@@ -224,7 +253,9 @@ CASES: list[tuple[str, bytes, list[str]]] = [
     (
         "ballots-over-electorate",
         (TURNOUT + "ballots: 99999\n---\n").encode(),
-        ["5: ballots: 99,999 is more than the electorate of 70,608"],
+        [
+            "5: ballots: 99,999 is more than the electorate of 70,608 (check the ballots, or give electorate: if the register has changed)"
+        ],
     ),
     ("quote-no-words", b'---\nkind: quote\ntime: "01:01"\nspeaker: X\n---\n', ["2: quote: required"]),
     (

@@ -41,7 +41,9 @@ def update(title: str, time: str = "01:00", body: str = "Text.") -> str:
 
 def test_sample_night_checks_clean_and_builds(sample_night: Path) -> None:
     code, out, err = run("check", "--root", str(sample_night))
-    assert (code, out, err) == (0, "", "")
+    # The sample night's small parties (MRLP, HPUK, WEP, PCFIRG) stood in 2024: no warning for them.
+    assert (code, out) == (0, "")
+    assert err == "no problems: checked countnight.toml, baseline.csv (14 constituencies) and 47 entry files\n"
     code, out, err = run("build", "--root", str(sample_night))
     assert code == 0, err
     assert re.fullmatch(r"published 47, rejected 0, scheduled 0, 47 live \(\d+\.\d\d s\)\n", out)

@@ -68,7 +68,7 @@ def test_a_good_result_reads_back_exactly_and_previews_as_the_page_card(night: t
 @pytest.mark.parametrize(
     ("form", "field", "message"),
     [
-        (result_form(["15.671"]), "votes-1", "'15.671' is not a whole number (write 16222 or 16,222)"),
+        (result_form(["15.671"]), "votes-1", "'15.671' is not a whole number as written (write 15671 or 15,671)"),
         (result_form(["", "", ""]), "votes-1", "required"),
         (result_form(["100"] * 6), "candidates", "a tie between"),
         (result_form(electorate="1000"), "electorate", "is fewer than the"),

@@ -482,7 +482,10 @@ def test_declined_front_matter_keeps_the_slow_paths_errors() -> None:
     assert str(caught.value) == "x.md:3: duplicate field 'kind' (first at line 2)"
     with pytest.raises(InputError) as caught:
         frontmatter.read_entry(b"---\nkind: x\ntitle: a: b\n---\n", "x.md")
-    assert str(caught.value) == "x.md:3: YAML syntax: mapping values are not allowed in this context"
+    assert str(caught.value) == (
+        "x.md:3: YAML syntax: mapping values are not allowed in this context "
+        '(a ": " inside a value: put the whole value in double quotes)'
+    )
 
 
 # -- (3) the fast path is taken for real entries ---------------------------------------------------------

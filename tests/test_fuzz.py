@@ -354,6 +354,124 @@ def test_builds_never_raise(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     _report("builds", outcomes)
 
 
+# Any character at all, controls, noncharacters and the private planes included (a file cannot hold a lone surrogate:
+# UTF-8 refuses to encode one, YAML and TOML to escape one; tests/test_xml_outputs.py gives those to the escaper).
+any_text = st.text(st.characters(codec="utf-8", exclude_categories=()), max_size=12)
+
+
+def test_generated_unicode_in_every_text_field_keeps_every_xml_output_well_formed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Generated Unicode in every free-text field of every kind, the config's title and editor, the baseline's
+    constituency names and the bodies; each site built by one ``Site`` (as the watcher keeps it) and its
+    atom.xml read by a real XML parser (expat). Nothing raises, every valid entry is in the feed."""
+    from xml.etree import ElementTree
+
+    from test_xml_outputs import night_with, toml_quoted
+
+    monkeypatch.setattr(os, "fsync", lambda fd: None)
+    outcomes: Counter[str] = Counter()
+    root = tmp_path / "blog"
+    site = Site(root)
+
+    @settings(FAST, max_examples=150)
+    @given(text=any_text, title=any_text, body=any_text)
+    def run(text: str, title: str, body: str) -> None:
+        raw = body.replace("\x00", "")  # a NUL byte makes the file binary (refused): the escapes carry it
+        files = night_with(text, raw)
+        files["baseline.csv"] = "constituency,electorate,turnout,winner,Lab,Con\nStafford,70608,72.70,Con,31.20,57.94\n"
+        if root.exists():
+            shutil.rmtree(root)
+        config = CONFIG.replace('title = "Test night"', f"title = {toml_quoted('Test ' + title)}")
+        config = config.replace('editor = "Tim Page"', f"editor = {toml_quoted('Tim ' + text)}")
+        write_blog(root, files, config=config + 'baseline = "baseline.csv"\n')
+        report = site.build(AFTER_THE_NIGHT)
+        assert report.built, (report.problems, report.warnings)
+        feed = ElementTree.fromstring((root / "site/atom.xml").read_bytes())
+        shown = len(feed.findall("{http://www.w3.org/2005/Atom}entry"))
+        assert shown == report.live - 1  # every entry shown is in the feed (the summary is the box)
+        outcomes["examples"] += 1
+        outcomes["feeds parsed"] += 1
+        outcomes["feed entries"] += shown
+        outcomes["refused entries"] += len(report.rejected)
+
+    run()
+    _report("xml", outcomes)
+    assert outcomes["feed entries"] > 0
+
+
+@st.composite
+def slipped_parties(draw: st.DrawFn) -> str:
+    """A party as a reporter might type it: a name or code we know with slips in it, or any text at all."""
+    from countnight.parties import _PARTIES
+
+    known = draw(st.sampled_from([n for p in _PARTIES for n in (p.code, p.name, p.subject, *p.aliases)]))
+    chars = list(known)
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(0, max(len(chars) - 1, 0)))
+        action = draw(st.sampled_from(["drop", "double", "swap", "replace", "case"]))
+        if not chars:
+            break
+        if action == "drop":
+            del chars[at]
+        elif action == "double":
+            chars.insert(at, chars[at])
+        elif action == "swap" and at + 1 < len(chars):
+            chars[at], chars[at + 1] = chars[at + 1], chars[at]
+        elif action == "replace":
+            chars[at] = draw(st.characters(codec="utf-8", exclude_categories=("Cs",)))
+        else:
+            chars[at] = chars[at].swapcase()
+    return draw(st.just("".join(chars)) | st.text(max_size=30))
+
+
+count_texts = (
+    st.integers(6, 99_999).map(str)
+    | st.text(alphabet="0123456789.,' -−%e+", max_size=20)
+    | st.from_regex(r"-?\d{1,12}([., ']\d{3}){0,4}", fullmatch=True)
+)
+
+
+def test_slipped_parties_and_counts_are_read_refused_with_a_hint_or_warned(contexts: list[Context], theme: Any) -> None:
+    """Any party text (known names with up to three slips, or anything) and any count text: an entry or a
+    problem naming the file, never a crash; a party refused names a party we know, one accepted that we do
+    not know is never one edit from ours (it gets a warning, see test_party_slips.py)."""
+    from countnight.parties import is_known, near_party
+
+    outcomes: Counter[str] = Counter()
+
+    @settings(FAST, max_examples=1500)
+    @given(party=slipped_parties(), votes=count_texts)
+    def run(party: str, votes: str) -> None:
+        quoted = yaml.safe_dump(party, default_style='"', width=10_000).strip()
+        data = (
+            '---\nkind: result\ntime: "03:17"\nconstituency: Stafford\ncandidates:\n'
+            f'  - {{name: A, party: {quoted}, votes: "{votes}"}}\n'
+            "  - {name: B, party: Con, votes: 5}\n---\n"
+        ).encode()
+        outcomes["examples"] += 1
+        for context in contexts:
+            try:
+                entry = parse_entry(data, PATH, context)
+            except InputError as err:
+                for problem in err.problems:
+                    assert problem.path == PATH and problem.line > 0, problem
+                    if ".party:" in problem.message and "did you mean" in problem.message:
+                        outcomes["party slip refused"] += 1
+                outcomes["refused"] += 1
+                continue
+            code = entry.candidates[0].party  # type: ignore[union-attr]
+            if not is_known(code):
+                assert near_party(code) is None, code
+                outcomes["unknown party, warned"] += 1
+            else:
+                outcomes["known party"] += 1
+
+    run()
+    _report("parties-and-counts", outcomes)
+    assert outcomes["party slip refused"] > 0 and outcomes["known party"] > 0
+
+
 # -- what fuzzing found: each of these took down a whole build (or the machine) before its fix ------------
 
 FOUND = [

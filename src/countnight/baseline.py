@@ -23,7 +23,7 @@ from types import MappingProxyType
 
 from countnight.errors import InputError, Problem, describe_os_error
 from countnight.fileio import read_file
-from countnight.parties import MAIN_PARTIES, party_code
+from countnight.parties import MAIN_PARTIES, near_party, party_code
 
 __all__ = [
     "REQUIRED_COLUMNS",
@@ -96,8 +96,24 @@ class Baseline:
 
     def suggest(self, name: str) -> str | None:
         """The closest constituency name to a misspelt ``name`` (for "did you mean …?"), or None."""
-        close = difflib.get_close_matches(fold_name(name), list(self._by_name), n=1, cutoff=0.75)
-        return self._by_name[close[0]].constituency if close else None
+        near = self.suggestions(name, 1)
+        return near[0] if near else None
+
+    def suggestions(self, name: str, most: int = 3) -> list[str]:
+        """The constituency names nearest a misspelt or shortened ``name``, nearest first, for "did you mean …?".
+
+        First the names that hold every word typed ("Stoke Central" → "Stoke-on-Trent Central": a name shortened
+        as people say it, which spelling alone ranks too far), then the close spellings (difflib, as
+        ``countnight baseline`` suggests)."""
+        folded = fold_name(name)
+        words = folded.split()
+        found: list[str] = []
+        if words:
+            holding = [key for key in self._by_name if all(any(k.startswith(w) for k in key.split()) for w in words)]
+            found += sorted(holding, key=lambda key: (len(key), key))
+        found += difflib.get_close_matches(folded, list(self._by_name), n=most, cutoff=0.6)
+        unique = list(dict.fromkeys(found))[:most]
+        return [self._by_name[key].constituency for key in unique]
 
     def __iter__(self) -> Iterator[BaselineRow]:
         return iter(self._rows)
@@ -194,6 +210,8 @@ def _parse_row(
     winner = party_code(cells["winner"])
     if not winner:
         found.append("the previous winner is empty: give the winning party's code (Con, Lab, …)")
+    elif (near := near_party(winner)) is not None:
+        found.append(f"the previous winner {winner!r} is not a party countnight knows: did you mean {near}?")
 
     shares: dict[str, float] = {}
     for header, code in party_columns.items():
@@ -246,6 +264,11 @@ def load_baseline(path: Path, display: str) -> Baseline:
                 problems.append(Problem(display, 1, f"column {index + 1} has values but no header"))
             continue  # trailing empty columns, as spreadsheets export them
         code = party_code(name)
+        if (near := near_party(name)) is not None:  # a slip would make a party column of its own
+            problems.append(
+                Problem(display, 1, f"column {name!r} is not a party countnight knows: did you mean {near}?")
+            )
+            continue
         if code in seen:
             problems.append(Problem(display, 1, f"column {name!r} repeats party {code} (from {seen[code]!r})"))
             continue

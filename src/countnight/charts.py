@@ -22,6 +22,7 @@ from markupsafe import escape
 from .elections import NO_SHARE_CHANGE, ResultFigures, Scoreboard
 from .parties import MAIN_PARTIES, NEUTRAL_COLOUR, party_colour, party_name, party_short
 from .views import EntryView, memo
+from .xmltext import xml_chars
 
 __all__ = [
     "HOUSE",
@@ -63,7 +64,7 @@ def _signed(points: float) -> str:
 
 def _svg(title: str, description: str, height: int, body: str) -> str:
     # Named by aria-label, not <title>/<desc>: a <title> outside the head is what the XSS scan looks for.
-    label = escape(f"{title}: {description}")
+    label = escape(xml_chars(f"{title}: {description}"))
     return f'<svg class="chart" viewBox="0 0 {_WIDTH} {height}" role="img" aria-label="{label}">{body}</svg>'
 
 
@@ -79,7 +80,7 @@ def seats_chart(scoreboard: Scoreboard) -> str:
         y = top + i * _ROW
         width = span * min(seats, HOUSE) / HOUSE
         rows.append(
-            f'<text class="chart__label" x="{_LABEL}" y="{y + 11}">{escape(party_short(code))}</text>'
+            f'<text class="chart__label" x="{_LABEL}" y="{y + 11}">{escape(xml_chars(party_short(code)))}</text>'
             f'<rect x="{_BAR_X}" y="{y}" width="{width:.1f}" height="{_BAR}" fill="{party_colour(code)}"/>'
             f'<text class="chart__value" x="{_BAR_X + width + 4:.1f}" y="{y + 11}">{seats}</text>'
         )
@@ -230,7 +231,7 @@ def share_chart(rows: list[ShareRow], declared: int) -> str:
             else f'<text class="chart__value chart__end" x="{_WIDTH - 2}" y="{y + 11}">{_signed(row.change)}</text>'
         )
         body.append(
-            f'<text class="chart__label" x="{_LABEL}" y="{y + 11}">{escape(name)}</text>'
+            f'<text class="chart__label" x="{_LABEL}" y="{y + 11}">{escape(xml_chars(name))}</text>'
             f'<rect x="{_BAR_X}" y="{y}" width="{width:.1f}" height="{_BAR}" fill="{fill}"/>'
             f'<text class="chart__value" x="{_BAR_X + width + 4:.1f}" y="{y + 11}">{row.share:.1f}%</text>'
             f"{shift}"

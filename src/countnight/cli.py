@@ -19,8 +19,10 @@ from .errors import InputError
 from .folders import folder_problem, output_problem
 from .journal import Journal
 from .listing import UnknownEntry, normalise_id, unknown
+from .names import not_read
 from .newentry import KINDS_NEW, outside_the_night, write_new_entry
 from .oneoff import build_once
+from .report import CheckReport
 from .site import Site
 from .terminal import lines, one_line
 
@@ -110,6 +112,27 @@ def new(kind: str, constituency: str | None, title: str | None, root: Path, out:
         _echo(f"warning: {note}", err=True)
 
 
+def _count(number: int, noun: str, plural: str = "") -> str:
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
+
+
+def checked(found: CheckReport) -> str:
+    """``check``'s last line: what it found, and what it looked at (so that silence is never the answer)."""
+    if found.problems:
+        files = len({p.path for p in found.problems})
+        said = f"{_count(len(found.problems), 'problem')} in {_count(files, 'file')}"
+    else:
+        said = "no problems"
+    if found.warnings:
+        said += f", {_count(len(found.warnings), 'warning')}"
+    if found.entries == 0 and found.problems and not found.warnings:
+        return said  # the config, baseline or theme stopped it before the entries
+    inputs = "countnight.toml"
+    if found.baseline is not None:
+        inputs += f", {found.baseline[0]} ({_count(found.baseline[1], 'constituency', 'constituencies')})"
+    return f"{said}: checked {inputs} and {_count(found.entries, 'entry file')}"
+
+
 @main.command()
 @ROOT
 @OUT
@@ -118,11 +141,13 @@ def check(root: Path, out: Path | None) -> None:
 
     Example: countnight check --root election-night/
     """
-    problems = _site(root, out).check()
-    for problem in problems:
+    found = _site(root, out).check_report()
+    for problem in found.problems:
         _echo(problem)
-    if problems:
-        click.echo(f"{len(problems)} problem(s) in {len({p.path for p in problems})} file(s)", err=True)
+    for warning in found.warnings:
+        _echo(warning)
+    _echo(checked(found), err=True)
+    if found.problems:
         sys.exit(1)
 
 
@@ -275,6 +300,8 @@ def list_command(root: Path) -> None:
     width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None  # piped: whole headlines
     for line in format_table(rows, event.timezone, width):
         click.echo(line)
+    for name, why in not_read(root / "entries"):  # as check and the build say it
+        click.echo(f"entries/{name}: {why}", err=True)
     counts = Counter(r.status for r in rows)
     click.echo(f"{len(rows)} entries: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())), err=True)
 

@@ -126,7 +126,9 @@ def parse_config(data: bytes, path: str) -> Event:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise InputError.one(path, data[: err.start].count(b"\n") + 1, "not valid UTF-8") from None
+        raise InputError.one(
+            path, data[: err.start].count(b"\n") + 1, "not valid UTF-8: save the file as UTF-8"
+        ) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

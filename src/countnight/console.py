@@ -139,8 +139,8 @@ class Console:
                 self.entry("scheduled", entry.id, what)
                 said = True
         said |= self._problems(report, previous, touched)
-        old_warnings = set(previous.warnings) if previous is not None else set()
-        for warning in report.warnings:
+        old_warnings = {*previous.warnings, *previous.notices} if previous is not None else set()
+        for warning in [*report.warnings, *report.notices]:
             if warning not in old_warnings:
                 self.warning(warning)
                 said = True

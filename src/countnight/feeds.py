@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from html import escape as _html_escape
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
@@ -17,6 +16,7 @@ from .jsontext import compact
 from .models import QuoteEntry, ResultEntry
 from .parties import party_name
 from .views import EntryView, memo
+from .xmltext import escape, quoteattr
 
 if TYPE_CHECKING:
     from .night import Night
@@ -34,28 +34,6 @@ def share_path(ident: str) -> str:
 def site_url(event: Event, path: str) -> str:
     """An address for ``path``: absolute under ``base_url`` when the config gives one."""
     return f"{event.base_url}{path}" if event.base_url else path
-
-
-# -- XML text -------------------------------------------------------------------------------------
-# What xml.sax.saxutils' escape and quoteattr give, without importing it: it imports urllib.request (and
-# with it http.client and ssl), ~11 ms of every start for two small functions.
-
-_ATTRIBUTE_CONTROLS = str.maketrans({"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
-
-
-def escape(text: str) -> str:
-    """Text for an XML element: ``&``, ``<`` and ``>`` as entities."""
-    return _html_escape(text, quote=False)
-
-
-def quoteattr(text: str) -> str:
-    """An XML attribute value, quoted: double quotes unless it holds one (then single, or ``&quot;``)."""
-    value = escape(text).translate(_ATTRIBUTE_CONTROLS)
-    if '"' not in value:
-        return f'"{value}"'
-    if "'" not in value:
-        return f"'{value}'"
-    return '"{}"'.format(value.replace('"', "&quot;"))
 
 
 # -- plain text ----------------------------------------------------------------------------------

@@ -45,6 +45,11 @@ def decode(data: bytes, path: str) -> str:
     if len(data) > MAX_BYTES:
         raise InputError.one(path, 0, f"file is {len(data):,} bytes; an entry must be under 1 MiB")
     if b"\x00" in data:
+        wide = _wide_encoding(data)
+        if wide is not None:  # Notepad's "Unicode", Word's "Unicode text": text, in another encoding
+            raise InputError.one(
+                path, 1, f"the file is saved as {wide}, not UTF-8: save it again as UTF-8 (in Save As, choose UTF-8)"
+            )
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise InputError.one(path, line, "this is a binary file, not a text entry (it contains NUL bytes)")
     try:
@@ -55,6 +60,35 @@ def decode(data: bytes, path: str) -> str:
             path, line, f"not valid UTF-8 (byte 0x{data[err.start]:02x}); save the file as UTF-8"
         ) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+_WIDE_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """ "UTF-16" or "UTF-32" when ``data`` is text in one of them (by its byte order mark, or without one, an entry's
+    opening "---" as UTF-16 or UTF-32 writes it), else None: NUL bytes of another kind are a binary file."""
+    for mark, name in _WIDE_BOMS:
+        if data.startswith(mark):
+            return name
+    for encoding, name in (
+        ("utf-32-le", "UTF-32"),
+        ("utf-32-be", "UTF-32"),
+        ("utf-16-le", "UTF-16"),
+        ("utf-16-be", "UTF-16"),
+    ):
+        if data.startswith("---".encode(encoding)):
+            try:
+                data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            return name
+    return None
 
 
 def split(text: str, path: str) -> tuple[str, int, str, int]:

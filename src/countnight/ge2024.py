@@ -11,7 +11,10 @@ Every quirk SOURCE.md lists is handled here, so callers see clean names and part
 
 from __future__ import annotations
 
+import csv
 import difflib
+import functools
+import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -22,7 +25,7 @@ from types import MappingProxyType
 from countnight.baseline import BaselineRow, fold_name, parse_number, read_csv_table
 from countnight.elections import Vote
 from countnight.errors import InputError, Problem
-from countnight.parties import party_code
+from countnight.parties import fold_party, party_code
 
 __all__ = [
     "CANDIDATES_FILE",
@@ -32,6 +35,7 @@ __all__ = [
     "Notional2019",
     "build_baseline",
     "clean_text",
+    "parties_2024",
     "read_candidates",
     "read_constituencies",
     "read_notional",
@@ -48,6 +52,23 @@ def shipped_data() -> Path:
 
 
 NOTIONAL_FILE = "estimates-2019-general-election-result-new-constituencies-data-results.csv"
+
+
+@functools.lru_cache(maxsize=1)
+def parties_2024() -> frozenset[str]:
+    """Every party that stood in 2024, by name and by abbreviation as the Library writes them ("Heritage Party",
+    "HPUK"), folded as party codes are (parties.fold_party): real parties countnight has no colour or phrasing
+    for, which a result may name without a warning. Read from the shipped candidates file once, when first
+    asked (a result naming a party countnight does not know); empty if the file is not there."""
+    try:
+        with (shipped_data() / CANDIDATES_FILE).open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, csv.Error, UnicodeDecodeError):
+        return frozenset()
+    names = {row.get(column) or "" for row in rows for column in ("Party name", "Party abbreviation")}
+    keys = {fold_party(name) for name in names if name.strip()}
+    return frozenset(keys | {re.sub(r"party$", "", re.sub(r"^the", "", key)) for key in keys} - {""})
+
 
 # The notional file still carries five pre-2024 Scottish ONS codes (SOURCE.md).
 OLD_SCOTTISH_CODES: Mapping[str, str] = MappingProxyType(

@@ -32,6 +32,7 @@ from .baseline import Baseline, fold_name
 from .feeds import share_path
 from .parties import MAIN_PARTIES, party_colour, party_name, party_text_colour
 from .views import EntryView, memo
+from .xmltext import xml_chars
 
 __all__ = [
     "LAYOUT_FILE",
@@ -170,7 +171,7 @@ def _declared(cell: Hex, view: EntryView, look: str) -> str:
     ring = (
         f'<circle cx="{cell.cx}" cy="{cell.cy}" r="{RING}" stroke="{party_text_colour(code)}"/>' if figures.gain else ""
     )
-    label = escape(f"{cell.name}: {hex_label(view)}")
+    label = escape(xml_chars(f"{cell.name}: {hex_label(view)}"))
     return (
         f'<a href="{escape(share_path(view.id))}" class="{classes}" data-hex="{cell.code}" aria-label="{label}">'
         f'<path d="{cell.outline}" fill="{party_colour(code)}"/>{ring}</a>'
@@ -331,7 +332,9 @@ def _legend(seats: Mapping[str, int], *, followed: bool = False) -> str:
     No counts: on a zoomed map they would count the faded neighbours too; the seats chart has them."""
     rank = {code: i for i, code in enumerate(MAIN_PARTIES)}
     ordered = sorted(seats.items(), key=lambda kv: (-kv[1], rank.get(kv[0], len(rank)), kv[0].casefold()))
-    items = [f"<li>{_key_hex(fill=party_colour(code))}{escape(party_name(code))}</li>" for code, _ in ordered]
+    items = [
+        f"<li>{_key_hex(fill=party_colour(code))}{escape(xml_chars(party_name(code)))}</li>" for code, _ in ordered
+    ]
     items.append(f"<li>{_key_hex(ring='#000000')}Gain (ringed)</li>")
     items.append(f"<li>{_key_hex()}Not declared yet</li>")
     if followed:
@@ -352,5 +355,5 @@ def _missing(views: Collection[EntryView]) -> str:
 
 
 def _missing_item(view: EntryView) -> str:
-    name = escape(view.entry.constituency or "")
-    return f'<li><a href="{escape(share_path(view.id))}">{name}</a>: {escape(hex_label(view))}</li>'
+    name = escape(xml_chars(view.entry.constituency or ""))
+    return f'<li><a href="{escape(share_path(view.id))}">{name}</a>: {escape(xml_chars(hex_label(view)))}</li>'

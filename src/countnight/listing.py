@@ -7,7 +7,7 @@ window and baseline, ``Entry.live_at``), so the list and the page never disagree
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from difflib import get_close_matches
 from pathlib import Path, PurePath
@@ -134,7 +134,8 @@ def list_entries(root: Path, now: datetime) -> list[Listed]:
         if ident in files:
             continue
         try:
-            entry = parse_entry(record.text.encode(), record.path or f"{ENTRIES}/{ident}.md", context)
+            shown = replace(context, shown=True)  # as the build reads a version readers were shown
+            entry = parse_entry(record.text.encode(), record.path or f"{ENTRIES}/{ident}.md", shown)
         except InputError:
             rows.append(Listed(ident, "?", None, "deleted", "----", "(its last version no longer validates)"))
             continue

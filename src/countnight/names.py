@@ -26,6 +26,70 @@ def is_entry_name(name: str) -> bool:
     return name.endswith(".md") and not name.startswith((".", "_")) and not name.endswith(("~", ".swp", ".tmp"))
 
 
+# Names a reporter may have meant as an entry: "X.MD", "x.md.txt" (a system that hides extensions added ".txt"),
+# "x.markdown". Editors' own files (dot, underscore, "~", ".swp", ".tmp") are left out on purpose, without a word.
+_MEANT_SUFFIXES = (".markdown", ".mdown", ".mkd", ".txt")
+
+
+def not_an_entry(name: str) -> str | None:
+    """For a file in entries/ that is not an entry but looks meant as one, what to do about it; else None."""
+    if is_entry_name(name) or name.startswith((".", "_")) or name.endswith(("~", ".swp", ".tmp")):
+        return None
+    lower = name.lower()
+    if lower.endswith(".md"):
+        return f"not read: entry files end in '.md', in lower case (rename it to {name[:-3]}.md)"
+    stem, dot, _ = lower.partition(".md.")
+    if dot:
+        return (
+            f"not read: entry files end in '.md' (rename it to {name[: len(stem)]}.md; the system may hide "
+            "the last part of a name)"
+        )
+    if lower.endswith(_MEANT_SUFFIXES):
+        return f"not read: entry files end in '.md' (if it is one, rename it to {name.rpartition('.')[0]}.md)"
+    return None
+
+
+def entries_in_folder(folder: str) -> int:
+    """How many files in ``folder`` (a folder inside entries/) have a name an entry could have."""
+    try:
+        with os.scandir(folder) as listing:
+            return sum(1 for item in listing if is_entry_name(item.name) or item.name.lower().endswith(".md"))
+    except OSError:
+        return 0
+
+
+def not_read(folder: Path) -> list[tuple[str, str]]:
+    """(name, what to do) for each file or folder in entries/ that looks meant as an entry and is not read: for
+    commands that list the folder themselves (``list``); the build keeps its own, up to date file by file."""
+    found: list[tuple[str, str]] = []
+    try:
+        listing = sorted(os.scandir(folder), key=lambda item: item.name)
+    except OSError:
+        return found
+    for item in listing:
+        if is_entry_name(item.name):
+            continue
+        try:
+            is_folder = item.is_dir(follow_symlinks=False)
+        except OSError:
+            continue
+        if is_folder:
+            count = 0 if item.name.startswith((".", "_")) else entries_in_folder(item.path)
+            if count:
+                found.append((f"{item.name}/", folder_not_read(count)))
+        elif (why := not_an_entry(item.name)) is not None:
+            found.append((item.name, why))
+    return found
+
+
+def folder_not_read(count: int) -> str:
+    files = "file" if count == 1 else "files"
+    return (
+        "not read: only files directly in entries/ are entries, not those in a folder inside it "
+        f"(move its {count} .md {files} up into entries/)"
+    )
+
+
 def entry_id(path: PurePath | str) -> str:
     """The entry's id: its file name without ``.md``."""
     name = path.rpartition("/")[2] if isinstance(path, str) else path.name  # str: the hot path, no PurePath

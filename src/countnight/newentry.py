@@ -1,4 +1,8 @@
-"""``countnight new``: a ready-to-fill entry file, time filled in, in the event's timezone."""
+"""``countnight new``: a ready-to-fill entry file, time filled in, in the event's timezone.
+
+What it leaves for the reporter (an empty field, a placeholder line in the body) fails validation, so a file made by
+`new` goes live only once it has been filled in, however soon a running watcher sees it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from pathlib import Path
 
 from .clock import show_time
 from .config import Event
+from .entries import PLACEHOLDERS
 from .errors import InputError
 
 KINDS_NEW = ("update", "result", "turnout", "quote", "summary")
@@ -48,7 +53,9 @@ def render_new_entry(event: Event, kind: str, now: datetime, constituency: str |
     head = f'---\nkind: {kind}\ntime: "{clock}"\n'
     if kind != "update" and title:
         head += f"title: {_yaml_text(title)}\n"
-    body = "Write the summary here, as a short list:\n\n- \n" if kind == "summary" else ""
+    # A body to fill in where the kind's fields do not already wait for the reporter (an update with --title, a
+    # summary): validation refuses these lines (entries.PLACEHOLDERS), so the file cannot go live as `new` wrote it.
+    body = {"summary": f"{PLACEHOLDERS['summary']}\n\n- \n", "update": f"{PLACEHOLDERS['update']}\n"}.get(kind, "")
     return f"{head}{fields}author: \n---\n{body}"
 
 

@@ -49,7 +49,7 @@ def _build_once(root: Path, out: Path | None) -> int:
     uptodate.record_build(site, report)
     for problem in report.problems:
         print(one_line(problem), file=sys.stderr)  # names and messages escaped: see terminal.py
-    for warning in report.warnings:
+    for warning in [*report.warnings, *report.notices]:
         print(f"warning: {one_line(warning)}", file=sys.stderr)
     print(summary_line(report) if report.built else "the site was not built; the previous site is unchanged")
     return 1 if report.problems or not report.built else 0

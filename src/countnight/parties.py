@@ -18,7 +18,9 @@ __all__ = [
     "PARTIES",
     "Party",
     "contrast_ratio",
+    "fold_party",
     "is_known",
+    "near_party",
     "party",
     "party_code",
     "party_colour",
@@ -180,6 +182,11 @@ def _fold(text: str) -> str:
     return re.sub(r"[^0-9a-z]+", "", no_accents)
 
 
+def fold_party(text: str) -> str:
+    """A party's name or code as :func:`party_code` matches it: case, accents, ``&`` and punctuation folded."""
+    return _fold(text)
+
+
 def _index() -> dict[str, str]:
     index: dict[str, str] = {}
     for p in _PARTIES:
@@ -207,6 +214,62 @@ def party_code(text: str) -> str:
     if trimmed and trimmed in _INDEX:
         return _INDEX[trimmed]
     return written
+
+
+def _distance(a: str, b: str, most: int) -> int:
+    """Edits (insert, delete, replace, swap two neighbours) from ``a`` to ``b``; ``most + 1`` once past ``most``."""
+    if abs(len(a) - len(b)) > most:
+        return most + 1
+    before: list[int] = []
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        here = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            here[j] = min(here[j - 1] + 1, row[j] + 1, row[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                here[j] = min(here[j], before[j - 2] + 1)
+        if min(here) > most:
+            return most + 1
+        before, row = row, here
+    return row[-1]
+
+
+# A typo is told from a party's own name by how long it is. Short codes sit one letter apart from real parties
+# that stand (BNP and SNP, SSP and SDP, ED and LD, Lib for the Liberal Party and Lab), so text of four letters or
+# fewer is never taken for a typo; five to eight letters may be one edit off a name we know ("Labor", "Grean"),
+# nine or more two ("Conservatve", "Liberal Democracts"). No party name or abbreviation of the 2024 election is
+# that close to a party we know (tests/test_party_slips.py reads all of them).
+_SHORTEST_TYPO = 5
+
+
+@functools.lru_cache(maxsize=1024)
+def near_party(text: str, *, short: bool = False) -> str | None:
+    """The code of the known party ``text`` is a near miss of ("Labor" → Lab), or None: known, or a party of its own.
+
+    ``short``: also a code one letter off ours ("Lb" → Lab), which may be a real party of its own (SSP, BNP, ED):
+    for a hint, never for an error.
+
+    >>> near_party("Labor"), near_party("Conservatve"), near_party("Labour"), near_party("Heritage Party")
+    ('Lab', 'Con', None, None)
+    """
+    key = _fold(text)
+    if key in _INDEX:
+        return None
+    trimmed = re.sub(r"party$", "", re.sub(r"^the", "", key))
+    if trimmed in _INDEX:
+        return None
+    # As written ("Aba Party" is a slip of "Alba Party") and without the filler words ("The Labor Party").
+    forms = [form for form in {key, trimmed} if form and (len(form) >= _SHORTEST_TYPO or short)]
+    best: tuple[int, str] | None = None
+    for form in forms:
+        most = 1 if len(form) <= 8 else 2
+        for known, code in _INDEX.items():
+            if len(known) < _SHORTEST_TYPO and not short:
+                continue
+            edits = _distance(form, known, most)
+            if edits <= most and (best is None or edits < best[0]):
+                best = (edits, code)
+    return best[1] if best is not None else None
 
 
 def party(code: str) -> Party | None:

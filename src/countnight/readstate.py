@@ -11,23 +11,24 @@ import os
 import stat
 import time
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from .clock import Window, show_time
-from .entries import parse_entry
+from .entries import entry_warnings, parse_entry
 from .errors import InputError, Problem, describe_os_error
 from .fragments import Fragment
-from .frontmatter import MAX_BYTES
+from .frontmatter import MAX_BYTES, read_entry
 from .journal import Journal, Record
-from .models import Context, Entry
-from .names import entry_id, is_entry_name
+from .models import Context, Entry, ResultEntry
+from .names import entries_in_folder, entry_id, folder_not_read, is_entry_name, not_an_entry
 from .parallel import PARALLEL_MIN, prepare_many, usable_cpus
 from .reading import FilePath, read_regular, taken_down
 from .report import BuildReport
 from .rules import Setup
+from .seats import second_results
 from .uptodate import Signature, of_stat, racy
 from .views import EntryView
 
@@ -44,6 +45,7 @@ class Parsed:
     # False: the file changed so shortly before its signature was taken that it may change again and keep
     # it (uptodate.racy); its bytes are read and compared at each look until it has been still long enough
     settled: bool = True
+    warnings: tuple[Problem, ...] | None = None  # entries.entry_warnings, worked out when first asked for
 
 
 @dataclass(frozen=True)
@@ -75,13 +77,18 @@ class ReadState:
         self.missing: dict[str, float] = {}  # entry file → time.monotonic() when it was first found gone
         self.taken_down: dict[str, str] = {}  # id → 'withdrawn'/'draft' said by a file that fails validation
         self.seen_ns = 0  # time.time_ns() before this build took any signature (see uptodate.racy)
+        self.warned: dict[str, tuple[Problem, ...]] = {}  # entry file → what its valid entry is warned of
+        self.seat_notices: list[str] | None = None  # seats.second_results; None: to be worked out again
+        self.results: dict[str, ResultEntry] = {}  # id → the result the stream considers (entries' results)
+        self.ignored: dict[str, str] = {}  # a file or folder in entries/ that looks meant as an entry → what to do
 
     def clear(self) -> None:
         """Forget everything read: the night's rules changed, so every entry is read anew."""
         kept_maps = (self.parsed, self.rendered, self.last_goods, self.shown_as_was, self.outcomes, self.entries)
-        for kept in (*kept_maps, self.taken_down):
+        for kept in (*kept_maps, self.taken_down, self.warned, self.results):
             kept.clear()
         self.bad.clear()
+        self.seat_notices = None
 
     def unsettled(self) -> list[tuple[str, str]]:
         """(entry file, sha256 as read) of each file whose signature proves nothing yet (see Parsed.settled)."""
@@ -126,10 +133,25 @@ class ReadState:
                 why = describe_os_error(err, self.root / ENTRIES)
                 raise InputError.one(f"{ENTRIES}/", 0, f"cannot be listed: {why}; the last good site stays") from None
             prepared = self.prepare_in_parallel(items, context, setup) if setup is not None else set()
-            candidates = {f"{ENTRIES}/{i.name}": i for i in items if is_entry_name(i.name)}
+            candidates = {}
+            self.ignored = {}
+            for item in items:
+                if is_entry_name(item.name):
+                    candidates[f"{ENTRIES}/{item.name}"] = item
+                else:
+                    with contextlib.suppress(OSError):  # the listing's own file type: no stat for a picture
+                        self.look_at_non_entry(item.name, item.is_dir(follow_symlinks=False))
             names = sorted(candidates.keys() | self.outcomes.keys() | self.missing.keys())
         else:
             wanted = {d for d in only if is_entry_name(d.rpartition("/")[2])} | self.missing.keys() | self.unread
+            for display in only:
+                name = display.rpartition("/")[2]
+                if not is_entry_name(name):
+                    self.ignored.pop(f"{ENTRIES}/{name}", None)
+                    path = self.root / ENTRIES / name
+                    with contextlib.suppress(OSError):
+                        if path.exists():
+                            self.look_at_non_entry(name, path.is_dir() and not path.is_symlink())
             candidates = {d: FilePath.at(self.root / d) for d in wanted}
             names = sorted(wanted)
             prepared = set()
@@ -155,6 +177,15 @@ class ReadState:
                 if item is not None:
                     self.unread.add(display)  # skipped with a warning: look again next time
                 outcome = self.held(display, ident, journal, context, report, grace, clock)
+            if parsed is not None and parsed.entry is not None:
+                if parsed.warnings is None:
+                    parsed.warnings = entry_warnings(parsed.entry, parsed.text, display)
+                if parsed.warnings:
+                    self.warned[display] = parsed.warnings
+                else:
+                    self.warned.pop(display, None)
+            elif item is not None or outcome is None:  # held files keep theirs through the grace period
+                self.warned.pop(display, None)
             before = self.outcomes.get(display)
             if outcome is None:
                 self.outcomes.pop(display, None)
@@ -172,6 +203,12 @@ class ReadState:
             new_taken = outcome.taken if outcome is not None else None
             if old_entry is not new_entry or old_taken != new_taken:
                 touched.add(ident)
+                if isinstance(old_entry, ResultEntry) or isinstance(new_entry, ResultEntry):
+                    self.seat_notices = None  # a result came, went or changed: look for seats declared twice
+                    if isinstance(new_entry, ResultEntry):
+                        self.results[ident] = new_entry
+                    else:
+                        self.results.pop(ident, None)
                 if new_entry is None:
                     self.entries.pop(ident, None)
                 else:
@@ -182,7 +219,33 @@ class ReadState:
                     self.taken_down[ident] = new_taken
         for display in sorted(self.bad):
             report.problems.extend(self.outcomes[display].problems)
+        report.notices.extend(str(notice) for display in sorted(self.warned) for notice in self.warned[display])
+        report.notices.extend(str(Problem(display, 0, why)) for display, why in sorted(self.ignored.items()))
+        if self.seat_notices is None:
+            self.seat_notices = [str(n) for n in second_results(self.results.values(), self.constituency_line)]
+        report.notices.extend(self.seat_notices)
         return touched
+
+    def look_at_non_entry(self, name: str, folder: bool) -> None:
+        """Note a file in entries/ that is not an entry but looks meant as one (``X.MD``, ``x.md.txt``), or a folder
+        in it holding such files: said once (the console says a notice when it first appears), never published."""
+        if folder:
+            path = self.root / ENTRIES / name
+            count = 0 if name.startswith((".", "_")) else entries_in_folder(str(path))
+            if count:
+                self.ignored[f"{ENTRIES}/{name}/"] = folder_not_read(count)
+        elif (why := not_an_entry(name)) is not None:
+            self.ignored[f"{ENTRIES}/{name}"] = why
+
+    def constituency_line(self, entry: Entry) -> int:
+        """The line of ``constituency`` in the file ``entry`` was read from (0 for a last good version)."""
+        parsed = self.parsed.get(f"{ENTRIES}/{entry.id}.md")
+        if parsed is None or parsed.entry is not entry:
+            return 0
+        try:
+            return read_entry(parsed.text.encode(), f"{ENTRIES}/{entry.id}.md").line_of(("constituency",))
+        except InputError:  # pragma: no cover - the entry was read from this very text
+            return 0
 
     def outcome_of(
         self, parsed: Parsed, ident: str, journal: Journal, context: Context, now: datetime | None = None
@@ -330,7 +393,8 @@ class ReadState:
         if cached is not None and cached[0] == record.hash:
             return cached[1]
         try:
-            entry: Entry | None = parse_entry(record.text.encode(), record.path or f"{ENTRIES}/{ident}.md", context)
+            shown = replace(context, shown=True)  # rules added since it went out do not take it down
+            entry: Entry | None = parse_entry(record.text.encode(), record.path or f"{ENTRIES}/{ident}.md", shown)
         except InputError:
             entry = as_shown(record, record.path or f"{ENTRIES}/{ident}.md", context)
         self.last_goods[ident] = (record.hash, entry)
@@ -369,6 +433,6 @@ def as_shown(record: Record, path: str, context: Context) -> Entry | None:
         start, end, zone = record.window.split(" ")
         window = Window(ZoneInfo(zone), datetime.fromisoformat(start), datetime.fromisoformat(end))
     try:
-        return parse_entry(record.text.encode(), path, Context(window, None))
+        return parse_entry(record.text.encode(), path, Context(window, None, shown=True))
     except InputError:
         return None

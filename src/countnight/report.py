@@ -17,6 +17,11 @@ class BuildReport:
 
     problems: list[Problem] = field(default_factory=list)  # every input problem, as FILE:LINE: message
     warnings: list[str] = field(default_factory=list)
+    # What is published as written but worth a look (a party countnight does not know, a second result for a seat,
+    # a file in entries/ that is not an entry), as FILE:LINE: field: message. Said once by the console, like a
+    # warning; unlike one, it does not keep a build from being recorded as up to date (it is the input's, not
+    # the machine's, and the same until the file changes).
+    notices: list[str] = field(default_factory=list)
     published: list[EntryView] = field(default_factory=list)  # new or changed versions now shown
     removed: list[tuple[str, str]] = field(default_factory=list)  # (id, "withdrawn" | "deleted" | "draft")
     scheduled: list[Entry] = field(default_factory=list)  # published, but their time has not come
@@ -37,3 +42,13 @@ class BuildReport:
     @property
     def rejected(self) -> list[str]:
         return sorted({p.path for p in self.problems})
+
+
+@dataclass
+class CheckReport:
+    """What ``countnight check`` found, and what it looked at (to say so when all is well)."""
+
+    problems: list[Problem]
+    warnings: list[str] = field(default_factory=list)
+    entries: int = 0  # entry files read
+    baseline: tuple[str, int] | None = None  # (its file, its constituencies), when the config names one

@@ -28,7 +28,7 @@ from .names import entry_id, is_id, longest_id
 from .pages import Output, PageCache, render_changes
 from .publish import PublishError
 from .readstate import ENTRIES, ReadState, window_text
-from .report import BuildReport
+from .report import BuildReport, CheckReport
 from .rules import Rules, Setup
 from .stream import Stream
 from .uptodate import Inputs, Signature, disk_outputs, signature
@@ -200,19 +200,26 @@ class Site:
 
     def check(self) -> list[Problem]:
         """Validate the config, baseline, theme and every entry without writing anything."""
+        return self.check_report().problems
+
+    def check_report(self) -> CheckReport:
+        """What ``countnight check`` says: every problem, every warning, and what it looked at."""
         report = BuildReport()
         self.rules.seen_ns = self.read.seen_ns = time.time_ns()
         try:
             setup = self._setup()
         except InputError as err:
-            return sorted(err.problems)
+            return CheckReport(sorted(err.problems))
         except jinja2.TemplateError as err:
-            return [_template_problem(err)]
+            return CheckReport([_template_problem(err)])
         try:
             self.read.scan(Context(setup.event.window, setup.baseline, self.longest_id), Journal(self.root), report)
         except InputError as err:
             report.problems.extend(err.problems)
-        return sorted(report.problems)
+        baseline = (setup.event.baseline, len(setup.baseline)) if setup.baseline is not None else None
+        return CheckReport(
+            sorted(report.problems), [*report.warnings, *report.notices], len(self.read.outcomes), baseline
+        )
 
     def _changes(self, output: Output) -> Changes:
         """What this build hands its outlets: the files made anew, every path, the paths gone. The folder gets

@@ -16,6 +16,7 @@ from .night import Night
 from .readstate import ReadState
 from .report import BuildReport
 from .rules import Setup
+from .seats import seat_key
 from .views import EntryView
 
 
@@ -181,7 +182,7 @@ class Stream:
             results: dict[str, EntryView] = {}
             for view in views:  # newest first: the first result of a constituency is the one that counts
                 if isinstance(view.entry, ResultEntry):
-                    results.setdefault(view.entry.constituency.casefold(), view)
+                    results.setdefault(seat_key(view.entry.constituency), view)
             self.results = list(results.values())
             self.board = tally(
                 ((v.entry.constituency or "", v.result) for v in self.results if v.result is not None),

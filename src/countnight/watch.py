@@ -43,7 +43,7 @@ from . import uptodate
 from .config import CONFIG_NAME, load_config
 from .console import VERBOSE, Console
 from .errors import InputError
-from .names import is_entry_name
+from .names import is_entry_name, not_an_entry
 from .report import BuildReport
 from .site import ENTRIES, Site
 
@@ -334,7 +334,8 @@ class Watcher:
         if path in (self.root, self.root / ENTRIES, self.root / TEMPLATES):
             return "folder"
         if path.parent == self.root / ENTRIES:
-            return "entry" if is_entry_name(path.name) else None
+            # a file that looks meant as an entry (X.MD, x.md.txt) too: the build says it is not read, once
+            return "entry" if is_entry_name(path.name) or not_an_entry(path.name) else None
         if _ignored_name(path.name):
             return None
         if path in (self.root / CONFIG_NAME, self._baseline) or (self.root / TEMPLATES) in path.parents:

@@ -20,6 +20,32 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
 
 
+# What a reporter's usual YAML slips look like in PyYAML's words, and how to put each right. PyYAML says what the
+# parser met ("mapping values are not allowed in this context"), which names the grammar, not the slip.
+_HOW = (
+    ("mapping values are not allowed", 'a ": " inside a value: put the whole value in double quotes'),
+    ("cannot start any token", "a value cannot start with @, ` or %: put it in double quotes"),
+    ("expected ',' or '}'", "in {…}, separate the fields with commas: {name: A, party: Lab, votes: 5}"),
+    ("expected ',' or ']'", "in […], separate the items with commas"),
+    ("while scanning an alias", "a value cannot start with *: put it in double quotes"),
+    ("while scanning an anchor", "a value cannot start with &: put it in double quotes"),
+    ("block sequence entries are not allowed", 'a value cannot start with "- ": put it in double quotes'),
+    ("while scanning a quoted scalar", "a quote is not closed: end the value with the quote it starts with"),
+    ("while scanning a block scalar", "a value cannot start with | or >: put it in double quotes"),
+    (
+        "did not find expected key",
+        "check the quotes on this line: inside '…' write an apostrophe as '', or use double quotes",
+    ),
+)
+
+
+def _how(what: str) -> str:
+    for sign, how in _HOW:
+        if sign in what:
+            return f" ({how})"
+    return ""
+
+
 def parse_yaml(front_text: str, first: int, path: str) -> tuple[dict[str, Any], dict[Loc, int]]:
     """Front matter → (values, line of each value) through PyYAML's events: the specification
     ``frontmatter._fast`` must reproduce, and the reader of everything it declines, errors included."""
@@ -37,7 +63,7 @@ def parse_yaml(front_text: str, first: int, path: str) -> tuple[dict[str, Any], 
         what = str(err.problem or "")
         if err.context:
             what += f" ({err.context})"
-        raise InputError.one(path, line, f"YAML syntax: {what}") from None
+        raise InputError.one(path, line, f"YAML syntax: {what}{_how(what)}") from None
     except yaml.YAMLError as err:  # pragma: no cover - unmarked errors are rare
         raise InputError.one(path, first, f"YAML syntax: {err}") from None
     if builder.problems:
@@ -85,7 +111,9 @@ class _Builder:
         tag = getattr(event, "tag", None)
         if tag and tag != "!" and not (isinstance(event, yaml.ScalarEvent) and event.implicit[0]):
             shown = tag.replace("tag:yaml.org,2002:", "!!")
-            self.problems.append(Problem(self.path, self._line(event), f"tags ({shown}) are not allowed"))
+            self.problems.append(
+                Problem(self.path, self._line(event), f"tags ({shown}) are not allowed: write the value without it")
+            )
         return False
 
     def feed(self, event: yaml.Event) -> None:

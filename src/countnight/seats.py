@@ -1,0 +1,53 @@
+"""A seat declared twice: which result counts, and the notice that tells the desk to correct the first instead.
+
+SPEC: only the newest published result of a constituency counts, once. A second result file is how a reporter
+who did not know about ``countnight correct`` fixes a figure, and readers then see two cards with different
+figures; so it is published (the newer counts, as SPEC says) and the desk is told, naming both files and how to
+make it one. Pure functions of the entries; the build asks again only when a result came, went or changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from .baseline import fold_name
+from .errors import Problem
+from .models import Entry, ResultEntry
+
+ENTRIES = "entries"
+
+
+def seat_key(constituency: str) -> str:
+    """One key per seat however it is written: case, ``&``/``and``, accents and spacing folded (as the baseline
+    matches names), so that "Crewe & Nantwich" and "crewe and nantwich" are one seat without a baseline too."""
+    return fold_name(constituency)
+
+
+def second_results(entries: Iterable[Entry], line_of: Callable[[Entry], int]) -> list[Problem]:
+    """A notice on every published result that is not its seat's first, naming the first and how to correct it.
+
+    ``line_of``: the line of an entry's ``constituency`` in its file (0 when unknown).
+    """
+    seats: dict[str, list[ResultEntry]] = {}
+    for entry in entries:
+        if isinstance(entry, ResultEntry) and entry.status == "published":
+            seats.setdefault(seat_key(entry.constituency), []).append(entry)
+    notices: list[Problem] = []
+    for results in seats.values():
+        if len(results) < 2:
+            continue
+        results.sort(key=lambda e: (e.time.timestamp(), e.id))  # oldest first, as the stream orders them
+        first, counted = results[0], results[-1]
+        for later in results[1:]:
+            which = "this one, the newest," if later is counted else f"the newest ({ENTRIES}/{counted.id}.md)"
+            notices.append(
+                Problem(
+                    f"{ENTRIES}/{later.id}.md",
+                    line_of(later),
+                    f"constituency: a second result for {later.constituency}: {ENTRIES}/{first.id}.md has one too. "
+                    f"Readers see both; {which} counts. To correct a result, edit the first "
+                    f'(countnight correct {first.id} --note "…") and delete this file; after a recount, '
+                    f"withdraw the first (countnight withdraw {first.id})",
+                )
+            )
+    return sorted(notices)
