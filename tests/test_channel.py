@@ -77,6 +77,10 @@ def test_a_new_result_sends_its_entry_and_only_the_lines_that_changed(night: tup
     assert set(panels["scoreboard"]) == {"rev", "from", "lines"}  # by its changed lines: the count, a party's row
     assert all(cut <= 2 for _, cut, _ in panels["scoreboard"]["lines"])  # short runs of lines, not the table
     assert "pinned" not in panels and "summary" not in panels  # unchanged: not sent
+    hexes = panels["map"]  # the results map by its changed lines: Stafford's hex (and the legend's counts)
+    assert set(hexes) == {"rev", "from", "lines"}
+    changed = json.dumps(hexes["lines"])
+    assert changed.count("data-hex=") == 1 and "Stafford" in changed
     live = (site.out / "live.json").read_bytes()
     assert len((channel.folder / "2.json").read_bytes()) * 5 < len(live)
 

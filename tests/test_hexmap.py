@@ -268,7 +268,7 @@ def test_render_map_parts_differ_exactly_in_the_new_hex(blog: BlogMaker) -> None
     assert one is not None and two is not None
     changed = {key for key in two.parts if one.parts[key] != two.parts[key]}
     assert changed == {load_layout().by_name["stafford"].code}
-    assert "".join(one.parts[h.code] for h in load_layout().hexes) in one.html
+    assert "\n".join(one.parts[h.code] for h in load_layout().hexes) in one.html
     assert one.parts[PARTS_LEGEND] == two.parts[PARTS_LEGEND] and one.parts[PARTS_MISSING] == two.parts[PARTS_MISSING]
 
 

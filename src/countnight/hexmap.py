@@ -303,8 +303,9 @@ def render_map(
     if store is not None:
         store[slot] = _Drawn(key, declared, parts, seats)
     labelled = f' aria-labelledby="{escape(labelled_by)}"' if labelled_by else ""
-    hexes = "".join([parts[cell.code] for cell in shown])
-    svg = f'<svg class="hexmap__svg" viewBox="{view_box}" role="group"{labelled}>{hexes}</svg>'
+    # A hex a line: the live channel sends a panel's changed lines, so a new result costs one hex, not the map
+    hexes = "\n".join([parts[cell.code] for cell in shown])
+    svg = f'<svg class="hexmap__svg" viewBox="{view_box}" role="group"{labelled}>\n{hexes}\n</svg>'
     return HexMap(f"{svg}\n{parts[PARTS_LEGEND]}\n{parts[PARTS_MISSING]}", MappingProxyType(parts))
 
 
