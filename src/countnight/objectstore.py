@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import storerecord
+from .changes import Changes
 from .console import VERBOSE, Console
 from .s3store import Store, StoreError
 from .storeplan import ObjectMeta, body, is_site_file, named_by, object_meta, references, upload_waves
@@ -118,6 +119,14 @@ class ObjectStoreOutlet:
                 self._dirty[name] = None
             self._taken += 1
             self._cond.notify_all()
+
+    def send(self, changes: Changes) -> None:
+        """changes.Outlet: a build's changes. Only their paths are used; the bytes are read from the output
+        folder when they go up (the folder has them first, and a store that fell behind sends the newest)."""
+        if changes.complete:  # no previous build to compare with: list the store and compare everything
+            with self._cond:
+                self._full = True
+        self.take(changes.ordered(), sorted(changes.deleted))
 
     def start(self) -> None:
         if self._thread is None:
