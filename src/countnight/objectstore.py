@@ -45,6 +45,7 @@ class OutletState:
     behind: int  # builds taken whose changes are not all in the store yet
     failures: int  # tries in a row that failed
     error: str | None  # why the last try failed
+    lasting: bool  # that error needs someone to act (credentials, the bucket)
     retry_in: float | None  # seconds to the next try while failing
     uploaded: int  # objects put since start
     deleted: int  # objects deleted since start
@@ -63,8 +64,9 @@ def _md5(data: bytes) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 build``, ``3 builds``; ``words`` where adding an s is wrong."""
+    return f"{count} {word if count == 1 else words or word + 's'}"
 
 
 class ObjectStoreOutlet:
@@ -102,6 +104,7 @@ class ObjectStoreOutlet:
         self._done = 0  # builds whose changes are all in the store
         self._failures = 0
         self._error: str | None = None
+        self._lasting = False
         self._retry_at: float | None = None
         self._uploaded = self._deleted = self._rounds = 0
         self._have: dict[str, storerecord.Entry] = {}  # name → (md5, ETag): what the store holds, as far as known
@@ -158,6 +161,7 @@ class ObjectStoreOutlet:
                 self._taken - self._done,
                 self._failures,
                 self._error,
+                self._lasting,
                 retry,
                 self._uploaded,
                 self._deleted,
@@ -200,10 +204,11 @@ class ObjectStoreOutlet:
             self._failures += 1
             delay = min(self.backoff_max, self.backoff * 2 ** (self._failures - 1))
             self._error = reason
+            self._lasting = isinstance(err, StoreError) and err.lasting
             self._retry_at = time.monotonic() + delay
             behind = self._taken - self._done
             self._cond.notify_all()
-        lag = f"{_plural(behind, 'build')} behind" if behind else "not up to date"
+        lag = f"{plural(behind, 'build')} behind" if behind else "not up to date"
         self.console.warning(f"store {lag}, retrying in {delay:.0f} s: {reason}")
         with self._cond:
             self._cond.wait_for(lambda: self._stopping, delay)
@@ -217,12 +222,14 @@ class ObjectStoreOutlet:
             self._busy = False
             self._failures = 0
             self._error = self._retry_at = None
+            self._lasting = False
             self._rounds += 1
             self._cond.notify_all()
         if recovered:
-            self.console.info(f"store caught up after {_plural(recovered, 'failed try')}: {len(changed)} changed")
+            tries = plural(recovered, "failed try", "failed tries")
+            self.console.info(f"store caught up after {tries}: {plural(len(changed), 'object')} changed")
         elif changed:
-            self.console.info(f"store: {_plural(len(changed), 'object')} changed ({seconds * 1000:.0f} ms)", VERBOSE)
+            self.console.info(f"store: {plural(len(changed), 'object')} changed ({seconds * 1000:.0f} ms)", VERBOSE)
         if changed and self.purge is not None:
             try:
                 self.purge(changed)
@@ -247,7 +254,7 @@ class ObjectStoreOutlet:
         # An object with no record and no local file: countnight's (its mark) goes, anyone else's stays.
         self._foreign = {n for n in strays if n not in recorded and (not is_site_file(n) or not self.store.ours(n))}
         if self._foreign:
-            self.console.warning(f"store: leaving {_plural(len(self._foreign), 'object')} countnight did not put there")
+            self.console.warning(f"store: leaving {plural(len(self._foreign), 'object')} countnight did not put there")
         self._have = have
         return local + strays
 
@@ -338,5 +345,5 @@ def describe(state: OutletState) -> str | None:
     if state.error is None:
         return None
     retry = f", retrying in {state.retry_in:.0f} s" if state.retry_in is not None else ""
-    lag = f"{_plural(state.behind, 'build')} behind" if state.behind else "not up to date"
+    lag = f"{plural(state.behind, 'build')} behind" if state.behind else "not up to date"
     return f"store {lag}{retry}: {state.error}"

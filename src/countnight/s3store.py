@@ -26,7 +26,12 @@ _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-_]{1,254}$")  # S3's own rule, loosene
 
 
 class StoreError(Exception):
-    """The store could not be reached or refused a request; the message says why in plain words."""
+    """The store could not be reached or refused a request; the message says why in plain words.
+    ``lasting``: trying again will not help until someone acts (credentials, a missing bucket)."""
+
+    def __init__(self, message: str, *, lasting: bool = False) -> None:
+        super().__init__(message)
+        self.lasting = lasting
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,11 @@ class Listed:
 
     name: str
     etag: str
+
+
+def _error(err: BaseException) -> StoreError:
+    reason = _reason(err)
+    return StoreError(reason, lasting=reason.startswith(("no credentials", "the bucket", "the store refused")))
 
 
 def _reason(err: BaseException) -> str:
@@ -111,7 +121,7 @@ class Store:
         try:
             return getattr(self.client, method)(**kwargs)
         except Exception as err:
-            raise StoreError(_reason(err)) from err
+            raise _error(err) from err
 
     def list(self) -> Iterator[Listed]:
         """Every object under the prefix."""
@@ -122,7 +132,7 @@ class Store:
                 for item in page.get("Contents", ()):
                     yield Listed(item["Key"][len(self.target.prefix) :], item.get("ETag", "").strip('"'))
         except Exception as err:
-            raise StoreError(_reason(err)) from err
+            raise _error(err) from err
 
     def put(self, name: str, data: bytes, meta: ObjectMeta, md5: str) -> str:
         """Upload one object; its ETag. Content-MD5 makes the store refuse bytes damaged on the way."""

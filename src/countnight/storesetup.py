@@ -12,7 +12,7 @@ from pathlib import Path
 from . import storerecord
 from .config import Event, PublishOptions
 from .console import Console
-from .objectstore import ObjectStoreOutlet
+from .objectstore import ObjectStoreOutlet, plural
 from .purge import purger
 from .s3store import Store, StoreError, Target
 
@@ -67,8 +67,8 @@ def mirror_once(outlet: ObjectStoreOutlet, *, tries: int = 4, timeout: float = 3
     try:
         while not outlet.wait_caught_up(0.1):
             state = outlet.state()
-            if state.failures >= tries:
-                return f"gave up after {tries} tries: {state.error}"
+            if state.failures >= tries or (state.failures and state.lasting):
+                return f"gave up after {plural(state.failures, 'try', 'tries')}: {state.error}"
             if time.monotonic() > deadline:
                 return f"not done after {timeout:.0f} s"
         return None
