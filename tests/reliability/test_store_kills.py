@@ -1,0 +1,118 @@
+"""SIGKILL ``countnight watch --publish`` again and again while it uploads to a real store (SeaweedFS on loopback).
+
+After every kill the store is listed and every reference in index.html, live.json, the feed and every page
+is resolved against it: none may be missing, so a reader of the store never meets a link to nothing. After
+the last restart every entry dropped, before or during a kill, must be in the store and the store must
+hold exactly the local site. 5 kills by default; issue 19's 100 with ``COUNTNIGHT_RELIABILITY_FULL=1``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import signal
+import statistics
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from watch_harness import CONFIG, TIMEOUT, Dropper, WatchProcess, count, record, wait_for
+
+from conftest import write_blog
+from store_support import BUCKET, Seaweed, listing, unresolved
+
+pytest_plugins = ["store_support"]
+
+KILLS = count(5, 100)
+SEED = 20240705
+PREFIX = "night/"
+
+
+class Writer(threading.Thread):
+    """Drops an entry every 0-80 ms (seeded) until told to stop."""
+
+    def __init__(self, dropper: Dropper, first: int, seed: int) -> None:
+        super().__init__(name="entry-writer", daemon=True)
+        self.dropper, self.next, self.rng = dropper, first, random.Random(seed)
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        while not self.halt.wait(self.rng.uniform(0.0, 0.08)):
+            self.dropper.drop(self.next)
+            self.next += 1
+
+
+def local_site(out: Path) -> dict[str, str]:
+    found = {}
+    for path in out.rglob("*"):
+        name = path.relative_to(out).as_posix()
+        if path.is_file() and not any(part.startswith(".") for part in name.split("/")):
+            found[name] = hashlib.md5(path.read_bytes()).hexdigest()
+    return found
+
+
+@pytest.mark.slow
+def test_sigkill_during_uploads_never_leaves_a_reference_to_nothing_in_the_store(
+    tmp_path: Path, own_seaweed: Seaweed, aws_env: dict[str, str]
+) -> None:
+    rng = random.Random(SEED)
+    root = write_blog(tmp_path / "blog", {}, config=CONFIG.format(page_size=10))
+    out, log = root / "site", tmp_path / "watch.log"
+    client = own_seaweed.client()
+    dropper = Dropper(root)
+    for n in range(15):
+        dropper.drop(n)
+    publish = ("--publish", f"s3://{BUCKET}/{PREFIX}", "--endpoint", own_seaweed.endpoint)
+    watcher = WatchProcess(root, log, *publish)
+
+    def in_store(wanted: list[str]) -> bool:
+        objects = listing(client, BUCKET, PREFIX)
+        return all(f"update/{ident}.html" in objects for ident in wanted) and "index.html" in objects
+
+    first = list(dropper.dropped)
+    wait_for(lambda: in_store(first), "the first publish", detail=watcher.tail)
+    checks = problems_seen = pending = 0
+    objects_seen: list[int] = []
+    lives: list[float] = []
+    try:
+        for kill in range(KILLS):
+            writer = Writer(dropper, len(dropper.dropped), SEED + kill)
+            writer.start()
+            time.sleep(max(0.0, watcher.started + rng.uniform(0.3, 2.5) - time.monotonic()))  # the random moment
+            lives.append(time.monotonic() - watcher.started)
+            watcher.kill()
+            writer.halt.set()
+            writer.join(TIMEOUT)
+            problems = unresolved(client, BUCKET, PREFIX)
+            checks += 1
+            problems_seen += len(problems)
+            assert not problems, f"kill {kill + 1}: the store names objects it does not hold:\n" + "\n".join(problems)
+            objects = listing(client, BUCKET, PREFIX)
+            objects_seen.append(len(objects))
+            pending += any(f"update/{ident}.html" not in objects for ident in dropper.dropped)  # killed mid-catch-up
+            watcher = WatchProcess(root, log, *publish)
+        wanted = list(dropper.dropped)
+        wait_for(lambda: in_store(wanted), "the last restart to catch up", detail=watcher.tail)
+        wait_for(lambda: listing(client, BUCKET, PREFIX) == local_site(out), "the store to hold the site exactly")
+        assert unresolved(client, BUCKET, PREFIX) == []
+    finally:
+        returncode = watcher.stop()
+        for pid in watcher.leftovers():  # only after a failure: leave no process of this test behind
+            os.kill(pid, signal.SIGKILL)
+    assert returncode == 0, watcher.tail()
+    record(
+        "store_sigkill",
+        {
+            "kills": KILLS,
+            "store_checks_after_a_kill": checks,
+            "kills_with_uploads_pending": pending,
+            "references_to_missing_objects": problems_seen,
+            "entries_dropped": len(dropper.dropped),
+            "entries_lost": 0,
+            "objects_in_store_median": statistics.median(objects_seen),
+            "kill_after_start_s_min": round(min(lives), 2),
+            "kill_after_start_s_max": round(max(lives), 2),
+        },
+    )
