@@ -70,8 +70,8 @@ class PublishOptions(BaseModel):
     def _purge_url(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("must be an http:// or https:// address")
+        if not re.match(r"^(https?://[^/\s]+|\{url\})", value):
+            raise ValueError("must be an http:// or https:// address, or start with {url}")
         if "{url}" not in value and "{path}" not in value:
             raise ValueError("must hold {url} (the object's public address) or {path} (its path in the site)")
         return value
