@@ -13,12 +13,11 @@ import os
 import random
 import signal
 import statistics
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from watch_harness import CONFIG, TIMEOUT, Dropper, WatchProcess, count, record, wait_for
+from watch_harness import CONFIG, TIMEOUT, Dropper, WatchProcess, Writer, count, record, wait_for
 
 from conftest import write_blog
 from store_support import BUCKET, Seaweed, listing, unresolved
@@ -28,20 +27,6 @@ pytest_plugins = ["store_support"]
 KILLS = count(5, 100)
 SEED = 20240705
 PREFIX = "night/"
-
-
-class Writer(threading.Thread):
-    """Drops an entry every 0-80 ms (seeded) until told to stop."""
-
-    def __init__(self, dropper: Dropper, first: int, seed: int) -> None:
-        super().__init__(name="entry-writer", daemon=True)
-        self.dropper, self.next, self.rng = dropper, first, random.Random(seed)
-        self.halt = threading.Event()
-
-    def run(self) -> None:
-        while not self.halt.wait(self.rng.uniform(0.0, 0.08)):
-            self.dropper.drop(self.next)
-            self.next += 1
 
 
 def local_site(out: Path) -> dict[str, str]:
