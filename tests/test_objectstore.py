@@ -17,7 +17,7 @@ import pytest
 pytest.register_assert_rewrite("store_support")
 from conftest import AFTER_THE_NIGHT, DURING_THE_NIGHT, copy_sample  # noqa: E402
 from countnight.console import VERBOSE, Console  # noqa: E402
-from countnight.objectstore import ObjectStoreOutlet  # noqa: E402
+from countnight.objectstore import ObjectStoreOutlet, describe  # noqa: E402
 from countnight.s3store import Store, Target  # noqa: E402
 from countnight.site import Site  # noqa: E402
 from countnight.storerecord import record_path  # noqa: E402
@@ -263,6 +263,8 @@ def test_an_absent_store_never_holds_up_the_build_and_the_console_says_how_far_b
     assert "cannot reach the store" in night.console.getvalue()
     state = outlet.state()
     assert state.behind == 3 and state.failures >= 1 and state.error
+    line = describe(state)  # what the preview server's banner shows
+    assert line is not None and line.startswith("store 3 builds behind, retrying in ") and "cannot reach" in line
 
 
 def test_uploads_keep_the_order_through_failures_and_catch_up_when_the_store_answers(night: Night) -> None:
