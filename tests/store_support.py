@@ -299,21 +299,40 @@ def _site_path(name: str, link: str) -> str | None:
     return None if target.startswith("..") else target
 
 
-def unresolved(client: object, bucket: str, prefix: str = "") -> list[str]:
-    """Every reference in index.html, live.json, the feed and every page in the store to a file the store
-    does not hold: ``PAGE -> MISSING``. Empty when a reader can follow every link."""
-    objects = listing(client, bucket, prefix)
-    problems = []
-    for name in sorted(objects):
-        if not name.endswith((".html", ".json", ".xml")) or name == "results.json":
-            continue
-        answer = client.get_object(Bucket=bucket, Key=prefix + name)  # type: ignore[attr-defined]
-        data = answer["Body"].read()
-        if answer.get("ContentEncoding") == "gzip":
-            import gzip
+ENTRY_POINTS = ("index.html", "live.json", "atom.xml", "results.html")
 
-            data = gzip.decompress(data)
-        for target in sorted(links_of(name, data)):
+
+def _read(client: object, bucket: str, key: str) -> bytes:
+    answer = client.get_object(Bucket=bucket, Key=key)  # type: ignore[attr-defined]
+    data = answer["Body"].read()
+    if answer.get("ContentEncoding") == "gzip":
+        import gzip
+
+        data = gzip.decompress(data)
+    return data
+
+
+def unresolved(client: object, bucket: str, prefix: str = "", *, reachable: bool = False) -> list[str]:
+    """Every reference to a file the store does not hold: ``PAGE -> MISSING``. Empty when a reader can
+    follow every link.
+
+    By default every page, feed and live.json in the store is read (a store that has caught up). With
+    ``reachable``, only what a reader can reach: index.html, live.json, the feed and the results, and
+    every page they lead to. That is the check while uploads are under way: new files that name each
+    other (a new older page and its new share pages) have no order, and go up before anything a reader
+    can reach names them.
+    """
+    objects = listing(client, bucket, prefix)
+    documents = [n for n in objects if n.endswith((".html", ".json", ".xml")) and n != "results.json"]
+    queue = [n for n in ENTRY_POINTS if n in objects] if reachable else sorted(documents)
+    seen = set(queue)
+    problems = []
+    while queue:
+        name = queue.pop(0)
+        for target in sorted(links_of(name, _read(client, bucket, prefix + name))):
             if target not in objects:
                 problems.append(f"{name} -> {target}")
+            elif reachable and target not in seen and target.endswith((".html", ".json", ".xml")):
+                seen.add(target)
+                queue.append(target)
     return problems

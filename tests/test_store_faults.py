@@ -86,7 +86,7 @@ class Checker(threading.Thread):
     def run(self) -> None:
         while not self.halt.is_set():
             try:
-                self.problems += unresolved(self.client, BUCKET, self.prefix)
+                self.problems += unresolved(self.client, BUCKET, self.prefix, reachable=True)
                 self.checks += 1
             except Exception as err:  # the store is down or still starting: nothing a reader can load
                 self.unanswered += 1

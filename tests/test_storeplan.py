@@ -122,3 +122,18 @@ def test_a_first_upload_cycle_is_broken_by_kind_with_the_index_last() -> None:
 
 def test_a_deletion_waits_while_an_upload_still_names_it() -> None:
     assert named_by({"index.html": {"update/a.html"}}, ["update/a.html", "update/b.html"]) == {"update/a.html"}
+
+
+def test_new_files_naming_each_other_go_before_the_stored_pages_that_will_name_them() -> None:
+    """Found by the 100-kill run: entries dropped while the store was behind fill a new older page, whose
+    new share pages and the page itself name each other. The new ones go first (nothing a reader can reach
+    names them yet), then the share pages already in the store that now point at the new page."""
+    names = {
+        "update/e169.html": {"page/18.html", "index.html"},  # in the store: moves to the new page
+        "update/e179.html": {"page/18.html", "index.html"},  # new
+        "page/18.html": {"update/e169.html", "update/e179.html", "index.html"},  # new
+        "index.html": {"page/18.html", "update/e179.html"},
+        "live.json": {"update/e179.html"},
+    }
+    order = [name for wave in upload_waves(names, stored={"update/e169.html", "index.html"}) for name in wave]
+    assert order == ["update/e179.html", "page/18.html", "update/e169.html", "live.json", "index.html"]

@@ -42,6 +42,7 @@ _TEXT = (".html", ".css", ".js", ".json", ".xml", ".svg", ".txt")
 # (must-revalidate: RFC 9111 5.2.2.2). Other pages may be served stale for a while as the CDN fetches the new one
 # (stale-while-revalidate, RFC 5861, honoured by CloudFront, Fastly and Cloudflare).
 _LIVE = frozenset({"index.html", "live.json"})
+_WAY_IN = 5  # rank of live.json and index.html
 IMMUTABLE = "public, max-age=31536000, immutable"
 # href="…", src="…", content="…" (og:image), and the same inside JSON strings (live.json's fragments: \").
 _REFERENCE = re.compile(rb'(?:href|src|content)=\\?"([^"\\]*)\\?"')
@@ -132,8 +133,11 @@ def upload_waves(names: Mapping[str, Collection[str]], stored: Collection[str]) 
     and only after the waves before it are in the store.
 
     A file waits for the files it names that are neither in ``stored`` nor in an earlier wave. The lowest
-    ``rank`` left goes next; if those files wait, what they wait for goes first (lowest rank first), and
-    when that is themselves (a cycle: only in a first upload) they go anyway. Each wave holds one rank.
+    ``rank`` left goes next; if those files wait, what they wait for goes first (lowest rank first).
+    New files can name each other (a new older page and the new share pages it lists, or a first upload's
+    index and pages): such a cycle has no order, so its new files go first, lowest rank first, and never
+    the way in (index.html, live.json) while anything else is left. That is safe: nothing a reader can
+    reach names a new file yet, because every file in the store that will name it waits for it.
     """
     waiting = {name: {t for t in refs if t in names and t not in stored and t != name} for name, refs in names.items()}
     left = dict.fromkeys(sorted(names, key=lambda n: (rank(n), n)))
@@ -145,11 +149,14 @@ def upload_waves(names: Mapping[str, Collection[str]], stored: Collection[str]) 
         if not wave:
             needed = _needed(lowest, waiting)
             free = [n for n in needed if not waiting[n]]
-            if free:
-                level = min(rank(n) for n in free)
-                wave = [n for n in free if rank(n) == level]
-            else:
-                wave = lowest
+            if not free:  # a cycle: its new files, not the way in while anything else is left
+                free = (
+                    [n for n in needed | set(lowest) if n not in stored and rank(n) < _WAY_IN]
+                    or [n for n in left if n not in stored]
+                    or list(left)
+                )
+            level = min(rank(n) for n in free)
+            wave = [n for n in free if rank(n) == level]
         waves.append(sorted(wave))
         done = set(wave)
         for name in wave:
