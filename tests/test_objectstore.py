@@ -296,3 +296,32 @@ def test_uploads_keep_the_order_through_failures_and_catch_up_when_the_store_ans
     assert names[-2:] == ["live.json", "index.html"]
     assert night.objects() == night.local()
     assert unresolved(night.client, BUCKET, night.prefix) == []
+
+
+def test_a_file_naming_one_not_written_yet_waits_for_it_then_goes_up_after_it(
+    night: Night, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build writes files one by one: a page read before the file it names is written waits for it. A
+    page whose link stays broken in the site itself still goes out, after a few seconds."""
+    night.build()
+    outlet = night.outlet()
+    outlet.start()
+    caught_up(outlet)
+    sent = put_order(outlet)
+    out = night.site.out
+    (out / "extra.html").write_text('<a href="update/not-yet.html">soon</a>')
+    outlet.take(["extra.html"], [])
+    deadline = time.monotonic() + TIMEOUT
+    while outlet.state().rounds < 3:  # it is looked at again, and waits
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert "extra.html" not in night.objects()
+    (out / "update" / "not-yet.html").write_text("<p>here</p>")
+    outlet.take(["update/not-yet.html"], [])
+    caught_up(outlet)
+    assert [name for _, name in sent] == ["update/not-yet.html", "extra.html"]
+    monkeypatch.setattr("countnight.objectstore._HOLD_MAX", 0.2)
+    (out / "broken.html").write_text('<a href="update/never.html">never</a>')
+    outlet.take(["broken.html"], [])
+    caught_up(outlet)
+    assert "broken.html" in night.objects(), "a link to nothing in the site itself does not hold a page back for ever"

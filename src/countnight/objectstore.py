@@ -36,6 +36,7 @@ from .storeplan import ObjectMeta, body, is_site_file, named_by, object_meta, re
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
 _SCANNED = (".html", ".json", ".xml", ".css", ".svg")  # the kinds of file that name others
 _REREADS = 3  # a file read mid-build may name one the build has not written yet: read again, this often
+_HOLD_MAX = 5.0  # seconds a file naming a missing one waits for it before it goes up all the same
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ class ObjectStoreOutlet:
         self._uploaded = self._deleted = self._rounds = 0
         self._have: dict[str, storerecord.Entry] = {}  # name → (md5, ETag): what the store holds, as far as known
         self._foreign: set[str] = set()  # objects under the prefix that countnight did not put there
+        self._dangling_since: dict[str, float] = {}  # a file naming a missing one → when it was first held back
         self._thread: threading.Thread | None = None
 
     # -- what the build and the commands call ------------------------------------------------------
@@ -215,6 +217,8 @@ class ObjectStoreOutlet:
 
     def _succeeded(self, seq: int, held: set[str], changed: list[str], seconds: float) -> None:
         with self._cond:
+            if held:  # they wait on the build: give its next take a moment to come before trying them again
+                self._cond.wait_for(lambda: self._stopping or self._taken > seq, 0.05)
             recovered = self._failures
             for name in held:  # deletions that wait for the page naming them to change
                 self._dirty[name] = None
@@ -269,16 +273,19 @@ class ObjectStoreOutlet:
         return names
 
     def _round(self, names: list[str]) -> tuple[set[str], list[str]]:
-        """Upload and delete what ``names`` need, in order; (deletions held back, names changed)."""
+        """Upload and delete what ``names`` need, in order; (names held back for a later round, names changed)."""
         for attempt in range(_REREADS):
             uploads, deletes, dangling = self._plan(names)
             if not dangling or attempt == _REREADS - 1:
                 break
             time.sleep(0.005 * (attempt + 1))  # the build is renaming its files into place: read them again
+        waiting = self._hold_back(uploads, dangling)
         stored = self._have.keys()
         for wave in upload_waves({name: up.names for name, up in uploads.items()}, stored):
             self._put(wave, uploads)
-        held = named_by({n: u.names for n, u in uploads.items()}, deletes)
+        # A deletion waits while an upload names it, or while files are held back (their versions in the
+        # store may name it).
+        held = set(deletes) if waiting else named_by({n: u.names for n, u in uploads.items()}, deletes)
         gone = sorted(deletes - held)
         if gone:
             self.store.delete(gone)
@@ -288,7 +295,27 @@ class ObjectStoreOutlet:
                 self._deleted += len(gone)
         if uploads or gone:
             storerecord.save(self.record, str(self.store.target), self._have)
-        return held, [*uploads, *gone]
+        return held | waiting, [*uploads, *gone]
+
+    def _hold_back(self, uploads: dict[str, _Upload], dangling: set[str]) -> set[str]:
+        """Take out of ``uploads`` every file that names one neither in the store nor in the folder (the build
+        is still writing it: a feed is written before the share pages it lists), and every new file that names
+        one taken out; they wait for the next round. A file still naming a missing one after ``_HOLD_MAX``
+        seconds goes up all the same: the site itself has a link to nothing, and the page must still go out."""
+        now = time.monotonic()
+        held = {n for n, up in uploads.items() if up.names & dangling}
+        grew = True
+        while grew:
+            more = {n for n, up in uploads.items() if n not in held and any(t in held for t in up.names)}
+            grew = bool(more)
+            held |= more
+        for name in list(self._dangling_since):
+            if name not in held:
+                del self._dangling_since[name]
+        waiting = {n for n in held if now - self._dangling_since.setdefault(n, now) < _HOLD_MAX}
+        for name in waiting:
+            del uploads[name]
+        return waiting
 
     def _plan(self, names: Iterable[str]) -> tuple[dict[str, _Upload], set[str], set[str]]:
         """(uploads, deletions, names named but neither in the store nor in the folder)."""

@@ -44,8 +44,9 @@ _TEXT = (".html", ".css", ".js", ".json", ".xml", ".svg", ".txt")
 _LIVE = frozenset({"index.html", "live.json"})
 _WAY_IN = 5  # rank of live.json and index.html
 IMMUTABLE = "public, max-age=31536000, immutable"
-# href="…", src="…", content="…" (og:image), and the same inside JSON strings (live.json's fragments: \").
-_REFERENCE = re.compile(rb'(?:href|src|content)=\\?"([^"\\]*)\\?"')
+# href="…", src="…", content="…" (og:image, og:url: only absolute ones count there, as other meta tags hold
+# plain words), and the same inside JSON strings (live.json's fragments: \").
+_REFERENCE = re.compile(rb'(href|src|content)=\\?"([^"\\]*)\\?"')
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,9 @@ def references(name: str, data: bytes, base_url: str | None = None) -> set[str]:
     found: set[str] = set()
     folder = posixpath.dirname(name)
     for match in _REFERENCE.finditer(data):
-        raw = match[1].decode("utf-8", "replace")
+        raw = match[2].decode("utf-8", "replace")
+        if match[1] == b"content" and not (base_url and raw.startswith(base_url)):
+            continue
         if base_url and raw.startswith(base_url):
             raw = "/" + raw[len(base_url) :]
         parts = urlsplit(raw)
