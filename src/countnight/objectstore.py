@@ -195,6 +195,14 @@ class ObjectStoreOutlet:
                 self._failed(names, err)
                 continue
             self._succeeded(seq, held, changed, time.monotonic() - started)
+            if changed or full:  # after the round is out: readers never wait for the record
+                self._save_record()
+
+    def _save_record(self) -> None:
+        try:
+            storerecord.save(self.record, str(self.store.target), self._have)
+        except OSError as err:  # only a restart's shortcut is lost (the listing at start still decides)
+            self.console.warning(f"could not record what the store holds ({err.strerror or err})")
 
     def _failed(self, names: list[str], err: Exception) -> None:
         reason = str(err) if isinstance(err, StoreError) else f"{type(err).__name__}: {err}"
@@ -293,8 +301,6 @@ class ObjectStoreOutlet:
                 self._have.pop(name, None)
             with self._cond:
                 self._deleted += len(gone)
-        if uploads or gone:
-            storerecord.save(self.record, str(self.store.target), self._have)
         return held | waiting, [*uploads, *gone]
 
     def _hold_back(self, uploads: dict[str, _Upload], dangling: set[str]) -> set[str]:
