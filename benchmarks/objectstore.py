@@ -65,7 +65,7 @@ def run_size(n: int, drops: int, store: Seaweed, work: Path, env: dict[str, str]
     outlet = ObjectStoreOutlet(
         root / "site", target, record_path(root, store.endpoint, str(target.target)), console=console
     )
-    watcher = Watcher(Site(root, long_lived=True), console=console, clock=lambda: NOW, outlets=[outlet])
+    watcher = Watcher(Site(root, long_lived=True, outlets=[outlet]), console=console, clock=lambda: NOW)
     started = time.perf_counter()
     outlet.start()
     watcher.start()

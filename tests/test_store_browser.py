@@ -37,13 +37,8 @@ class StoreNight:
         console = Console(io.StringIO(), verbosity=QUIET, colour=False)
         record = record_path(root, seaweed.endpoint, str(store.target))
         self.outlet = ObjectStoreOutlet(root / "site", store, record, console=console, compress=True)
-        self.watcher = Watcher(
-            Site(root, long_lived=True),
-            console=console,
-            quiet=0.02,
-            clock=lambda: DURING_THE_NIGHT,
-            outlets=[self.outlet],
-        )
+        site = Site(root, long_lived=True, outlets=[self.outlet])
+        self.watcher = Watcher(site, console=console, quiet=0.02, clock=lambda: DURING_THE_NIGHT)
 
     def write(self, name: str, text: str) -> None:
         path = self.root / "entries" / name

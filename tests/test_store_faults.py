@@ -40,10 +40,8 @@ class WatchedNight:
         self.outlet = ObjectStoreOutlet(
             root / "site", store, record_path(root, endpoint, str(store.target)), console=console, **options
         )  # type: ignore[arg-type]
-        self.site = Site(root, long_lived=True)
-        self.watcher = Watcher(
-            self.site, console=console, quiet=0.02, grace=0.2, clock=lambda: DURING_THE_NIGHT, outlets=[self.outlet]
-        )
+        self.site = Site(root, long_lived=True, outlets=[self.outlet])
+        self.watcher = Watcher(self.site, console=console, quiet=0.02, grace=0.2, clock=lambda: DURING_THE_NIGHT)
 
     def start(self) -> None:
         self.outlet.start()

@@ -1,12 +1,12 @@
 """The object-store outlet: every build's changes mirrored into an S3-compatible store, beside the build.
 
-An outlet takes what a build changed (``take(written, removed)``: paths of the output folder) and never
-looks at the build's state: it reads the bytes from the output folder, which is the source of truth, when
-it uploads them. The build only adds the paths to a set and goes on; one thread of the outlet's own
-uploads them, so a slow, failing or absent store never slows the local site. When the store fails, the
-paths stay in the set, later builds' paths join them, and the thread tries again with backoff (1, 2, 4 … 30
-s), saying how far behind the store is. Each try reads the folder as it is then, so a store that was
-away catches up in one ordered round, however many builds it missed.
+An outlet (changes.Outlet) is sent what a build changed and never looks at the build's state. It keeps
+only the paths (``take(written, removed)``) and reads the bytes from the output folder, which is the source
+of truth and has them first, when it uploads them. The build only adds the paths to a set and goes on;
+one thread of the outlet's own uploads them, so a slow, failing or absent store never slows the local
+site. When the store fails, the paths stay in the set, later builds' paths join them, and the thread tries
+again with backoff (1, 2, 4 … 30 s), saying how far behind the store is. Each try reads the folder as it
+is then, so a store that was away catches up in one ordered round, however many builds it missed.
 
 Within a round the order is storeplan's: what a file names goes up before it, ``index.html`` and
 ``live.json`` last, deletions after every upload (so a withdrawal reaches live.json before its share page
@@ -71,7 +71,7 @@ def plural(count: int, word: str, words: str | None = None) -> str:
 
 
 class ObjectStoreOutlet:
-    """Mirrors ``out`` into ``store`` after every build; ``start()``, then ``take()`` per build, ``stop()``."""
+    """Mirrors ``out`` into ``store`` after every build; ``start()``, then ``send()`` per build, ``stop()``."""
 
     def __init__(
         self,
@@ -194,6 +194,11 @@ class ObjectStoreOutlet:
             except Exception as err:  # StoreError, or the disk: the paths wait for the next try
                 self._failed(names, err)
                 continue
+            if changed and self.purge is not None:  # part of the round: it counts as done once the CDN is told
+                try:
+                    self.purge(changed)
+                except Exception as err:  # the CDN keeps the old copy until its max-age: say so, go on
+                    self.console.warning(f"CDN purge failed ({type(err).__name__}: {err})")
             self._succeeded(seq, held, changed, time.monotonic() - started)
             if changed or full:  # after the round is out: readers never wait for the record
                 self._save_record()
@@ -242,11 +247,6 @@ class ObjectStoreOutlet:
             self.console.info(f"store caught up after {tries}: {plural(len(changed), 'object')} changed")
         elif changed:
             self.console.info(f"store: {plural(len(changed), 'object')} changed ({seconds * 1000:.0f} ms)", VERBOSE)
-        if changed and self.purge is not None:
-            try:
-                self.purge(changed)
-            except Exception as err:  # the CDN keeps the old copy until its max-age: say so, go on
-                self.console.warning(f"CDN purge failed ({type(err).__name__}: {err})")
 
     # -- a round -----------------------------------------------------------------------------------
 
