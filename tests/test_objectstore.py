@@ -316,7 +316,8 @@ def test_a_file_naming_one_not_written_yet_waits_for_it_then_goes_up_after_it(
         assert time.monotonic() < deadline
         time.sleep(0.01)
     assert "extra.html" not in night.objects()
-    (out / "update" / "not-yet.html").write_text("<p>here</p>")
+    (out / ".not-yet.tmp").write_text("<p>here</p>")  # whole, as the build writes: a temporary file renamed
+    (out / ".not-yet.tmp").replace(out / "update" / "not-yet.html")
     outlet.take(["update/not-yet.html"], [])
     caught_up(outlet)
     assert [name for _, name in sent] == ["update/not-yet.html", "extra.html"]
