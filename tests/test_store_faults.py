@@ -165,7 +165,7 @@ def test_uploads_slowed_by_a_delaying_proxy_never_slow_the_local_site(
     print(f"drop -> in the slowed store: median {statistics.median(store) * 1000:.0f} ms")
     # Each upload crosses the proxy's 0.1 s delay at least twice (request, answer), wave after wave; the local
     # site never waits for it. (Its own latency, 50 ms as a target, is measured in benchmarks/, not here.)
-    assert min(store) > 0.4
+    assert min(store) > 0.2  # at least a request and its answer through the proxy
     # The store reads from the folder, so it can never be first; a loaded machine may only look late.
     assert ahead >= len(local) - 1, "the local site had each entry before the store"
     assert statistics.median(local) < statistics.median(store) / 2, f"the local publish waited: {local} vs {store}"
