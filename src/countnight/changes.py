@@ -26,6 +26,8 @@ def write_order(path: str) -> tuple[int, str]:
     ``index.html`` last, so no published file ever names one that is not out yet."""
     if path.startswith("assets/"):
         return (0, path)
+    if path.startswith(("page/", "update/")):  # before the feed and the results, which name them
+        return (1, path)
     if path == "live.json":
         return (3, path)
     if path == "index.html":

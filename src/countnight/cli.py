@@ -6,13 +6,14 @@ import contextlib
 import shutil
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from .changes import Outlet
 from .config import load_config
 from .console import NORMAL, QUIET, VERBOSE, Console
 from .errors import InputError
@@ -30,6 +31,7 @@ if TYPE_CHECKING:  # `build` loads neither the watcher, the preview server nor t
     from .baseline import BaselineRow
     from .channel import LiveChannel
     from .editing import Edited
+    from .objectstore import ObjectStoreOutlet
     from .watch import Watcher
 
 ROOT = click.option(
@@ -78,9 +80,9 @@ def _writer(root: Path, command: str) -> Iterator[None]:
         yield
 
 
-def _site(root: Path, out: Path | None, *, watching: bool = False) -> Site:
+def _site(root: Path, out: Path | None, *, watching: bool = False, outlets: Sequence[Outlet] = ()) -> Site:
     _folders(root, out)
-    return Site(root, out, long_lived=watching)  # a watcher stays up all night: keep its memory down
+    return Site(root, out, long_lived=watching, outlets=outlets)  # a watcher stays up all night: keep its memory down
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -457,6 +459,99 @@ def replay(
     click.echo(f"dropped {len(report.written)} entries into entries/ ({report.skipped} were already there)")
 
 
+ENDPOINT = click.option(
+    "--endpoint", envvar="AWS_ENDPOINT_URL", help="The store's address (MinIO, R2, SeaweedFS) [$AWS_ENDPOINT_URL]."
+)
+PROFILE = click.option("--profile", envvar="AWS_PROFILE", help="An AWS profile from ~/.aws [$AWS_PROFILE].")
+PUBLISH = click.option(
+    "--publish",
+    "publish_to",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="s3://BUCKET/PREFIX",
+    help="Also mirror every build to an object store (alone: the [publish] table's `to`).",
+)
+StoreOptions = tuple[str | None, str | None, str | None]  # (--publish, --endpoint, --profile)
+
+
+def _publish_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``watch`` and ``serve``: where to publish; credentials only ever from the environment or a profile."""
+    return PUBLISH(ENDPOINT(PROFILE(command)))
+
+
+def _outlet(
+    root: Path, out: Path | None, to: str, endpoint: str | None, profile: str | None, console: Console
+) -> ObjectStoreOutlet:
+    from .storesetup import SetupError, open_outlet
+
+    try:
+        event = load_config(root)
+        return open_outlet(root, out or root / "site", event, to, endpoint=endpoint, profile=profile, console=console)
+    except InputError as err:
+        _fail(err)
+        raise  # not reached
+    except SetupError as err:
+        raise click.ClickException(str(err)) from None
+
+
+def _store_outlets(
+    root: Path, out: Path | None, store: StoreOptions, quiet: bool, verbose: bool
+) -> list[ObjectStoreOutlet]:
+    """The object-store outlet ``--publish`` asks for (none without it)."""
+    to, endpoint, profile = store
+    if to is None:
+        return []
+    _folders(root, out)
+    console = Console(verbosity=QUIET if quiet else VERBOSE if verbose else NORMAL)
+    return [_outlet(root, out, to, endpoint, profile, console)]
+
+
+@contextlib.contextmanager
+def _outlets_running(outlets: Sequence[ObjectStoreOutlet]) -> Iterator[None]:
+    """The outlets run beside the watcher; on the way out they get a few seconds to finish what is pending."""
+    for outlet in outlets:
+        outlet.start()
+    try:
+        yield
+    finally:
+        for outlet in outlets:
+            outlet.stop()
+
+
+def _outstanding(watcher: Watcher, outlets: Sequence[ObjectStoreOutlet]) -> list[str]:
+    """The preview banner: the watcher's errors, and how far behind a failing object store is."""
+    from .objectstore import describe
+
+    behind = [describe(outlet.state()) for outlet in outlets]
+    return watcher.outstanding() + [line for line in behind if line]
+
+
+@main.command()
+@click.option("--to", "to", metavar="s3://BUCKET/PREFIX", help="Where to [the [publish] table's `to`].")
+@ENDPOINT
+@PROFILE
+@ROOT
+@OUT
+def publish(to: str | None, endpoint: str | None, profile: str | None, root: Path, out: Path | None) -> None:
+    """Build, then mirror the site to an S3-compatible object store, in an order that never lets a reader
+    load a file naming one not yet uploaded. Only changed objects go up.
+
+    Example: AWS_ENDPOINT_URL=https://ACCOUNT.r2.cloudflarestorage.com countnight publish --to s3://night/2024
+    """
+    from .storesetup import mirror_once
+
+    _folders(root, out)
+    status = build_once(root, out)
+    outlet = _outlet(root, out, to or "", endpoint, profile, Console())
+    problem = mirror_once(outlet)
+    if problem is not None:
+        raise click.ClickException(f"{outlet.store.target}: {problem}; run it again to carry on")
+    state = outlet.state()
+    click.echo(f"{outlet.store.target}: up to date ({state.uploaded} uploaded, {state.deleted} deleted)")
+    sys.exit(status)
+
+
 def _watch_options(command: Callable[..., None]) -> Callable[..., None]:
     """The options ``watch`` and ``serve`` share."""
     for option in reversed(
@@ -491,16 +586,29 @@ def _watcher(
 @ROOT
 @OUT
 @_watch_options
-def watch(root: Path, out: Path | None, poll: bool, rescan: float, quiet: bool, verbose: bool) -> None:
+@_publish_options
+def watch(
+    root: Path,
+    out: Path | None,
+    poll: bool,
+    rescan: float,
+    quiet: bool,
+    verbose: bool,
+    publish_to: str | None,
+    endpoint: str | None,
+    profile: str | None,
+) -> None:
     """Build, then rebuild on every change in entries/, the config or templates until Ctrl-C.
 
-    Example: countnight watch --root election-night/ --out /var/www/election
+    Example: countnight watch --root election-night/ --out /var/www/election --publish s3://night/2024
     """
-    site = _site(root, out, watching=True)
+    outlets = _store_outlets(root, out, (publish_to, endpoint, profile), quiet, verbose)
+    site = _site(root, out, watching=True, outlets=outlets)
     with _writer(root, "watch"):  # one writer per blog folder (lock.py)
         watcher, channel = _watcher(site, poll, rescan, quiet, verbose)
         try:
-            watcher.run_forever()
+            with _outlets_running(outlets):
+                watcher.run_forever()
         finally:
             channel.close()
 
@@ -511,18 +619,37 @@ def watch(root: Path, out: Path | None, poll: bool, rescan: float, quiet: bool, 
 @ROOT
 @OUT
 @_watch_options
+@_publish_options
 def serve(
-    port: int, host: str, root: Path, out: Path | None, poll: bool, rescan: float, quiet: bool, verbose: bool
+    port: int,
+    host: str,
+    root: Path,
+    out: Path | None,
+    poll: bool,
+    rescan: float,
+    quiet: bool,
+    verbose: bool,
+    publish_to: str | None,
+    endpoint: str | None,
+    profile: str | None,
 ) -> None:
     """Watch, and serve the site for preview on http://127.0.0.1:8000 with a banner of outstanding errors.
 
     Example: countnight serve --port 8080
     """
-    _serve(*_watcher(_site(root, out, watching=True), poll, rescan, quiet, verbose, preview=True), host, port)
+    outlets = _store_outlets(root, out, (publish_to, endpoint, profile), quiet, verbose)
+    site = _site(root, out, watching=True, outlets=outlets)
+    with _outlets_running(outlets):
+        _serve(*_watcher(site, poll, rescan, quiet, verbose, preview=True), host, port, outlets=outlets)
 
 
 def _serve(
-    watcher: Watcher, channel: LiveChannel, host: str, port: int, meanwhile: Callable[[], object] | None = None
+    watcher: Watcher,
+    channel: LiveChannel,
+    host: str,
+    port: int,
+    meanwhile: Callable[[], object] | None = None,
+    outlets: Sequence[ObjectStoreOutlet] = (),
 ) -> None:
     """The watcher and the preview server (with the live channel's event stream) until Ctrl-C; ``meanwhile``
     runs in a thread of its own once both are up."""
@@ -532,7 +659,9 @@ def _serve(
 
     with _writer(watcher.site.root, "serve"):  # one writer per blog folder (lock.py)
         try:
-            server = PreviewServer(watcher.site.out, host, port, problems=watcher.outstanding, channel=channel)
+            server = PreviewServer(
+                watcher.site.out, host, port, problems=lambda: _outstanding(watcher, outlets), channel=channel
+            )
         except OSError as err:
             raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
         watcher.start()

@@ -7,10 +7,10 @@ import tomllib
 from datetime import datetime, timedelta
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .clock import Window
 from .errors import InputError, Problem, describe_os_error
@@ -35,6 +35,46 @@ def _moment(value: Any) -> Any:
 
 Text = Annotated[str, BeforeValidator(_text), Field(min_length=1)]
 Moment = Annotated[datetime, BeforeValidator(_moment)]
+# Keys people reach for in [publish] that must never be there: credentials and the endpoint come from the
+# environment (AWS_* variables, profiles) or --endpoint, so the config can be shared and committed.
+_NEVER_IN_CONFIG = {
+    "endpoint": "the endpoint comes from AWS_ENDPOINT_URL or --endpoint, never from countnight.toml",
+    "endpoint_url": "the endpoint comes from AWS_ENDPOINT_URL or --endpoint, never from countnight.toml",
+}
+_CREDENTIALS = re.compile(r"(access|secret|key|token|password|credential|profile)", re.IGNORECASE)
+
+
+class PublishOptions(BaseModel):
+    """The ``[publish]`` table: where ``countnight publish`` (and ``watch``/``serve --publish``) mirror the site."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    to: Text | None = None  # s3://BUCKET/PREFIX
+    max_age: Annotated[int, Field(ge=0, le=86400)] = 10  # seconds a CDN may keep HTML and live.json
+    gzip: bool = False  # store text gzipped, with Content-Encoding: gzip
+    purge_url: Text | None = None  # a request after each upload, per changed object: {url} or {path}
+    purge_method: Literal["PURGE", "POST", "GET", "PUT", "DELETE"] = "PURGE"
+    purge_command: Annotated[list[Text], Field(min_length=1)] | None = None  # run with the changed URLs
+
+    @field_validator("to")
+    @classmethod
+    def _target(cls, value: str | None) -> str | None:
+        if value is not None:
+            from .s3store import Target
+
+            Target.parse(value)  # ValueError: its message says what is wrong
+        return value
+
+    @field_validator("purge_url")
+    @classmethod
+    def _purge_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^(https?://[^/\s]+|\{url\})", value):
+            raise ValueError("must be an http:// or https:// address, or start with {url}")
+        if "{url}" not in value and "{path}" not in value:
+            raise ValueError("must hold {url} (the object's public address) or {path} (its path in the site)")
+        return value
 
 
 class LiveSettings(BaseModel):
@@ -74,8 +114,9 @@ class Event(BaseModel):
     baseline: Text | None = None
     page_size: Annotated[int, Field(ge=1, le=1000)] = 20
     base_url: Text | None = None
-    live: LiveSettings | None = None
+    live: LiveSettings | None = None  # [live]: the push channel
     desk: DeskSettings = DeskSettings()
+    publish: PublishOptions | None = None  # [publish]: the object store
 
     @field_validator("timezone", mode="before")
     @classmethod
@@ -104,6 +145,14 @@ class Event(BaseModel):
             raise ValueError("must be after coverage_start")
         return value
 
+    @model_validator(mode="after")
+    def _purge_needs_address(self) -> Event:
+        purge = self.publish
+        by_address = purge is not None and (purge.purge_command is not None or "{url}" in (purge.purge_url or ""))
+        if by_address and self.base_url is None:
+            raise ValueError("publish: purging the CDN by address needs base_url (the public address)")
+        return self
+
     @property
     def window(self) -> Window:
         """The window clock times resolve into: start to end, or 24 hours from the start."""
@@ -119,6 +168,26 @@ def _key_line(text: str, key: str) -> int:
         if re.match(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=", line):
             return number
     return 0
+
+
+def _table_line(text: str, table: str) -> int:
+    for number, line in enumerate(text.split("\n"), 1):
+        if re.match(rf"^\s*\[\s*{re.escape(table)}\s*\]", line):
+            return number
+    return 0
+
+
+def _publish_unknown(key: str) -> str:
+    """What to say of a key [publish] does not know: credentials and the endpoint have their own answer."""
+    if key.lower() in _NEVER_IN_CONFIG:
+        return _NEVER_IN_CONFIG[key.lower()]
+    if _CREDENTIALS.search(key):
+        return (
+            "credentials never go in countnight.toml: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+            "(or AWS_PROFILE, or --profile) in the environment"
+        )
+    near = get_close_matches(key, list(PublishOptions.model_fields), n=1)
+    return "unknown setting" + (f" (did you mean '{near[0]}'?)" if near else "")
 
 
 def parse_config(data: bytes, path: str) -> Event:
@@ -140,14 +209,24 @@ def parse_config(data: bytes, path: str) -> Event:
     except ValidationError as err:
         problems = []
         for e in err.errors():
-            key = ".".join(str(part) for part in e["loc"])  # live.publish_url: a key of a table
-            line = _key_line(text, str(e["loc"][-1]) if e["loc"] else "")
-            if e["type"] == "extra_forbidden":
+            loc = [str(part) for part in e["loc"] if not str(part).isdigit()]
+            key = ".".join(loc)  # live.publish_url, publish.to: a key of a table
+            line = _key_line(text, loc[-1]) if loc else 0
+            if loc[:1] == ["publish"] and not line:
+                line = _table_line(text, "publish")
+            if e["type"] == "extra_forbidden" and loc[:1] == ["publish"] and len(loc) == 2:
+                message = f"{key}: {_publish_unknown(loc[1])}"
+            elif e["type"] == "extra_forbidden":
                 tables: dict[str, type[BaseModel]] = {"desk": DeskSettings, "live": LiveSettings}
-                known = tables.get(str(e["loc"][0]), Event) if len(e["loc"]) > 1 else Event
-                near = get_close_matches(key.rpartition(".")[2], list(known.model_fields), n=1)
+                known = tables.get(loc[0], Event) if len(loc) > 1 else Event
+                near = get_close_matches(loc[-1], list(known.model_fields), n=1)
                 hint = f" (did you mean '{near[0]}'?)" if near else ""
                 message = f"{key}: unknown setting{hint}"
+            elif e["type"] == "model_type":
+                message = f"{key}: must be a table, [{key}]"
+            elif not loc:  # a check across settings: its message names the table
+                message = e["msg"].removeprefix("Value error, ")
+                line = _table_line(text, message.partition(":")[0])
             elif e["type"] == "missing":
                 message = f"{key}: required"
             else:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import threading
 import time
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from watch_harness import (
     TIMEOUT,
     Dropper,
     WatchProcess,
+    Writer,
     count,
     missing,
     record,
@@ -37,20 +37,6 @@ from countnight.parallel import PARALLEL_MIN
 
 KILLS = count(6, 100)
 SEED = 20240704
-
-
-class Writer(threading.Thread):
-    """Drops an entry every 0-80 ms (seeded) until told to stop."""
-
-    def __init__(self, dropper: Dropper, first: int, seed: int) -> None:
-        super().__init__(name="entry-writer", daemon=True)
-        self.dropper, self.next, self.rng = dropper, first, random.Random(seed)
-        self.halt = threading.Event()
-
-    def run(self) -> None:
-        while not self.halt.wait(self.rng.uniform(0.0, 0.08)):
-            self.dropper.drop(self.next)
-            self.next += 1
 
 
 @pytest.mark.slow

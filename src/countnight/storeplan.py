@@ -1,0 +1,187 @@
+"""What goes to the object store, with which headers, and in which order (pure: no network, no disk).
+
+The order rule (issue 19): nothing a reader can load may name an object that is not yet in the store.
+Every page names others (a share page links the index and its older page, the index links share pages and
+assets), so the order is worked out from what each file actually names: a file goes up only after every
+file it names that the store does not hold yet, and otherwise by kind: assets, share pages, older pages,
+results, the feed, then ``live.json`` and ``index.html`` last. Deletions come after every upload of the
+batch. Only a first upload into an empty store meets a cycle (the index and a share page name each other);
+then the kinds decide, and ``index.html``, the way in, goes last.
+"""
+
+from __future__ import annotations
+
+import gzip
+import posixpath
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+# Hashed assets never change under their name (render.py names them NAME.<10 hex>.EXT).
+_HASHED = re.compile(r"^assets/[^/]+\.[0-9a-f]{10}\.[A-Za-z0-9]+$")
+_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".json": "application/json; charset=utf-8",
+    ".xml": "application/atom+xml; charset=utf-8",
+    ".svg": "image/svg+xml; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".gif": "image/gif",
+    ".avif": "image/avif",
+    ".ico": "image/x-icon",
+    ".woff2": "font/woff2",
+}
+_TEXT = (".html", ".css", ".js", ".json", ".xml", ".svg", ".txt")
+# What open pages poll and the way in: a CDN may keep them max_age seconds, never serve them staler
+# (must-revalidate: RFC 9111 5.2.2.2). Other pages may be served stale for a while as the CDN fetches the new one
+# (stale-while-revalidate, RFC 5861, honoured by CloudFront, Fastly and Cloudflare).
+_LIVE = frozenset({"index.html", "live.json"})
+_WAY_IN = 5  # rank of live.json and index.html
+IMMUTABLE = "public, max-age=31536000, immutable"
+# href="…", src="…", content="…" (og:image, og:url: only absolute ones count there, as other meta tags hold
+# plain words), and the same inside JSON strings (live.json's fragments: \").
+_REFERENCE = re.compile(rb'(href|src|content)=\\?"([^"\\]*)\\?"')
+
+
+@dataclass(frozen=True)
+class ObjectMeta:
+    """The HTTP headers an object is stored with (S3 serves them back to readers and to the CDN)."""
+
+    content_type: str
+    cache_control: str
+    content_encoding: str | None = None
+
+
+def is_site_file(name: str) -> bool:
+    """Whether a path of the output folder is published: not the writer's temp files and manifest, not
+    anything hidden (a dot-file or dot-folder a reader was never meant to load)."""
+    return bool(name) and not any(part.startswith(".") or not part for part in name.split("/"))
+
+
+def object_meta(name: str, *, max_age: int = 10, compress: bool = False) -> ObjectMeta:
+    """Content-Type with its charset, Cache-Control by kind, and Content-Encoding when sent gzipped."""
+    extension = posixpath.splitext(name)[1].lower()
+    content_type = _TYPES.get(extension, "application/octet-stream")
+    if _HASHED.match(name):
+        cache = IMMUTABLE
+    elif name in _LIVE:
+        cache = f"public, max-age={max_age}, must-revalidate"
+    else:
+        cache = f"public, max-age={max_age}, stale-while-revalidate={max_age * 6}"
+    encoding = "gzip" if compress and extension in _TEXT else None
+    return ObjectMeta(content_type, cache, encoding)
+
+
+def body(data: bytes, meta: ObjectMeta) -> bytes:
+    """The bytes to store: gzipped (with no timestamp, so the same page gives the same object) when
+    ``meta`` says so."""
+    return gzip.compress(data, compresslevel=6, mtime=0) if meta.content_encoding == "gzip" else data
+
+
+def references(name: str, data: bytes, base_url: str | None = None) -> set[str]:
+    """The site's own files ``name`` names (links, scripts, stylesheets, og:image), as paths of the site.
+
+    Relative addresses are taken from ``name``'s folder (``live.json``'s fragments from the top, where the
+    index shows them); absolute ones only when they start with ``base_url``. Anchors, queries, other sites
+    and anything outside the site are left out; so is ``name`` itself.
+    """
+    found: set[str] = set()
+    folder = posixpath.dirname(name)
+    for match in _REFERENCE.finditer(data):
+        raw = match[2].decode("utf-8", "replace")
+        if match[1] == b"content" and not (base_url and raw.startswith(base_url)):
+            continue
+        if base_url and raw.startswith(base_url):
+            raw = "/" + raw[len(base_url) :]
+        parts = urlsplit(raw)
+        if parts.scheme or parts.netloc or not parts.path:
+            continue  # https://…, data:, mailto:, //host/…, or a plain #anchor
+        path = unquote(parts.path)
+        joined = path[1:] if path.startswith("/") else posixpath.join(folder, path)
+        target = posixpath.normpath(joined)
+        if target.startswith("..") or target in (".", name):
+            continue
+        if path.endswith("/"):
+            target = posixpath.join(target, "index.html") if target != "." else "index.html"
+        found.add(target)
+    return found
+
+
+def rank(name: str) -> int:
+    """Where a kind of file goes when nothing it names decides: assets, share pages, older pages, results
+    and the rest, the feed, live.json, the index."""
+    if name.startswith("assets/"):
+        return 0
+    if name.startswith("update/"):
+        return 1
+    if name.startswith("page/"):
+        return 2
+    if name == "atom.xml":
+        return 4
+    if name == "live.json":
+        return 5
+    if name == "index.html":
+        return 6
+    return 3
+
+
+def upload_waves(names: Mapping[str, Collection[str]], stored: Collection[str]) -> list[list[str]]:
+    """``names`` (each file to upload → the files it names) in waves: each wave may go up all at once,
+    and only after the waves before it are in the store.
+
+    A file waits for the files it names that are neither in ``stored`` nor in an earlier wave. The lowest
+    ``rank`` left goes next; if those files wait, what they wait for goes first (lowest rank first).
+    New files can name each other (a new older page and the new share pages it lists, or a first upload's
+    index and pages): such a cycle has no order, so its new files go first, lowest rank first, and never
+    the way in (index.html, live.json) while anything else is left. That is safe: nothing a reader can
+    reach names a new file yet, because every file in the store that will name it waits for it.
+    """
+    waiting = {name: {t for t in refs if t in names and t not in stored and t != name} for name, refs in names.items()}
+    left = dict.fromkeys(sorted(names, key=lambda n: (rank(n), n)))
+    waves: list[list[str]] = []
+    while left:
+        level = min(rank(n) for n in left)
+        lowest = [n for n in left if rank(n) == level]
+        wave = [n for n in lowest if not waiting[n]]
+        if not wave:
+            needed = _needed(lowest, waiting)
+            free = [n for n in needed if not waiting[n]]
+            if not free:  # a cycle: its new files, not the way in while anything else is left
+                free = (
+                    [n for n in needed | set(lowest) if n not in stored and rank(n) < _WAY_IN]
+                    or [n for n in left if n not in stored]
+                    or list(left)
+                )
+            level = min(rank(n) for n in free)
+            wave = [n for n in free if rank(n) == level]
+        waves.append(sorted(wave))
+        done = set(wave)
+        for name in wave:
+            del left[name]
+        for name in left:
+            waiting[name] -= done
+    return waves
+
+
+def _needed(names: Iterable[str], waiting: Mapping[str, set[str]]) -> set[str]:
+    """Everything ``names`` wait for, directly or through another file."""
+    found: set[str] = set()
+    stack = [t for n in names for t in waiting[n]]
+    while stack:
+        name = stack.pop()
+        if name not in found:
+            found.add(name)
+            stack += waiting[name]
+    return found
+
+
+def named_by(uploads: Mapping[str, Collection[str]], candidates: Iterable[str]) -> set[str]:
+    """Which of ``candidates`` a file of ``uploads`` names (a deletion of one must wait)."""
+    wanted = set(candidates)
+    return {target for refs in uploads.values() for target in refs if target in wanted}
