@@ -22,15 +22,19 @@ $(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PY) -m pip check
 	touch $@
 
-## lock: resolve requirements.lock again after a change to pyproject.toml, keeping every pin that still fits
-lock: $(VENV)/.installed
+## uv makes the lock; it needs only a virtual environment, not the project installed (whose lock may be the
+## very thing out of date)
+$(VENV)/bin/uv:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check $(UV)
+
+## lock: resolve requirements.lock again after a change to pyproject.toml, keeping every pin that still fits
+lock: $(VENV)/bin/uv
 	$(VENV)/bin/uv pip compile $(LOCK_ARGS) -o $(LOCK)
 
 ## upgrade: every package to its newest release within pyproject.toml's ranges, then the whole suite. The tests
 ## that prove countnight equal to a library (the link scan, the YAML line reader, Jinja's output) say what changed.
-upgrade: $(VENV)/.installed
-	$(PY) -m pip install --quiet --disable-pip-version-check $(UV)
+upgrade: $(VENV)/bin/uv
 	$(VENV)/bin/uv pip compile --upgrade $(LOCK_ARGS) -o $(LOCK)
 	git diff --stat -- $(LOCK)
 	$(MAKE) test
