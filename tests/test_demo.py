@@ -21,11 +21,10 @@ from countnight.watch import Watcher
 
 
 def _tree_digest(root: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and ".countnight" not in p.parts and "site" not in p.parts
-    }
+    """What the demo reads of a blog folder (its config, baseline, entries and templates), by digest."""
+    files = [root / "countnight.toml", root / "baseline.csv"]
+    files += [p for folder in ("entries", "templates") for p in sorted((root / folder).rglob("*")) if p.is_file()]
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 
 def test_the_plan_is_every_sample_entry_in_the_order_of_its_time() -> None:
