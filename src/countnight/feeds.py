@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping, Sequence
+from html import escape as _html_escape
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
@@ -168,9 +169,15 @@ def json_ld(night: Night, views: Sequence[EntryView], page: str, where: Mapping[
 
 
 def _urn(event: Event, *parts: str) -> str:
-    """A stable Atom id: the same night and entry always get the same one."""
-    name = "\n".join((event.base_url or event.title, event.coverage_start.isoformat(), *parts))
-    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
+    """A stable Atom id: made from the blog's own id (never its address, which may change), so it stays the
+    same for ever and differs between two blogs at one address."""
+    if event.feed_id is None:  # an Event made without a blog folder (tests of these functions)
+        blog = uuid.uuid5(uuid.NAMESPACE_URL, f"{event.title}\n{event.coverage_start.isoformat()}")
+    else:
+        blog = uuid.UUID(event.feed_id)
+    if parts:
+        blog = uuid.uuid5(blog, "\n".join(parts))
+    return f"urn:uuid:{blog}"
 
 
 def atom(night: Night, fragments: Mapping[str, str]) -> bytes:
@@ -203,6 +210,13 @@ def atom(night: Night, fragments: Mapping[str, str]) -> bytes:
 _FEED_ENTRY_XML: dict[str, tuple[EntryView, str, str, str]] = {}
 
 
+def _linked_to_share_page(fragment: str, ident: str) -> str:
+    """The fragment with its time link ("#id", made for the page that holds it) pointing at the entry's own
+    page: in a feed reader "#id" would resolve to atom.xml or the index, where the entry may no longer be."""
+    anchor = f'class="entry__time" href="#{_html_escape(ident)}"'
+    return fragment.replace(anchor, f'class="entry__time" href="{_html_escape(share_path(ident))}"', 1)
+
+
 def _feed_entry(event: Event, said: str, v: EntryView, fragment: str) -> str:
     kept = _FEED_ENTRY_XML.get(v.id)
     if kept is not None and kept[0] is v and kept[1] == said and kept[2] == fragment:
@@ -218,7 +232,7 @@ def _feed_entry(event: Event, said: str, v: EntryView, fragment: str) -> str:
             f"    <updated>{v.modified.isoformat()}</updated>",
             f"    <author><name>{escape(author)}</name></author>",
             f"    <summary>{escape(describe(v))}</summary>",
-            f'    <content type="html">{escape(fragment)}</content>',
+            f'    <content type="html">{escape(_linked_to_share_page(fragment, v.id))}</content>',
             "  </entry>",
         )
     )
