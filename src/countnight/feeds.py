@@ -130,39 +130,71 @@ def _author(event: Event, view: EntryView) -> dict[str, str]:
     return {"@type": "Organization", "name": event.title}
 
 
-def json_ld(night: Night, views: Sequence[EntryView], page: str, where: Mapping[str, str]) -> Markup:
-    """schema.org ``LiveBlogPosting`` with a ``BlogPosting`` per entry shown on ``page``."""
+def page_url(event: Event, page: str, target: str) -> str:
+    """The address of ``target`` (a path from the site's root, maybe with a ``#fragment``) as written on
+    ``page``: absolute under ``base_url``, else relative to the folder ``page`` is in (page/3.html's
+    "page/3.html#x" resolved to page/page/3.html)."""
+    return site_url(event, target) if event.base_url else "../" * page.count("/") + target
+
+
+def _update(event: Event, v: EntryView, page: str, target: str) -> dict[str, Any]:
+    """One entry as a schema.org ``BlogPosting``, its ``url`` pointing at ``target`` as seen from ``page``."""
+    return {
+        "@type": "BlogPosting",
+        "headline": v.headline,
+        "datePublished": v.time_iso,
+        "dateModified": v.modified.isoformat(),
+        "articleBody": summary_text(v),
+        "url": page_url(event, page, target),
+        "author": _author(event, v),
+    }
+
+
+def _live_blog(night: Night, page: str, views: Sequence[EntryView]) -> dict[str, Any]:
+    """What the live blog says of itself, on any of its pages (Google's LiveBlogPosting properties)."""
     event = night.event
     data: dict[str, Any] = {
-        "@context": "https://schema.org",
         "@type": "LiveBlogPosting",
         "headline": event.title,
+        "description": f"Live coverage: {event.title}",
+        "url": page_url(event, page, page),
         "coverageStartTime": event.coverage_start.isoformat(),
+        # Google asks for it from the start: the end expected (the config's, or the 24-hour window's), then
+        # the end it had.
+        "coverageEndTime": event.window.end.isoformat(),
         "datePublished": event.coverage_start.isoformat(),
         "dateModified": max((v.modified for v in views), default=event.coverage_start).isoformat(),
         "inLanguage": "en-GB",
-        "liveBlogUpdate": [
-            {
-                "@type": "BlogPosting",
-                "headline": v.headline,
-                "datePublished": v.time_iso,
-                "dateModified": v.modified.isoformat(),
-                "articleBody": summary_text(v),
-                "url": site_url(event, f"{where.get(v.id, page)}#{v.id}"),
-                "author": _author(event, v),
-            }
-            for v in views
-        ],
+        "author": {"@type": "Person", "name": event.editor}
+        if event.editor
+        else {"@type": "Organization", "name": event.title},
     }
-    if event.base_url:
-        data["url"] = site_url(event, page)
     if event.editor:
         data["editor"] = {"@type": "Person", "name": event.editor}
-    if night.ended and event.coverage_end:
-        data["coverageEndTime"] = event.coverage_end.isoformat()
+    return data
+
+
+def _script(data: dict[str, Any]) -> Markup:
     text = compact(data)  # compact: C's encoder, 10× faster than with an indent
     # "</script>" or "<!--" in a body must not end or confuse the script block.
     return Markup(text.replace("<", "\\u003c"))
+
+
+def json_ld(night: Night, views: Sequence[EntryView], page: str, where: Mapping[str, str]) -> Markup:
+    """schema.org ``LiveBlogPosting`` with a ``BlogPosting`` per entry shown on ``page``."""
+    event = night.event
+    data = {"@context": "https://schema.org", **_live_blog(night, page, views)}
+    data["liveBlogUpdate"] = [_update(event, v, page, f"{where.get(v.id, page)}#{v.id}") for v in views]
+    return _script(data)
+
+
+def share_json_ld(night: Night, view: EntryView, page: str) -> Markup:
+    """An entry's own page: a ``BlogPosting`` that is part of the live blog (whose page is the index)."""
+    event = night.event
+    data = {"@context": "https://schema.org", **_update(event, view, page, page), "inLanguage": "en-GB"}
+    data["isPartOf"] = {k: v for k, v in _live_blog(night, page, [view]).items() if k != "dateModified"}
+    data["isPartOf"]["url"] = page_url(event, page, "index.html")
+    return _script(data)
 
 
 # -- Atom ----------------------------------------------------------------------------------------
