@@ -468,7 +468,11 @@ def test_the_page_is_complete_without_javascript(open_page: OpenPage, night: Nig
     expect(page.get_by_role("link", name="Older updates")).to_be_visible()
 
 
-def test_seats_come_before_the_stream_on_phones_and_beside_it_on_desktops(open_page: OpenPage, night: Night) -> None:
+def test_the_stream_comes_before_the_seats_on_phones_and_the_seats_beside_it_on_desktops(
+    open_page: OpenPage, night: Night
+) -> None:
+    """Phones read the newest entries first (the seats, map and followed seats were 24,000 px on a national
+    night); "All results" stays at the top, in the masthead."""
     page = open_page(night.url, java_script_enabled=False).page
     page.goto(f"{night.url}index.html")
     for width in (320, 375, 1280):
@@ -479,7 +483,7 @@ def test_seats_come_before_the_stream_on_phones_and_beside_it_on_desktops(open_p
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{width}px: the page scrolls sideways by {overflow}px"
         if width < 960:
-            assert seats["y"] + seats["height"] <= stream["y"], f"{width}px: the seats are not above the stream"
+            assert stream["y"] < seats["y"], f"{width}px: the stream is not above the seats"
         else:
             assert seats["x"] >= stream["x"] + stream["width"] and seats["y"] < 400, "the seats are not beside it"
 
@@ -567,19 +571,30 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
     server.stop()
 
 
-AXE_PAGES = ["index.html", "page/1.html", "update/0216-cannock-chase-result.html"]
+AXE_PAGES = ["index.html", "page/1.html", "update/0216-cannock-chase-result.html", "results.html"]
 
 
+@pytest.mark.parametrize("width", [375, 1280])
 @pytest.mark.parametrize("path", AXE_PAGES)
-def test_no_serious_accessibility_violations(open_page: OpenPage, finished: Nginx, path: str) -> None:
+def test_no_accessibility_violations(open_page: OpenPage, finished: Nginx, path: str, width: int) -> None:
+    """axe-core finds nothing at all, of any impact, on each kind of page at phone and desktop widths."""
     need(AXE.exists(), f"axe-core is not installed at {AXE}")
-    page = open_page(finished.url, bypass_csp=True).page  # the page's CSP would refuse the injected axe
+    page = open_page(finished.url, width=width, bypass_csp=True).page  # the CSP would refuse the injected axe
     page.goto(finished.url + path)
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
-    report = [f"{v['id']} ({v['impact']}): {v['help']} – {[n['target'] for n in v['nodes']][:5]}" for v in bad]
-    assert not bad, "\n".join(report)
+    report = [
+        f"{v['id']} ({v['impact']}): {v['help']} – {[n['target'] for n in v['nodes']][:5]}"
+        for v in result["violations"]
+    ]
+    assert not result["violations"], "\n".join(report)
+
+
+def test_the_hidden_new_updates_button_has_a_name(finished: Nginx) -> None:
+    """Checkers that read hidden controls (pa11y's htmlcs) want the button named before the script fills it."""
+    html = finished.body("index.html").decode()
+    button = re.search(r"<button[^>]*data-new-updates[^>]*>([^<]*)</button>", html)
+    assert button and button.group(1).strip(), "the new-updates button is empty in the served page"
 
 
 def test_screenshots(open_page: OpenPage, finished: Nginx) -> None:

@@ -325,7 +325,7 @@ def test_coverage_ended(blog: BlogMaker) -> None:
     Site(root).build(DURING_THE_NIGHT)
     assert "Coverage has ended" not in (root / "site/index.html").read_text()
     assert live(root)["ended"] is False
-    assert "coverageEndTime" not in json_ld(root)
+    assert json_ld(root)["coverageEndTime"] == "2024-07-05T12:00:00+01:00"  # the end expected (Google asks for it)
 
     Site(root).build(AFTER_THE_NIGHT)
     assert "Coverage has ended" in (root / "site/index.html").read_text()

@@ -294,3 +294,9 @@ def test_benchmark_workload_bodies_take_the_fast_path() -> None:
     assert {item.kind for item in items} == {"update", "result", "turnout", "quote"}
     for item in items:
         assert _check(item.body), item.body
+
+
+def test_an_empty_table_corner_is_a_cell_not_a_nameless_header() -> None:
+    """axe-core (empty-table-header) and screen readers want every <th> to say something."""
+    html = markup.render_markdown("| | Seats |\n|:--|--:|\n| Lab | 3 |\n")
+    assert "<th></th>" not in html and "<td></td>" in html and "<th>Seats</th>" in html

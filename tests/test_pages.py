@@ -443,7 +443,8 @@ def test_json_ld_describes_the_live_blog(live: Path, ended: Path) -> None:
     during = _json_ld(live / "index.html")
     assert during["@type"] == "LiveBlogPosting"
     assert during["coverageStartTime"] == "2024-07-04T22:00:00+01:00"
-    assert "coverageEndTime" not in during
+    assert during["coverageEndTime"] == "2024-07-05T12:00:00+01:00"  # Google wants the end expected, from the start
+    assert during["url"] == "https://example.org/election/index.html"
     after = _json_ld(ended / "index.html")
     assert after["coverageEndTime"] == "2024-07-05T12:00:00+01:00"
     updates_ = after["liveBlogUpdate"]
@@ -468,3 +469,14 @@ def test_feed_escaping_is_xml_sax_saxutils(text: str) -> None:
 
     assert xmltext.escape(text) == saxutils.escape(xmltext.xml_chars(text))
     assert xmltext.quoteattr(text) == saxutils.quoteattr(xmltext.xml_chars(text))
+
+
+def test_without_coverage_end_json_ld_gives_the_24_hour_window_s_end(blog: BlogMaker) -> None:
+    config = CONFIG.replace('coverage_end = "2024-07-05T12:00:00+01:00"\n', "")
+    root = blog({"entries/2310-x.md": '---\ntime: "23:10"\ntitle: Counting\n---\nBoxes.\n'}, config=config)
+    assert Site(root).build(AFTER_THE_NIGHT).built
+    data = _json_ld(root / "site" / "index.html")
+    assert data["coverageEndTime"] == "2024-07-05T22:00:00+01:00" and data["url"] == "index.html"
+    share = _json_ld(root / "site" / "update" / "2310-x.html")
+    assert share["@type"] == "BlogPosting" and share["url"] == "../update/2310-x.html"
+    assert share["isPartOf"]["url"] == "../index.html"  # type: ignore[index]

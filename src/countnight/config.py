@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import uuid
 from datetime import datetime, timedelta
 from difflib import get_close_matches
 from pathlib import Path
@@ -114,6 +115,7 @@ class Event(BaseModel):
     baseline: Text | None = None
     page_size: Annotated[int, Field(ge=1, le=1000)] = 20
     base_url: Text | None = None
+    feed_id: Text | None = None  # a UUID; without it, the one kept in .countnight/blog-id (see blogid.py)
     live: LiveSettings | None = None  # [live]: the push channel
     desk: DeskSettings = DeskSettings()
     publish: PublishOptions | None = None  # [publish]: the object store
@@ -136,6 +138,16 @@ class Event(BaseModel):
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("must be an http:// or https:// address")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("feed_id")
+    @classmethod
+    def _uuid(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            raise ValueError(f"'{value[:60]}' is not a UUID like {uuid.UUID(int=0)}") from None
 
     @field_validator("coverage_end")
     @classmethod

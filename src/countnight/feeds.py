@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping, Sequence
+from html import escape as _html_escape
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
@@ -129,48 +130,86 @@ def _author(event: Event, view: EntryView) -> dict[str, str]:
     return {"@type": "Organization", "name": event.title}
 
 
-def json_ld(night: Night, views: Sequence[EntryView], page: str, where: Mapping[str, str]) -> Markup:
-    """schema.org ``LiveBlogPosting`` with a ``BlogPosting`` per entry shown on ``page``."""
+def page_url(event: Event, page: str, target: str) -> str:
+    """The address of ``target`` (a path from the site's root, maybe with a ``#fragment``) as written on
+    ``page``: absolute under ``base_url``, else relative to the folder ``page`` is in (page/3.html's
+    "page/3.html#x" resolved to page/page/3.html)."""
+    return site_url(event, target) if event.base_url else "../" * page.count("/") + target
+
+
+def _update(event: Event, v: EntryView, page: str, target: str) -> dict[str, Any]:
+    """One entry as a schema.org ``BlogPosting``, its ``url`` pointing at ``target`` as seen from ``page``."""
+    return {
+        "@type": "BlogPosting",
+        "headline": v.headline,
+        "datePublished": v.time_iso,
+        "dateModified": v.modified.isoformat(),
+        "articleBody": summary_text(v),
+        "url": page_url(event, page, target),
+        "author": _author(event, v),
+    }
+
+
+def _live_blog(night: Night, page: str, views: Sequence[EntryView]) -> dict[str, Any]:
+    """What the live blog says of itself, on any of its pages (Google's LiveBlogPosting properties)."""
     event = night.event
     data: dict[str, Any] = {
-        "@context": "https://schema.org",
         "@type": "LiveBlogPosting",
         "headline": event.title,
+        "description": f"Live coverage: {event.title}",
+        "url": page_url(event, page, page),
         "coverageStartTime": event.coverage_start.isoformat(),
+        # Google asks for it from the start: the end expected (the config's, or the 24-hour window's), then
+        # the end it had.
+        "coverageEndTime": event.window.end.isoformat(),
         "datePublished": event.coverage_start.isoformat(),
         "dateModified": max((v.modified for v in views), default=event.coverage_start).isoformat(),
         "inLanguage": "en-GB",
-        "liveBlogUpdate": [
-            {
-                "@type": "BlogPosting",
-                "headline": v.headline,
-                "datePublished": v.time_iso,
-                "dateModified": v.modified.isoformat(),
-                "articleBody": summary_text(v),
-                "url": site_url(event, f"{where.get(v.id, page)}#{v.id}"),
-                "author": _author(event, v),
-            }
-            for v in views
-        ],
+        "author": {"@type": "Person", "name": event.editor}
+        if event.editor
+        else {"@type": "Organization", "name": event.title},
     }
-    if event.base_url:
-        data["url"] = site_url(event, page)
     if event.editor:
         data["editor"] = {"@type": "Person", "name": event.editor}
-    if night.ended and event.coverage_end:
-        data["coverageEndTime"] = event.coverage_end.isoformat()
+    return data
+
+
+def _script(data: dict[str, Any]) -> Markup:
     text = compact(data)  # compact: C's encoder, 10× faster than with an indent
     # "</script>" or "<!--" in a body must not end or confuse the script block.
     return Markup(text.replace("<", "\\u003c"))
+
+
+def json_ld(night: Night, views: Sequence[EntryView], page: str, where: Mapping[str, str]) -> Markup:
+    """schema.org ``LiveBlogPosting`` with a ``BlogPosting`` per entry shown on ``page``."""
+    event = night.event
+    data = {"@context": "https://schema.org", **_live_blog(night, page, views)}
+    data["liveBlogUpdate"] = [_update(event, v, page, f"{where.get(v.id, page)}#{v.id}") for v in views]
+    return _script(data)
+
+
+def share_json_ld(night: Night, view: EntryView, page: str) -> Markup:
+    """An entry's own page: a ``BlogPosting`` that is part of the live blog (whose page is the index)."""
+    event = night.event
+    data = {"@context": "https://schema.org", **_update(event, view, page, page), "inLanguage": "en-GB"}
+    data["isPartOf"] = {k: v for k, v in _live_blog(night, page, [view]).items() if k != "dateModified"}
+    data["isPartOf"]["url"] = page_url(event, page, "index.html")
+    return _script(data)
 
 
 # -- Atom ----------------------------------------------------------------------------------------
 
 
 def _urn(event: Event, *parts: str) -> str:
-    """A stable Atom id: the same night and entry always get the same one."""
-    name = "\n".join((event.base_url or event.title, event.coverage_start.isoformat(), *parts))
-    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
+    """A stable Atom id: made from the blog's own id (never its address, which may change), so it stays the
+    same for ever and differs between two blogs at one address."""
+    if event.feed_id is None:  # an Event made without a blog folder (tests of these functions)
+        blog = uuid.uuid5(uuid.NAMESPACE_URL, f"{event.title}\n{event.coverage_start.isoformat()}")
+    else:
+        blog = uuid.UUID(event.feed_id)
+    if parts:
+        blog = uuid.uuid5(blog, "\n".join(parts))
+    return f"urn:uuid:{blog}"
 
 
 def atom(night: Night, fragments: Mapping[str, str]) -> bytes:
@@ -203,6 +242,13 @@ def atom(night: Night, fragments: Mapping[str, str]) -> bytes:
 _FEED_ENTRY_XML: dict[str, tuple[EntryView, str, str, str]] = {}
 
 
+def _linked_to_share_page(fragment: str, ident: str) -> str:
+    """The fragment with its time link ("#id", made for the page that holds it) pointing at the entry's own
+    page: in a feed reader "#id" would resolve to atom.xml or the index, where the entry may no longer be."""
+    anchor = f'class="entry__time" href="#{_html_escape(ident)}"'
+    return fragment.replace(anchor, f'class="entry__time" href="{_html_escape(share_path(ident))}"', 1)
+
+
 def _feed_entry(event: Event, said: str, v: EntryView, fragment: str) -> str:
     kept = _FEED_ENTRY_XML.get(v.id)
     if kept is not None and kept[0] is v and kept[1] == said and kept[2] == fragment:
@@ -218,7 +264,7 @@ def _feed_entry(event: Event, said: str, v: EntryView, fragment: str) -> str:
             f"    <updated>{v.modified.isoformat()}</updated>",
             f"    <author><name>{escape(author)}</name></author>",
             f"    <summary>{escape(describe(v))}</summary>",
-            f'    <content type="html">{escape(fragment)}</content>',
+            f'    <content type="html">{escape(_linked_to_share_page(fragment, v.id))}</content>',
             "  </entry>",
         )
     )

@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 from .baseline import fold_name
 from .changes import Content
 from .clock import show_time
-from .feeds import atom, describe, json_ld, share_path, site_url
+from .feeds import atom, describe, json_ld, page_url, share_json_ld, share_path, site_url
 from .hexmap import own_seats, render_map
 from .jsonfiles import live_json, results_json
 from .night import INDEX, Night, Panel
@@ -306,6 +306,7 @@ def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
             entries=paging.front,
             fragments={v.id: Markup(night.fragments[v.id]) for v in paging.front},
             json_ld=json_ld(night, paging.front, INDEX, paging.where),
+            canonical=page_url(event, INDEX, INDEX),
             page=INDEX,
             root="",
             newer=None,
@@ -450,6 +451,7 @@ def share_page(theme: Theme, night: Night, view: EntryView, where: str) -> bytes
         article=Markup(article),
         description=describe(view),
         canonical=site_url(night.event, path) if night.event.base_url else None,
+        json_ld=share_json_ld(night, view, path),
         where=where,
         page=path,
         root="../",

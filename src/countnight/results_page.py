@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from .charts import charts
 from .elections import ResultFigures
+from .feeds import page_url
 from .hexmap import render_map
 from .night import INDEX, Night
 from .pagecache import Fragments
@@ -94,6 +95,7 @@ def render_results_page(theme: Theme, night: Night, rows: list[ResultRow], store
         rows_html=Markup("".join(row.html for row in rows)),
         hexmap_html=Markup(hexmap.html) if hexmap is not None else None,
         charts={name: Markup(svg) for name, svg in charts(night.scoreboard, night.results, store).items()},
+        canonical=page_url(night.event, "results.html", "results.html"),
         root="",
     )
     return html.encode()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .baseline import Baseline, load_baseline
+from .blogid import blog_id
 from .config import CONFIG_NAME, Event, load_config
 from .errors import InputError, describe_os_error
 from .fileio import read_file
@@ -39,6 +40,7 @@ class Rules:
         self.seen_ns = 0  # time.time_ns() before this build took any signature (see uptodate.racy)
         self._racy_inputs: list[tuple[str, str]] = []  # the config and baseline, when racy: (name, sha256)
         self._theme_racy: list[tuple[str, str]] = []  # theme files racy when read: (path, sha256 then)
+        self._blog_id: str | None = None
         self.theme_unsure = False  # a theme file changed while it was read: the next build reads it again
 
     @property
@@ -55,6 +57,9 @@ class Rules:
         """The rules as the files now say; raises InputError (config, baseline) or jinja2.TemplateError."""
         config_signature = signature(self.root / CONFIG_NAME)  # taken before reading: see uptodate.py
         event = load_config(self.root)
+        if event.feed_id is None:  # kept in .countnight/ by the first build (read once per process)
+            self._blog_id = self._blog_id or blog_id(self.root)
+            event = event.model_copy(update={"feed_id": self._blog_id})
         config = read_file(self.root / CONFIG_NAME)
         digest = hashlib.sha256(config)
         baseline = None
@@ -105,7 +110,8 @@ class Rules:
         else:
             now = {found[0]: found for found in signatures}
             self._theme_racy = [pair for pair in self._theme_racy if racy(now[pair[0]], self.seen_ns)]
-            self.theme_unsure = False
+            self._blog_id: str | None = None
+        self.theme_unsure = False
         assert self._theme is not None
         return self._theme[1]
 
