@@ -50,8 +50,9 @@ class LiveDelta:
 
 @dataclass(frozen=True)
 class Changes:
-    """One build's changes. ``files`` holds what was made anew: an outlet that gets them from ``Site`` holds
-    bytes only (``materialised``); the folder gets the build's own, where a cold build's thousands of pages
+    """One build's changes. ``files`` holds what was made anew: an outlet that gets them from ``Site`` gets
+    the bytes the build held, and for the pages a cold build's workers made, a function that reads them back
+    from the folder (``bytes_of`` calls it); the folder gets the build's own, where a cold build's thousands of pages
     are still functions that its workers call as they write them, and gets them before ``live`` is known
     (the journal's lines, which say it, are chosen while the disk syncs the folder's files: that wait is
     otherwise idle). The build's report and every other outlet get the complete changes.
@@ -98,8 +99,11 @@ class Changes:
 
 class Outlet(Protocol):
     """A place a build publishes to. ``send`` is called once per build that changed anything, in build order,
-    from the build's thread, with materialised changes: it must return quickly (queue the work, do it in a
+    from the build's thread, after the folder holds the changes: it must return quickly (queue the work, do it in a
     thread of its own) so a slow or unreachable store never holds up the next build, and it must not raise
-    for its own failures (it retries, and catches up from the next changes, which name every path)."""
+    for its own failures (it retries, and catches up from the next changes, which name every path).
+
+    An outlet may say which files it needs as bytes with a ``needs`` attribute (a set of paths): the others
+    are then not made for it, only read back from the folder if asked. Without it, every file is made."""
 
     def send(self, changes: Changes) -> None: ...

@@ -47,6 +47,8 @@ class LiveChannel:
     ``warn`` hears of trouble once when the engine stops taking messages, and ``note`` once when it is back.
     """
 
+    needs = frozenset({"live.json"})  # the only file it reads from a build's changes: the rest need not be made
+
     def __init__(
         self,
         out: Path,

@@ -73,6 +73,8 @@ def plural(count: int, word: str, words: str | None = None) -> str:
 class ObjectStoreOutlet:
     """Mirrors ``out`` into ``store`` after every build; ``start()``, then ``send()`` per build, ``stop()``."""
 
+    needs: frozenset[str] = frozenset()  # it uploads from the folder: no file of a build's changes need be made
+
     def __init__(
         self,
         out: Path,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import functools
 import gc
 import time
 from collections.abc import Collection, Iterator, Sequence
@@ -237,11 +238,28 @@ class Site:
             changes = dataclasses.replace(changes, files=MappingProxyType(files))
         if not (changes.files or changes.deleted or changes.live):
             return
+        # An outlet that says which files it needs as bytes (``needs``: the live channel, live.json; the object
+        # store, none: it reads the folder) gets only those made; the others are read back from the folder, which
+        # holds them now, if ever asked for. Making every file (Changes.materialised) rendered every page of a
+        # cold build a second time in this process for the channel alone: +0.6 s and +100 MB at 10,000 entries.
+        needed: set[str] | None = set()
+        for outlet in self.outlets:
+            wants = getattr(outlet, "needs", None)
+            needed = None if wants is None or needed is None else needed | set(wants)
+        out = self.out
         try:
-            ready = changes.materialised()
+            files = {
+                path: content
+                if isinstance(content, bytes)
+                else content()
+                if needed is None or path in needed
+                else functools.partial(_read_back, out / path)
+                for path, content in changes.files.items()
+            }
         except jinja2.TemplateError as err:  # pragma: no cover - the folder made the same pages a moment ago
             report.warnings.append(f"outlets: {_template_problem(err).message}")
             return
+        ready = dataclasses.replace(changes, files=MappingProxyType(files))
         for outlet in self.outlets:
             try:
                 outlet.send(ready)
@@ -357,3 +375,8 @@ def _template_problem(err: jinja2.TemplateError) -> Problem:
     if isinstance(err, jinja2.TemplateSyntaxError):
         return Problem(f"templates/{err.name or err.filename or '?'}", err.lineno, f"template: {err.message}")
     return Problem("templates", 0, f"template: {err}")
+
+
+def _read_back(path: Path) -> bytes:
+    """A file the folder wrote in this build, as an outlet asks for it."""
+    return path.read_bytes()
