@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
-import functools
 import gc
 import time
 from collections.abc import Collection, Iterator, Sequence
@@ -253,7 +252,7 @@ class Site:
                 if isinstance(content, bytes)
                 else content()
                 if needed is None or path in needed
-                else functools.partial(_read_back, out / path)
+                else (out / path).read_bytes
                 for path, content in changes.files.items()
             }
         except jinja2.TemplateError as err:  # pragma: no cover - the folder made the same pages a moment ago
@@ -375,8 +374,3 @@ def _template_problem(err: jinja2.TemplateError) -> Problem:
     if isinstance(err, jinja2.TemplateSyntaxError):
         return Problem(f"templates/{err.name or err.filename or '?'}", err.lineno, f"template: {err.message}")
     return Problem("templates", 0, f"template: {err}")
-
-
-def _read_back(path: Path) -> bytes:
-    """A file the folder wrote in this build, as an outlet asks for it."""
-    return path.read_bytes()
