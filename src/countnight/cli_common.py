@@ -13,6 +13,7 @@ import click
 from .changes import Outlet
 from .errors import InputError
 from .folders import folder_problem, output_problem
+from .heap import keep_heap_small
 from .site import Site
 from .terminal import one_line
 
@@ -67,7 +68,9 @@ def writer(root: Path, command: str) -> Iterator[None]:
 
 def site(root: Path, out: Path | None, *, watching: bool = False, outlets: Sequence[Outlet] = ()) -> Site:
     folders(root, out)
-    return Site(root, out, long_lived=watching, outlets=outlets)  # a watcher stays up all night: keep its memory down
+    if watching:  # a watcher stays up all night: keep its memory down
+        keep_heap_small()
+    return Site(root, out, long_lived=watching, outlets=outlets)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
