@@ -189,12 +189,24 @@ def json_ld(night: Night, views: Sequence[EntryView], page: str, where: Mapping[
 
 
 def share_json_ld(night: Night, view: EntryView, page: str) -> Markup:
-    """An entry's own page: a ``BlogPosting`` that is part of the live blog (whose page is the index)."""
+    """An entry's own page: a ``BlogPosting`` that is part of the live blog (whose page is the index).
+
+    The blog's part is the same on every share page of a build (they all sit in one folder): encoded once
+    and kept, not remade for each of 10,000 pages (~25 µs each on a cold build)."""
     event = night.event
     data = {"@context": "https://schema.org", **_update(event, view, page, page), "inLanguage": "en-GB"}
-    data["isPartOf"] = {k: v for k, v in _live_blog(night, page, [view]).items() if k != "dateModified"}
-    data["isPartOf"]["url"] = page_url(event, page, "index.html")
-    return _script(data)
+    where = "../" * page.count("/")
+    kept = _PART_OF.get(where)
+    if kept is None or kept[0] is not event:
+        part = {k: v for k, v in _live_blog(night, page, [view]).items() if k != "dateModified"}
+        part["url"] = page_url(event, page, "index.html")
+        kept = _PART_OF[where] = (event, compact(part))
+    text = f'{compact(data)[:-1]},"isPartOf":{kept[1]}}}'
+    return Markup(text.replace("<", "\\u003c"))
+
+
+# The blog's JSON-LD as share pages at each depth carry it ("../" per folder), with the event it was made for.
+_PART_OF: dict[str, tuple[Event, str]] = {}
 
 
 # -- Atom ----------------------------------------------------------------------------------------
