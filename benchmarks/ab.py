@@ -70,6 +70,9 @@ def main() -> None:
     if base.exists():
         subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=REPO, check=False)
     subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(base), args.base], cwd=REPO, check=True)
+    # The default theme is the top-level templates/, packaged as countnight.theme by the install's package-dir
+    # mapping, which only knows this checkout: without the link the base would render with this side's theme.
+    (base / "src" / "countnight" / "theme").symlink_to(base / "templates", target_is_directory=True)
     night = workload.make_night(args.size)
     root = work / "night"
     workload.write_countnight(root, night)
@@ -82,7 +85,10 @@ def main() -> None:
             out = work / f"out-{name}-{i}"
             env = dict(os.environ, PYTHONPATH=str(sides[name]))
             command = [sys.executable, "-c", CHILD, str(root), str(out), str(work / "drops.json")]
-            line = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout.splitlines()[-1]
+            done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+            if done.returncode:
+                sys.exit(f"ab.py: the {name} side failed (exit {done.returncode}):\n{done.stderr}")
+            line = done.stdout.splitlines()[-1]
             results[name].append(json.loads(line))
             for folder in (out, out.with_name(out.name + "-w"), root / ".countnight"):
                 shutil.rmtree(folder, ignore_errors=True)
