@@ -43,6 +43,7 @@ _SHARE_TOTAL_SLACK = 0.5
 
 
 @functools.lru_cache(maxsize=8192)  # the follow list folds every seat's name on each change of results
+@functools.lru_cache(maxsize=16384)  # every result's seat is folded on every build that a result changes
 def fold_name(name: str) -> str:
     """Fold a constituency name for matching: case, accents, ``&``/``and``, punctuation and spacing.
 
