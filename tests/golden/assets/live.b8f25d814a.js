@@ -6,7 +6,7 @@
  *   live/N.json, and a reconnect first catches up from live/head.json;
  * - where there is no channel, or while it is down, polls live/head.json every 10 s while the tab is
  *   visible, every 30 s while hidden (data-poll-visible / data-poll-hidden on <main> may slow it, never
- *   below the floor of 5 s and 15 s), an unchanged head costing a 304, then fetches only the messages it
+ *   below the floor of 5 s and 15 s), the head being a few dozen bytes, then fetches only the messages it
  *   missed; backs off exponentially after failures; stops once coverage has ended. live.json (everything)
  *   is loaded once at the start, and again only after a reset or a long absence;
  * - new entries go in at the top with a brief highlight when the reader is at the top of the stream
@@ -53,7 +53,6 @@
   var baseTitle = document.title;
   var reduceMotion = window.matchMedia ? window.matchMedia("(prefers-reduced-motion: reduce)") : { matches: false };
 
-  var headTag = null; // the ETag of the last head seen: an unchanged head costs a 304
   var seq = null; // the number of the last message applied (null: not known yet)
   var work = Promise.resolve();
   var failures = 0;
@@ -339,32 +338,25 @@
     return work;
   }
 
-  function getJson(address, conditional) {
-    var headers = {};
-    if (conditional && headTag) {
-      headers["If-None-Match"] = headTag;
-    }
-    return window
-      .fetch(address, { cache: "no-cache", headers: headers, credentials: "same-origin" })
-      .then(function (response) {
-        if (response.status === 304) {
-          return null;
-        }
-        if (!response.ok) {
-          var error = new Error(address + ": HTTP " + response.status);
-          error.status = response.status;
-          throw error;
-        }
-        if (conditional) {
-          headTag = response.headers.get("ETag");
-        }
-        return response.json();
-      });
+  /* Never a conditional request, and never the browser's cached copy: a web server's validators may be coarser
+     than the files' changes (nginx's ETag and Last-Modified are the modification time in whole seconds and
+     the size), and a head rewritten within the same second at the same length would come back "304 Not
+     Modified": the page would believe it had every message and, pushing, wait for the next one. The head is
+     a few dozen bytes; the rest is fetched only when it has changed. */
+  function getJson(address) {
+    return window.fetch(address, { cache: "no-store", credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) {
+        var error = new Error(address + ": HTTP " + response.status);
+        error.status = response.status;
+        throw error;
+      }
+      return response.json();
+    });
   }
 
   /* The whole live.json (the first load, a reset, a gap too long to fill): then the page is at message `at`. */
   function reload(at) {
-    return getJson(liveUrl, false).then(function (data) {
+    return getJson(liveUrl).then(function (data) {
       apply(data);
       seq = at;
     });
@@ -372,14 +364,9 @@
 
   /* Brings the page up to the newest message: the small head, then only the messages it has not seen. */
   function catchUp() {
-    return getJson(headUrl, true).then(function (head) {
+    return getJson(headUrl).then(function (head) {
       failures = 0;
-      if (head) {
-        offered = head.channel === true;
-      }
-      if (!head) {
-        return settle(false); // unchanged, but the reader may have come back to the top
-      }
+      offered = head.channel === true;
       if (seq === null || head.seq < seq || head.seq - seq > MAX_STEPS || head.first > seq + 1) {
         return reload(head.seq); // a first load, numbering begun again, or away longer than the files kept
       }
@@ -387,7 +374,9 @@
       for (var n = seq + 1; n <= head.seq; n++) {
         next = next.then(fetchMessage.bind(null, n));
       }
-      return next;
+      return next.then(function () {
+        settle(false); // nothing new, perhaps, but the reader may have come back to the top
+      });
     }, function (error) {
       if (error.status === 404) {
         return reload(seq); // a site built without the channel's files: live.json alone, as it was
@@ -400,7 +389,7 @@
     if (n <= seq) {
       return null; // pushed meanwhile
     }
-    return getJson(deltaBase + n + ".json", false).then(take, function (error) {
+    return getJson(deltaBase + n + ".json").then(take, function (error) {
       if (error.status === 404) {
         return catchUpWhole(); // gone (pruned, or never written): live.json has everything
       }
@@ -409,7 +398,7 @@
   }
 
   function catchUpWhole() {
-    return getJson(headUrl, false).then(function (head) {
+    return getJson(headUrl).then(function (head) {
       return reload(head.seq);
     });
   }
