@@ -7,6 +7,7 @@ Every wait is a condition with a deadline. Screenshots go to test-artifacts/ for
 from __future__ import annotations
 
 import gzip
+import http.client
 import io
 import itertools
 import json
@@ -305,6 +306,84 @@ def wait_for_messages(night: Night, *ids: str) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"the channel's files never carried all of {ids}")
         time.sleep(0.02)
+
+
+def publish_by_hand(night: Night, seq: int) -> None:
+    """POST message ``seq`` (its file) to nchan's publisher ourselves: the engine gets that one and not those
+    before it (they died with an engine's buffer, or their POST was lost)."""
+    connection = http.client.HTTPConnection("127.0.0.1", night.server.publish_port, timeout=TIMEOUT)
+    try:
+        body = (night.site.out / "live" / f"{seq}.json").read_bytes()
+        connection.request("POST", "/live/publish", body=body, headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        response.read()
+    finally:
+        connection.close()
+    assert response.status < 300, response.status
+
+
+def test_a_gap_in_the_pushed_numbers_is_filled_from_the_files(open_page: OpenPage, night: Night) -> None:
+    """The page is pushed message N+2 while holding N: it fetches N+1 (and N+2) from live/ and stays on push.
+    Nothing else could have brought them: a page pushed to and in step does not poll."""
+    page = open_live(open_page, night).page
+    at = json.loads((night.site.out / "live" / "head.json").read_bytes())["seq"]
+    night.channel.publish_url = None  # the next two messages go to the files only
+    night.write("0329-lost.md", update("03:29", "Never pushed"))
+    night.build()
+    night.write("0329-next.md", update("03:29", "Pushed after a lost one"))
+    night.build()
+    publish_by_hand(night, at + 2)
+    for ident in ("0329-lost", "0329-next"):
+        expect(page.locator(f'[data-stream] > article[id="{ident}"]')).to_have_count(1)
+    assert stream_ids(page)[:2] == ["0329-next", "0329-lost"]
+    assert f"GET /live/{at + 1}.json " in (night.server.runtime / "access.log").read_text()
+    assert page.locator("main").get_attribute("data-live-mode") == "push"
+
+
+# Makes the page's requests for live/head.json fail (a 503, without the network) while window.__fail is true,
+# and counts them: window.__heads.
+FAILING_HEAD = """
+window.__heads = [];
+const passOn = window.fetch.bind(window);
+window.fetch = (url, options) => {
+  if (!String(url).includes("/live/head.json")) return passOn(url, options);
+  const failing = window.__fail === true;
+  window.__heads.push(failing ? 503 : 200);
+  return failing ? Promise.resolve(new Response("busy", {status: 503})) : passOn(url, options);
+};
+"""
+
+
+def test_a_catch_up_that_fails_as_the_channel_reopens_is_tried_again(open_page: OpenPage, night: Night) -> None:
+    """nginx killed, an entry published meanwhile (a message nchan will never have), nginx back, and the page's
+    catch-up from the files fails just as its channel opens: the page does not take the open channel for being
+    up to date. It polls (backing off) until a catch-up works, then only listens."""
+    page = open_page(night.url).page
+    page.add_init_script(FAILING_HEAD)
+    page.clock.install()  # the page's timers run when the test says; the event stream's reconnects do not wait
+    page.goto(f"{night.url}index.html")
+    expect(page.locator("main[data-live-mode=push]")).to_have_count(1)
+    old = night.server
+    old.kill()
+    expect(page.locator("main[data-live-mode=poll]")).to_have_count(1)
+    night.channel.publish_url = None  # no engine to take it: the message is in the files only
+    night.write("0329-missed.md", update("03:29", "Published while the page was away"))
+    night.build()
+    page.evaluate("window.__fail = true")
+    night.server = start_nginx(night.site.out, old.runtime, port=old.port, publish_port=old.publish_port)
+    try:
+        expect(page.locator("main[data-live-mode=push]")).to_have_count(1)
+        wait_in(page, "window.__heads.includes(503)")  # the catch-up as the channel opened: failed
+        page.evaluate("window.__fail = false")
+        page.clock.run_for(300_000)  # the longest back-off (MAX_DELAY in live.js)
+        expect(page.locator('[data-stream] > article[id="0329-missed"]')).to_have_count(1)
+        assert page.locator("main").get_attribute("data-live-mode") == "push"
+        asked = page.evaluate("window.__heads.length")
+        page.clock.run_for(10 * VISIBLE_MS)
+        page.wait_for_timeout(200)  # proving an absence takes a wait: any poll would have been sent by now
+        assert page.evaluate("window.__heads.length") == asked, "in step and pushed to: the page polls no more"
+    finally:
+        night.server.stop()
 
 
 def test_the_preview_server_pushes_too(open_page: OpenPage, tmp_path: Path) -> None:
