@@ -1,7 +1,7 @@
 """The live channel's benchmark (issue 20): bytes per update, fan-out to 1,000 subscribers, drop → visible.
 
     .venv/bin/python benchmarks/live_channel.py [--data ../shared/data/ge2024] [--subscribers 1000]
-        [--updates 100] [--drops 20] [--only bytes,fanout,visible]
+        [--updates 100] [--drops 20] [--only bytes,wire,fanout,visible]
 
 Needs nginx with the nchan module and Chromium (``make test`` installs both). Everything runs on loopback,
 on free ports, in a temporary folder; the results are printed as Markdown (BENCHMARKS.md has them).
@@ -10,6 +10,10 @@ on free ports, in a temporary folder; the results are printed as Markdown (BENCH
    build in order; after the 1st and after the 650th result, what a polling page downloads for that one
    change (live/head.json and live/N.json, gzipped as deploy/nginx.conf sends them), what the channel
    pushes (the message as it is), and what a poll cost before the channel (the whole live.json, gzipped);
+   **wire**: those two results' messages published through nginx + nchan, and the bytes a subscriber
+   reads for each: the event stream of deploy/nginx.conf, the same with ``text/event-stream`` added to
+   ``gzip_types``, and nchan's WebSocket subscriber with ``nchan_deflate_message_for_websocket`` (each
+   message compressed once, when published) read by a client offering permessage-deflate, as browsers do;
 2. **fanout**: nginx + nchan with deploy/nginx.conf; N asyncio event-stream subscribers; M messages
    published one by one (one POST each, whatever N is), each stamped with the time it was published;
    every subscriber must receive every message, in order; latency = received − published;
@@ -24,16 +28,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import gzip
 import http.client
 import io
 import json
+import os
 import random
+import socket
 import statistics
+import struct
 import sys
 import tempfile
 import time
+import zlib
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -116,10 +125,98 @@ def bytes_per_update(data: Path, work: Path) -> list[dict[str, object]]:
                     for k, v in panels.items()
                 },
                 "build_and_send_s": seconds,
+                "message": message,
             }
         )
     channel.close()
     return rows
+
+
+# -- 1b. on the wire ----------------------------------------------------------------------------------
+
+GZIP_STREAM = ("gzip_types text/css", "gzip_types text/event-stream text/css")
+SOCKET = ("nchan_subscriber eventsource;", "nchan_subscriber eventsource websocket;")
+DEFLATE = (
+    "nchan_message_timeout 12h;",
+    "nchan_message_timeout 12h;\n            nchan_deflate_message_for_websocket on;",
+)
+
+
+def wire_subscriber(port: int, websocket: bool) -> socket.socket:
+    """A raw subscriber to the channel: an event stream asking for gzip, or a WebSocket offering
+    permessage-deflate (as Chromium does); its response's head read."""
+    client = socket.create_connection(("127.0.0.1", port), timeout=10)
+    if websocket:
+        key = base64.b64encode(os.urandom(16)).decode()
+        ask = (
+            f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+        )
+    else:
+        ask = "Accept: text/event-stream\r\nAccept-Encoding: gzip\r\n"
+    client.sendall(f"GET {CHANNEL_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n{ask}\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += client.recv(1)
+    assert b" 101 " in head if websocket else b" 200 " in head, head
+    if websocket:
+        assert b"permessage-deflate" in head, head
+    client.settimeout(1.0)
+    return client
+
+
+def read_quiet(client: socket.socket) -> bytes:
+    """What the subscriber is sent until it has been quiet for a second."""
+    got = b""
+    with contextlib.suppress(TimeoutError):
+        while chunk := client.recv(1 << 16):
+            got += chunk
+    return got
+
+
+def inflate_frame(frame: bytes) -> bytes:
+    """A WebSocket text frame from the server (unmasked), inflated when compressed (RSV1)."""
+    size, at = frame[1] & 0x7F, 2
+    if size == 126:
+        size, at = struct.unpack(">H", frame[2:4])[0], 4
+    elif size == 127:
+        size, at = struct.unpack(">Q", frame[2:10])[0], 10
+    payload = frame[at : at + size]
+    return zlib.decompressobj(-15).decompress(payload + b"\x00\x00\xff\xff") if frame[0] & 0x40 else payload
+
+
+def on_the_wire(work: Path, messages: list[bytes]) -> list[dict[str, int]]:
+    """Each message published once; the bytes each kind of subscriber read for it."""
+    site = work / "wire-site"
+    site.mkdir(parents=True)
+    (site / "index.html").write_text("wire")
+    sizes: list[dict[str, int]] = [{} for _ in messages]
+    variants = {
+        "eventsource": lambda text: text,
+        "eventsource_gzip_types": lambda text: text.replace(*GZIP_STREAM),
+        "websocket_deflate": lambda text: text.replace(*SOCKET).replace(*DEFLATE),
+    }
+    for n, (name, edit) in enumerate(variants.items()):
+        server = start_nginx(site, work / f"wire-nginx-{n}", edit=edit)
+        try:
+            client = wire_subscriber(server.port, name.startswith("websocket"))
+            time.sleep(0.3)  # let nchan register it
+            for i, message in enumerate(messages):
+                connection = http.client.HTTPConnection("127.0.0.1", server.publish_port, timeout=10)
+                connection.request("POST", "/live/publish", body=message, headers={"Content-Type": "application/json"})
+                response = connection.getresponse()
+                response.read()
+                connection.close()
+                got = read_quiet(client)
+                if name.startswith("websocket"):
+                    assert inflate_frame(got) == message, "the frame is not the message"
+                else:
+                    assert message in got, "the event is not the message"
+                sizes[i][name] = len(got)
+            client.close()
+        finally:
+            server.stop()
+    return sizes
 
 
 # -- 2. fan-out --------------------------------------------------------------------------------------
@@ -271,21 +368,33 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--updates", type=int, default=100)
     parser.add_argument("--drops", type=int, default=20)
-    parser.add_argument("--only", default="bytes,fanout,visible")
+    parser.add_argument("--only", default="bytes,wire,fanout,visible")
     args = parser.parse_args()
     parts = set(args.only.split(","))
     with tempfile.TemporaryDirectory(prefix="countnight-live-") as folder:
         work = Path(folder)
+        if parts & {"bytes", "wire"}:
+            rows = bytes_per_update(args.data, work)
         if "bytes" in parts:
             print("\n### Bytes per update (national replay, 650 seats)\n")
             print("| after | a poll (head + message, gzip) | pushed (raw) | live.json (raw / gzip): a poll before |")
             print("| --- | ---: | ---: | ---: |")
-            for row in bytes_per_update(args.data, work):
+            for row in rows:
                 print(
                     f"| {row['after']} | {row['poll_gz']:,} B ({row['head_gz']} + {row['message_gz']:,}) | "
                     f"{row['push_raw']:,} B | {row['live_json_raw']:,} / {row['live_json_gz']:,} B |"
                 )
                 print(f"<!-- panels sent: {row['panels']}; build and send {row['build_and_send_s'] * 1000:.0f} ms -->")
+        if "wire" in parts:
+            print("\n### Pushed: bytes a subscriber reads per message (national replay)\n")
+            print("| after | event stream | the same, `text/event-stream` gzipped | WebSocket, permessage-deflate |")
+            print("| --- | ---: | ---: | ---: |")
+            sizes = on_the_wire(work, [row["message"] for row in rows])  # type: ignore[misc]
+            for row, size in zip(rows, sizes, strict=True):
+                print(
+                    f"| {row['after']} | {size['eventsource']:,} B | {size['eventsource_gzip_types']:,} B | "
+                    f"{size['websocket_deflate']:,} B |"
+                )
         if "fanout" in parts:
             result = fanout(work, args.subscribers, args.updates)
             print(f"\n### Fan-out: {result['subscribers']:,} subscribers, {result['updates']} updates\n")

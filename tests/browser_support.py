@@ -220,9 +220,17 @@ class Nginx:
                 self.process.wait(TIMEOUT)
 
 
-def start_nginx(site: Path, runtime: Path, *, port: int | None = None, publish_port: int | None = None) -> Nginx:
+def start_nginx(
+    site: Path,
+    runtime: Path,
+    *,
+    port: int | None = None,
+    publish_port: int | None = None,
+    edit: Callable[[str], str] | None = None,
+) -> Nginx:
     """nginx in the foreground as the current user, serving ``site`` (and the live channel) on free loopback
-    ports, or on the given ones (a restart of the same server)."""
+    ports, or on the given ones (a restart of the same server). ``edit`` changes the filled-in configuration
+    (a benchmark trying a variant of deploy/nginx.conf)."""
     runtime.mkdir(parents=True, exist_ok=True)
     directives = "daemon off;" + (" user root;" if os.geteuid() == 0 else "")  # root's workers would be nobody
     fixed = port is not None
@@ -230,7 +238,8 @@ def start_nginx(site: Path, runtime: Path, *, port: int | None = None, publish_p
         port = port if fixed and port is not None else free_port()
         publish_port = publish_port if fixed and publish_port is not None else free_port()
         conf = runtime / "nginx.conf"
-        conf.write_text(nginx_config(site, f"127.0.0.1:{port}", runtime, f"127.0.0.1:{publish_port}"))
+        text = nginx_config(site, f"127.0.0.1:{port}", runtime, f"127.0.0.1:{publish_port}")
+        conf.write_text(edit(text) if edit is not None else text)
         log = runtime / "error.log"
         command = [str(NGINX), "-p", str(runtime), "-c", str(conf), "-e", str(log), "-g", directives]
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

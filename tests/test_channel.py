@@ -8,6 +8,7 @@ import json
 import shutil
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -218,11 +219,42 @@ def test_a_dead_engine_is_reported_once_the_files_still_go_out_and_its_return_is
     assert len(said) == 1 and "did not take message 1" in said[0] and "poll" in said[0]
     assert json.loads((channel.folder / HEAD).read_bytes())["seq"] == 3  # pollers see every message
     server = serve(site.out)
+    subscriber = Subscriber(server.port)  # a page that stayed subscribed through the trouble
     channel.publish_url = server.publish_url
     (root / "entries" / "0329-back.md").write_text(update("back", "Back"))
     send(site, channel)
     assert channel.flush(TIMEOUT) and not channel.down
-    assert len(said) == 2 and "again (from 4)" in said[1]
+    assert len(said) == 2 and "again (from 1)" in said[1]
+    assert [e["seq"] for _, e in subscriber.wait(4)] == [1, 2, 3, 4]  # what it missed, sent again, in order
+    subscriber.close()
+    channel.close()
+
+
+def test_messages_the_engine_missed_are_sent_again_once_it_is_back_without_another_build(
+    night: tuple[Path, Site], serve: Callable[[Path], Nginx]
+) -> None:
+    """The engine refuses two messages while pages stay subscribed (a full buffer, a restart behind a proxy);
+    no build comes after: the channel tries it again by itself, and the pages get both, in order."""
+    root, site = night
+    server = serve(site.out)
+    said: list[str] = []
+    channel = LiveChannel(site.out, publish_url=server.publish_url, warn=said.append, note=said.append)
+    send(site, channel)
+    subscriber = Subscriber(server.port)
+    channel.publish_url = server.publish_url.replace("/live/publish", "/live/refused")  # answered with a 404
+    for n in range(2):
+        (root / "entries" / f"0329-n{n}.md").write_text(update(f"n{n}", f"Update {n}"))
+        send(site, channel)
+    assert channel.down and len(said) == 1 and "did not take message 2 (HTTP 404)" in said[0]
+    channel.publish_url = server.publish_url  # taking messages again
+    events = subscriber.wait(2)
+    assert [e["seq"] for _, e in events] == [2, 3]
+    assert [e["entries"][0]["id"] for _, e in events] == ["0329-n0", "0329-n1"]  # type: ignore[index]
+    deadline = time.monotonic() + TIMEOUT
+    while channel.down and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not channel.down and len(said) == 2 and "again (from 2)" in said[1]
+    subscriber.close()
     channel.close()
 
 

@@ -8,7 +8,9 @@ Each build's changes become one numbered message (livedelta.py), sent three ways
 - an HTTP POST to the push engine's publisher (nginx with the nchan module: ``[live] publish_url`` in
   countnight.toml, read when the channel starts), which fans it out to every subscriber and keeps a
   buffer to resume from; the channel works in a thread of its own, in build order, so a slow or dead
-  engine never holds up a build;
+  engine never holds up a build. A message the engine did not take is sent again, in order, once it takes
+  messages again (tried every few seconds meanwhile): a page that stayed subscribed through the trouble
+  then gets it without waiting for the next build, and one that reconnected has it from the files already;
 - the preview server's own event stream (serve.py), from the messages kept here.
 
 The work per message is the same whatever the number of readers: the engine (or the static files) fans out.
@@ -38,6 +40,7 @@ CHANNEL_PATH = "/live/channel"  # where pages subscribe (the page's data-channel
 HEAD = "head.json"
 KEEP = 240  # messages kept as files and in memory: a page away longer than that reloads live.json
 TIMEOUT = 2.0  # seconds for one POST to the engine
+RETRY, RETRY_MAX = 1.0, 10.0  # seconds before the engine is tried again after a failure; doubling up to the most
 
 
 class LiveChannel:
@@ -77,6 +80,8 @@ class LiveChannel:
         self._work: queue.SimpleQueue[Changes | None] = queue.SimpleQueue()
         self._pending = 0  # changes queued and not yet sent out
         self._down = False
+        self._posted = self.seq  # the last message the engine took (an earlier run's are not this one's to send)
+        self._retry = RETRY  # seconds until the engine is tried again, while it is down
         self._thread = threading.Thread(target=self._loop, name="countnight-live", daemon=True)
         self._thread.start()
 
@@ -91,7 +96,14 @@ class LiveChannel:
         self._work.put(changes)
 
     def _loop(self) -> None:
-        while (changes := self._work.get()) is not None:
+        while True:
+            try:
+                changes = self._work.get(timeout=self._retry if self._down else None)
+            except queue.Empty:  # no build for a while, and the engine missed messages: try it again
+                self._deliver()
+                continue
+            if changes is None:
+                return
             try:
                 self._take(changes)
             except Exception as err:  # the disk, or a live.json it cannot read: the next message resets pages
@@ -125,7 +137,7 @@ class LiveChannel:
             self._messages.append((self.seq, message))
             self._changed.notify_all()
         if self.publish_url is not None:
-            self._post_message(self.seq, message)
+            self._deliver()
         return self.seq
 
     def _write(self, seq: int, data: bytes) -> None:
@@ -140,18 +152,25 @@ class LiveChannel:
 
     # -- the engine's side -------------------------------------------------------------------------
 
-    def _post_message(self, seq: int, data: bytes) -> None:
-        """POST one message to the engine; its failure is said once, and its return once."""
-        try:
-            self._post(data)
-        except (OSError, http.client.HTTPException, ValueError) as err:
-            if not self._down:
-                self._down = True
-                self.warn(
-                    f"live channel: {self.publish_url} did not take message {seq} ({err}); open pages poll "
-                    "until it is back"
-                )
-        else:
+    def _deliver(self) -> None:
+        """POST the engine every kept message it has not taken, in order, stopping at the first it refuses (tried
+        again later: ``_loop``). Its failure is said once, and its return once."""
+        with self._changed:
+            due = [(n, data) for n, data in self._messages if n > self._posted]
+        for seq, data in due:
+            try:
+                self._post(data)
+            except (OSError, http.client.HTTPException, ValueError) as err:
+                if self._down:
+                    self._retry = min(RETRY_MAX, self._retry * 2)
+                else:
+                    self._down, self._retry = True, RETRY
+                    self.warn(
+                        f"live channel: {self.publish_url} did not take message {seq} ({err}); open pages poll "
+                        "until it is back, and it is sent again then"
+                    )
+                return
+            self._posted = seq
             if self._down:
                 self._down = False
                 self.note(f"live channel: {self.publish_url} takes messages again (from {seq})")

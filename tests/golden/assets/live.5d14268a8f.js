@@ -3,12 +3,13 @@
  * The page is complete without this file; it only adds what changed since the page loaded:
  * - listens to the live channel (an EventSource on data-channel: nginx with nchan, or `countnight serve`):
  *   each build's message carries only what changed, numbered; a gap in the numbers is filled from
- *   live/N.json, and a reconnect first catches up from live/head.json;
- * - where there is no channel, or while it is down, polls live/head.json every 10 s while the tab is
- *   visible, every 30 s while hidden (data-poll-visible / data-poll-hidden on <main> may slow it, never
- *   below the floor of 5 s and 15 s), an unchanged head costing a 304, then fetches only the messages it
- *   missed; backs off exponentially after failures; stops once coverage has ended. live.json (everything)
- *   is loaded once at the start, and again only after a reset or a long absence;
+ *   live/N.json, and a reconnect first catches up from live/head.json (until that catch-up has worked the
+ *   page goes on polling, so a failure at any moment of a recovery never leaves it waiting for a push);
+ * - where there is no channel, or while it is down, polls live/head.json (a few dozen bytes) every 10 s
+ *   while the tab is visible, every 30 s while hidden (data-poll-visible / data-poll-hidden on <main> may
+ *   slow it, never below the floor of 5 s and 15 s), then fetches only the messages it missed; backs off
+ *   exponentially after failures; stops once coverage has ended. live.json (everything) is loaded once at
+ *   the start, and again only after a reset or a long absence;
  * - new entries go in at the top with a brief highlight when the reader is at the top of the stream
  *   and the tab is visible, otherwise they wait behind an "N new updates" button, with "(N)" in the
  *   title, announced politely to screen readers;
@@ -53,7 +54,6 @@
   var baseTitle = document.title;
   var reduceMotion = window.matchMedia ? window.matchMedia("(prefers-reduced-motion: reduce)") : { matches: false };
 
-  var headTag = null; // the ETag of the last head seen: an unchanged head costs a 304
   var seq = null; // the number of the last message applied (null: not known yet)
   var work = Promise.resolve();
   var failures = 0;
@@ -62,6 +62,8 @@
   var busy = false;
   var stopped = false;
   var pushing = false;
+  var opens = 0; // times the channel has opened
+  var synced = false; // a catch-up from the files has worked since the channel last opened: pushes alone will do
   var source = null;
   var lost = 0; // times in a row the channel refused the page
   var offered = false; // the head says this host has a channel (a static host without one: never ask)
@@ -334,52 +336,47 @@
   /* Every change to the page's state goes through one queue, in order: a pushed message, a poll, a reload. */
   function queue(step) {
     work = work.then(step).catch(function () {
-      failures += 1; // a network blip or a half-deployed file: the next poll or message tries again
+      // A network blip or a half-deployed file, while polling or while pushing: the page is not known to be
+      // up to date, so it polls (backing off) until a catch-up works, even with the channel open.
+      failures += 1;
+      synced = false;
+      if (!timer && !busy) {
+        schedule();
+      }
     });
     return work;
   }
 
-  function getJson(address, conditional) {
-    var headers = {};
-    if (conditional && headTag) {
-      headers["If-None-Match"] = headTag;
-    }
-    return window
-      .fetch(address, { cache: "no-cache", headers: headers, credentials: "same-origin" })
-      .then(function (response) {
-        if (response.status === 304) {
-          return null;
-        }
-        if (!response.ok) {
-          var error = new Error(address + ": HTTP " + response.status);
-          error.status = response.status;
-          throw error;
-        }
-        if (conditional) {
-          headTag = response.headers.get("ETag");
-        }
-        return response.json();
-      });
+  /* Never a conditional request, and never the browser's cached copy: a web server's validators may be coarser
+     than the files' changes (nginx's ETag and Last-Modified are the modification time in whole seconds and
+     the size), and a head rewritten within the same second at the same length would come back "304 Not
+     Modified": the page would believe it had every message and, pushing, wait for the next one. The head is
+     a few dozen bytes; the rest is fetched only when it has changed. */
+  function getJson(address) {
+    return window.fetch(address, { cache: "no-store", credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) {
+        var error = new Error(address + ": HTTP " + response.status);
+        error.status = response.status;
+        throw error;
+      }
+      return response.json();
+    });
   }
 
   /* The whole live.json (the first load, a reset, a gap too long to fill): then the page is at message `at`. */
   function reload(at) {
-    return getJson(liveUrl, false).then(function (data) {
+    return getJson(liveUrl).then(function (data) {
       apply(data);
       seq = at;
     });
   }
 
-  /* Brings the page up to the newest message: the small head, then only the messages it has not seen. */
+  /* Brings the page up to the newest message: the small head, then only the messages it has not seen. Resolves
+     only once the page holds every message the head named: then it is in step (`synced`). */
   function catchUp() {
-    return getJson(headUrl, true).then(function (head) {
-      failures = 0;
-      if (head) {
-        offered = head.channel === true;
-      }
-      if (!head) {
-        return settle(false); // unchanged, but the reader may have come back to the top
-      }
+    var opened = pushing ? opens : -1; // one begun before the channel (last) opened vouches for nothing after
+    return getJson(headUrl).then(function (head) {
+      offered = head.channel === true;
       if (seq === null || head.seq < seq || head.seq - seq > MAX_STEPS || head.first > seq + 1) {
         return reload(head.seq); // a first load, numbering begun again, or away longer than the files kept
       }
@@ -387,12 +384,17 @@
       for (var n = seq + 1; n <= head.seq; n++) {
         next = next.then(fetchMessage.bind(null, n));
       }
-      return next;
+      return next.then(function () {
+        settle(false); // nothing new, perhaps, but the reader may have come back to the top
+      });
     }, function (error) {
       if (error.status === 404) {
         return reload(seq); // a site built without the channel's files: live.json alone, as it was
       }
       throw error;
+    }).then(function () {
+      failures = 0;
+      synced = pushing && opened === opens;
     });
   }
 
@@ -400,7 +402,7 @@
     if (n <= seq) {
       return null; // pushed meanwhile
     }
-    return getJson(deltaBase + n + ".json", false).then(take, function (error) {
+    return getJson(deltaBase + n + ".json").then(take, function (error) {
       if (error.status === 404) {
         return catchUpWhole(); // gone (pruned, or never written): live.json has everything
       }
@@ -409,7 +411,7 @@
   }
 
   function catchUpWhole() {
-    return getJson(headUrl, false).then(function (head) {
+    return getJson(headUrl).then(function (head) {
       return reload(head.seq);
     });
   }
@@ -435,7 +437,7 @@
 
   function schedule(delay) {
     window.clearTimeout(timer);
-    if (stopped || pushing) {
+    if (stopped || (pushing && synced)) {
       return;
     }
     if (delay === undefined) {
@@ -449,7 +451,7 @@
 
   function poll() {
     timer = null;
-    if (busy || stopped || pushing) {
+    if (busy || stopped || (pushing && synced)) {
       return;
     }
     busy = true;
@@ -460,8 +462,9 @@
     });
   }
 
-  /* Push: the channel's event stream. While it is open the page does not poll; when it fails the page polls
-     from the next interval on, and tries the channel again, less often the longer it stays away. */
+  /* Push: the channel's event stream. While it is open, and a catch-up since it opened has worked, the page does
+     not poll; when it fails the page polls from the next interval on, and tries the channel again, less often
+     the longer it stays away. */
   function listen() {
     if (offered && !source && !retry) {
       connect();
@@ -476,11 +479,13 @@
     source = new window.EventSource(channelUrl);
     source.onopen = function () {
       pushing = true;
+      synced = false;
+      opens += 1;
       main.setAttribute("data-live-mode", "push");
       lost = 0;
       window.clearTimeout(timer);
       timer = null;
-      queue(catchUp); // whatever was published while the page was not listening
+      queue(catchUp); // whatever was published while the page was not listening; polls go on until it works
     };
     source.onmessage = function (event) {
       var message;
@@ -496,6 +501,7 @@
     source.onerror = function () {
       var wasPushing = pushing;
       pushing = false;
+      synced = false;
       main.setAttribute("data-live-mode", "poll");
       if (source && source.readyState === window.EventSource.CLOSED) {
         source = null; // refused (no channel here, or it is down): try again later
@@ -516,7 +522,7 @@
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") {
       settle(false);
-      if (!failures && !pushing) {
+      if (!failures && !(pushing && synced)) {
         schedule(0); // catch up at once when the reader comes back
       }
     }
