@@ -261,6 +261,19 @@ def test_a_picture_is_made_once_a_restart_reads_nothing_again(blog: BlogMaker) -
     assert sorted(p.name for p in (shutil_site / "media").iterdir()) == before
 
 
+def test_a_restart_keeps_the_picture_readers_saw_when_the_file_is_now_broken(blog: BlogMaker) -> None:
+    root = blog({"entries/0101-photo.md": PHOTO_ENTRY, "entries/0317-burton-count.jpg": png((640, 480))})
+    assert build(root).problems == []  # type: ignore[attr-defined]
+    shown = [a for a in sources((root / "site" / "index.html").read_text()) if "media/" in a]
+    (root / "entries" / "0317-burton-count.jpg").write_bytes(truncated_jpeg())  # while nothing was running
+    report = build(root)  # a new process's build: only .countnight/ knows what readers saw
+    [problem] = report.problems  # type: ignore[attr-defined]
+    assert "is cut short" in problem.message
+    index = (root / "site" / "index.html").read_text()
+    assert 'width="640" height="480"' in index and [a for a in sources(index) if "media/" in a] == shown
+    assert all((root / "site" / a).is_file() for a in shown)
+
+
 def test_a_picture_replaced_replaces_its_files_and_the_old_ones_go(blog: BlogMaker) -> None:
     root = blog({"entries/0101-photo.md": PHOTO_ENTRY, "entries/0317-burton-count.jpg": jpeg_with_gps()})
     site = Site(root)

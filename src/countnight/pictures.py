@@ -41,6 +41,7 @@ ENTRIES = "entries"
 _VERSION = 1  # of the made files: a change to how pictures are made makes them again
 MANIFEST = "manifest.json"
 SEEN = "seen.json"
+SHOWN = "shown.json"  # id → the digests of the pictures it was last shown with (for its last good version)
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,8 @@ class PictureWork:
         self._made: dict[str, MadePicture | str] = {}  # digest → made, or the problem found
         self._failed: dict[tuple[str, Signature], str] = {}  # a worker's own failure (it died): said, not kept
         self._seen_loaded = False
+        self._shown: dict[str, list[str]] | None = None  # see SHOWN; read when first asked
+        self._shown_dirty = False
 
     # -- what the build asks ----------------------------------------------------------------------
 
@@ -312,6 +315,47 @@ class PictureWork:
         with contextlib.suppress(OSError):  # only a restart's shortcut is lost: it reads the pictures again
             os.makedirs(folder, exist_ok=True)
             _write_atomic(os.path.join(folder, SEEN), data.encode())
+
+    # -- what each entry was shown with ----------------------------------------------------------
+
+    def remember(self, ident: str, made: tuple[MadePicture, ...]) -> None:
+        """The pictures an entry is shown with now: its last good version keeps them, across a restart too,
+        when the file is later broken or its picture refused (the made files stay in the cache)."""
+        digests = [m.digest for m in made]
+        shown = self._load_shown()
+        if shown.get(ident) != digests:
+            shown[ident] = digests
+            self._shown_dirty = True
+
+    def shown(self, ident: str) -> tuple[MadePicture, ...]:
+        """The pictures ``ident`` was last shown with, as made (none if their files are gone)."""
+        found = []
+        for digest in self._load_shown().get(ident, []):
+            with self._lock:
+                made = self._made.get(digest) or self._read_manifest(digest)
+            if not isinstance(made, MadePicture):
+                return ()
+            found.append(made)
+        return tuple(found)
+
+    def save_shown(self) -> None:
+        """Keep what each entry is shown with (after a build published it); OSError if it cannot be written."""
+        if not self._shown_dirty or self._shown is None:
+            return
+        folder = os.path.join(self.root, STATE)
+        os.makedirs(folder, exist_ok=True)
+        _write_atomic(os.path.join(folder, SHOWN), json.dumps(self._shown, sort_keys=True).encode())
+        self._shown_dirty = False
+
+    def _load_shown(self) -> dict[str, list[str]]:
+        if self._shown is None:
+            self._shown = {}
+            with contextlib.suppress(OSError, ValueError):
+                with open(os.path.join(self.root, STATE, SHOWN), "rb") as handle:
+                    loaded = json.loads(handle.read())
+                if isinstance(loaded, dict):
+                    self._shown = {k: v for k, v in loaded.items() if isinstance(v, list)}
+        return self._shown
 
     def forget(self, names: Iterable[str]) -> set[str]:
         """Picture files that changed (file events): the entry files that name them, to be looked at again."""

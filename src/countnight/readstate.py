@@ -313,12 +313,17 @@ class ReadState:
                 taken = taken_down(parsed.text.encode(), display)
                 if taken:
                     return Outcome(None, tuple(made), taken)
-                return Outcome(self.last_good(journal, ident, context), tuple(made), made=self.figures.get(ident, ()))
+                return Outcome(self.last_good(journal, ident, context), tuple(made), made=self.shown_with(ident))
             if isinstance(made, Waiting):  # shown once its pictures are made: readers keep what they see till then
                 self.waiting.add(display)
-                return Outcome(self.last_good(journal, ident, context), made=self.figures.get(ident, ()))
+                return Outcome(self.last_good(journal, ident, context), made=self.shown_with(ident))
+            self.pictures.remember(ident, made)
             return replace(self._outcome_of(parsed, ident, journal, context, now), made=made)
         return self._outcome_of(parsed, ident, journal, context, now)
+
+    def shown_with(self, ident: str) -> tuple[MadePicture, ...]:
+        """The pictures readers see with the entry (this process's, else those kept in .countnight/)."""
+        return self.figures.get(ident) or self.pictures.shown(ident)
 
     def _outcome_of(
         self, parsed: Parsed, ident: str, journal: Journal, context: Context, now: datetime | None = None

@@ -174,6 +174,12 @@ class Site:
         except OSError as err:  # the site is out but its record is not (a full disk): say so; the next build records it
             what = "the disk is full" if err.errno == errno.ENOSPC else err.strerror or str(err)
             report.warnings.append(f"{journal.path}: could not record what readers now see ({what}); will retry")
+        try:
+            self.read.pictures.save_shown()  # which pictures each entry is shown with: its last good version's
+        except OSError as err:
+            report.warnings.append(
+                f".countnight/pictures: could not record the pictures shown ({err.strerror}); will retry"
+            )
         self._send_to_outlets(changes, report)
         self._journal = (signature(journal.path), journal)
         return self._done(report, started)
