@@ -22,6 +22,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import queue
 import stat
 import threading
 from collections.abc import Callable, Iterable
@@ -108,6 +109,19 @@ def _workers() -> int:
     return max(1, min(4, cores - 1))
 
 
+_Result = tuple[str, dict[str, object]]  # (digest, manifest): what ``process`` gives
+_Job = tuple[str, int, "concurrent.futures.Future[_Result]"]
+
+
+def _pass_on(done: concurrent.futures.Future[_Result], future: concurrent.futures.Future[_Result]) -> None:
+    """A worker's answer, handed to the future the build holds."""
+    error = done.exception() if not done.cancelled() else concurrent.futures.CancelledError()
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(done.result())
+
+
 class PictureWork:
     """The pictures of one blog folder: what is made, what is being made, which entries wait for which."""
 
@@ -120,6 +134,8 @@ class PictureWork:
         self.users: dict[str, set[str]] = {}  # picture file name → entry files that name it
         self._lock = threading.Lock()
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()  # for the submitting thread
+        self._submitter: threading.Thread | None = None
         self._running: dict[tuple[str, Signature], concurrent.futures.Future[tuple[str, dict[str, object]]]] = {}
         self._digests: dict[str, tuple[Signature, str]] = {}  # picture file name → (signature, digest)
         self._made: dict[str, MadePicture | str] = {}  # digest → made, or the problem found
@@ -209,19 +225,38 @@ class PictureWork:
     # -- the workers ------------------------------------------------------------------------------
 
     def _start(self, key: tuple[str, Signature], path: str, size: int) -> None:
+        """Queue a picture for the workers (called with the lock held). The build never waits here: the
+        first picture starts the pool, which starts a process (~0.2-0.5 s), so the pool is started and
+        handed its work by a thread of its own."""
+        future: concurrent.futures.Future[tuple[str, dict[str, object]]] = concurrent.futures.Future()
+        self._running[key] = future
+        future.add_done_callback(lambda done: self._done(key, done))
+        self._jobs.put((path, size, future))
+        if self._submitter is None or not self._submitter.is_alive():
+            self._submitter = threading.Thread(target=self._submit_all, name="countnight-pictures", daemon=True)
+            self._submitter.start()
+
+    def _submit_all(self) -> None:
+        """The submitting thread: each queued picture handed to the pool (made anew when a worker died)."""
+        while (job := self._jobs.get()) is not None:
+            path, size, future = job
+            try:
+                try:
+                    made = self._ensure_pool().submit(process, self.root, path, size)
+                except RuntimeError:  # a pool broken by a worker that died (or shut down): a new one
+                    self._pool = None
+                    made = self._ensure_pool().submit(process, self.root, path, size)
+            except Exception as err:  # never leave the build waiting on a picture no worker will make
+                future.set_exception(err)
+                continue
+            made.add_done_callback(lambda done, future=future: _pass_on(done, future))
+
+    def _ensure_pool(self) -> concurrent.futures.ProcessPoolExecutor:
         if self._pool is None:
             self._pool = concurrent.futures.ProcessPoolExecutor(
                 self.workers, mp_context=multiprocessing.get_context("forkserver"), initializer=_lower_priority
             )
-        try:
-            future = self._pool.submit(process, self.root, path, size)
-        except RuntimeError:  # a pool broken by a worker that died: a new one
-            self._pool = concurrent.futures.ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("forkserver"), initializer=_lower_priority
-            )
-            future = self._pool.submit(process, self.root, path, size)
-        self._running[key] = future
-        future.add_done_callback(lambda done: self._done(key, done))
+        return self._pool
 
     def _done(
         self, key: tuple[str, Signature], future: concurrent.futures.Future[tuple[str, dict[str, object]]]
@@ -264,6 +299,10 @@ class PictureWork:
 
     def close(self) -> None:
         """Stop the workers (pictures being made are made again by the next run, from the file)."""
+        submitter, self._submitter = self._submitter, None
+        if submitter is not None:
+            self._jobs.put(None)
+            submitter.join()
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
