@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import AFTER_THE_NIGHT, CONFIG, BlogMaker
+from countnight.changes import Changes
 from countnight.config import parse_config
 from countnight.console import VERBOSE, Console
 from countnight.entries import parse_entry
@@ -357,6 +358,42 @@ def test_watch_a_bad_picture_never_takes_down_the_version_readers_see(
     wait_until(lambda: "is cut short" in out.getvalue(), "the cut-short picture to be said", out)
     assert 'width="640" height="480"' in index_of(root)
     assert all((root / "site" / a).is_file() for a in shown)
+
+
+# -- the outlets and the object store -----------------------------------------------------------------
+
+
+class Recorder:
+    """An outlet that keeps what each build hands it (changes.Outlet)."""
+
+    def __init__(self) -> None:
+        self.sent: list[Changes] = []
+
+    def send(self, changes: Changes) -> None:
+        self.sent.append(changes)
+
+
+def test_made_files_reach_every_outlet_before_the_pages_that_name_them(blog: BlogMaker) -> None:
+    root = blog({"entries/0100-text.md": TEXT_ENTRY})
+    recorder = Recorder()
+    site = Site(root, outlets=[recorder])
+    site.build(AFTER_THE_NIGHT)
+    (root / "entries" / "0317-burton-count.jpg").write_bytes(jpeg_with_gps((1200, 800)))
+    (root / "entries" / "0101-photo.md").write_text(PHOTO_ENTRY)
+    site.build(AFTER_THE_NIGHT, changed={"entries/0317-burton-count.jpg", "entries/0101-photo.md"})
+    changes = recorder.sent[-1]
+    media = [p for p in changes.files if p.startswith("media/")]
+    assert len(media) >= 6 and set(media) <= changes.paths
+    assert changes.live.new == ("0101-photo",)
+    order = changes.ordered()
+    assert max(order.index(p) for p in media) < order.index("update/0101-photo.html") < order.index("index.html")
+    for path in media:
+        assert changes.bytes_of(path) == (root / "site" / path).read_bytes()
+    # the next build hands on only what changed: the made files are not sent again
+    (root / "entries" / "0102-more.md").write_text('---\ntime: "23:50"\ntitle: More\n---\n')
+    site.build(AFTER_THE_NIGHT, changed={"entries/0102-more.md"})
+    assert not [p for p in recorder.sent[-1].files if p.startswith("media/")]
+    assert set(media) <= recorder.sent[-1].paths
 
 
 # -- the object store ---------------------------------------------------------------------------------
