@@ -144,7 +144,7 @@ def test_an_iphones_heic_is_made_and_its_gps_left_behind(tmp_path: Path) -> None
 
 def test_an_animated_gif_shows_its_first_frame() -> None:
     made = make(animated_gif())
-    assert made.read_as == "GIF" and made.notes == ("an animation: its first frame is shown",)
+    assert made.read_as == "GIF" and made.notes == ("is an animation: its first frame is shown",)
     image = opened(made.files[-1][4])
     r, g, b = image.getpixel((150, 100))
     assert r > 200 and b < 60, (r, g, b)

@@ -223,6 +223,7 @@ def test_pictures_that_are_handled(blog: BlogMaker) -> None:
     assert report.problems == [] and len(report.published) == 4  # type: ignore[attr-defined]
     index = (root / "site" / "index.html").read_text()
     assert index.count('<figure class="entry__figure">') == 4
+    assert "entries/0103-p.md:4: image: 'd.gif' is an animation: its first frame is shown" in report.notices  # type: ignore[attr-defined]
 
 
 def test_a_link_out_of_entries_is_refused(blog: BlogMaker, tmp_path: Path) -> None:

@@ -38,6 +38,7 @@ class MadePicture:
     digest: str
     renditions: tuple[Rendition, ...]
     folder: str
+    notes: tuple[str, ...] = ()  # how it was read, worth a look (an animation: its first frame)
 
     def source(self, rendition: Rendition) -> str:
         """Where a rendition's bytes are kept: ``media/<digest 12>-NAME`` is ``NAME`` in the picture's folder."""

@@ -126,7 +126,7 @@ def make(data: bytes) -> Made:
     read_as = image.format or "?"
     notes: list[str] = []
     if getattr(image, "n_frames", 1) > 1:
-        notes.append("an animation: its first frame is shown")
+        notes.append("is an animation: its first frame is shown")
     if image.format in ("JPEG", "MPO"):  # decode at a half, quarter or eighth where that is still wide enough
         image.draft(image.mode, (WIDTHS[-1], WIDTHS[-1]))
     try:

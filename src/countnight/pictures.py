@@ -95,6 +95,23 @@ def process(root: str, path: str, limit: int) -> tuple[str, dict[str, object]]:
     return digest, manifest
 
 
+def picture_notes(entry: Entry, made: tuple[MadePicture, ...], display: str, text: str) -> tuple[Problem, ...]:
+    """What is worth a look in how an entry's pictures were read (an animated GIF shows its first frame), as
+    notices at the line of its image field."""
+    if not any(m.notes for m in made):
+        return ()
+    try:
+        source = read_entry(text.encode(), display)
+    except InputError:  # pragma: no cover - the entry was read from this very text
+        return ()
+    one = not isinstance(source.front.get("image"), list)
+    return tuple(
+        Problem(display, source.line_of(("image",) if one else ("image", n)), f"image: '{picture.file}' {note}")
+        for n, (picture, m) in enumerate(zip(entry.image, made, strict=False))
+        for note in m.notes
+    )
+
+
 def _lower_priority() -> None:
     """A picture worker gives way to the build: the text entries of the night come first."""
     with contextlib.suppress(OSError, AttributeError):
@@ -320,7 +337,8 @@ class PictureWork:
         renditions = tuple(
             Rendition(f"{MEDIA}/{digest[:12]}-{name}", str(fmt), int(w), int(h)) for name, fmt, w, h in files
         )
-        return MadePicture(digest, renditions, folder)
+        notes = manifest.get("notes")
+        return MadePicture(digest, renditions, folder, tuple(map(str, notes)) if isinstance(notes, list) else ())
 
     def _read_manifest(self, digest: str) -> MadePicture | str | None:
         """The made picture kept on disk (its files all there), or None: make it again."""

@@ -26,7 +26,7 @@ from .journal import Journal, Record
 from .models import Context, Entry, ResultEntry
 from .names import entries_in_folder, entry_id, folder_not_read, is_entry_name, is_picture_name, not_an_entry
 from .parallel import PARALLEL_MIN, prepare_many, usable_cpus
-from .pictures import PictureWork, Waiting
+from .pictures import PictureWork, Waiting, picture_notes
 from .reading import FilePath, read_regular, taken_down
 from .report import BuildReport
 from .rules import Setup
@@ -207,8 +207,11 @@ class ReadState:
             if parsed is not None and parsed.entry is not None:
                 if parsed.warnings is None:
                     parsed.warnings = entry_warnings(parsed.entry, parsed.text, display)
-                if parsed.warnings:
-                    self.warned[display] = parsed.warnings
+                said = parsed.warnings
+                if outcome is not None and outcome.entry is parsed.entry and outcome.made:  # how its pictures were read
+                    said += picture_notes(parsed.entry, outcome.made, display, parsed.text)
+                if said:
+                    self.warned[display] = said
                 else:
                     self.warned.pop(display, None)
             elif item is not None or outcome is None:  # held files keep theirs through the grace period
