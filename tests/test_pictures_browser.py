@@ -16,7 +16,7 @@ from countnight.site import Site
 from picture_files import jpeg_with_gps
 
 pytest.register_assert_rewrite("browser_support")
-from browser_support import Nginx, Watched, save_screenshot  # noqa: E402
+from browser_support import AXE, Nginx, Watched, need, save_screenshot  # noqa: E402
 
 pytest_plugins = ["browser_support"]
 pytestmark = pytest.mark.browser
@@ -83,3 +83,19 @@ def test_the_browser_shows_the_avif_within_the_csp_without_a_layout_shift(
         reply = nginx.get(f"media/{file.name}")
         assert reply.status == 200 and reply.header("Cache-Control") == "public, max-age=31536000, immutable"
         assert reply.header("Content-Type") in ("image/avif", "image/webp", "image/jpeg"), file.name
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_a_page_with_a_photo_has_no_accessibility_violations(
+    photo_night: Path, serve: Callable[[Path], Nginx], open_page: Callable[..., Watched], width: int
+) -> None:
+    """axe-core finds nothing, of any impact, on the share page and the index with a figure."""
+    need(AXE.exists(), f"axe-core is not installed at {AXE}")
+    nginx = serve(photo_night / "site")
+    for path in ("update/0650-count-over.html", "index.html"):
+        page = open_page(nginx.url, width=width, bypass_csp=True).page  # the CSP would refuse the injected axe
+        page.goto(f"{nginx.url}/{path}")
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        report = [f"{v['id']} ({v['impact']}): {v['help']}" for v in result["violations"]]
+        assert not result["violations"], "\n".join(report)
