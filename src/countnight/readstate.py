@@ -162,7 +162,6 @@ class ReadState:
         else:
             wanted = {d for d in only if is_entry_name(d.rpartition("/")[2])} | self.missing.keys() | self.unread
             wanted |= self.pictures.forget(d.rpartition("/")[2] for d in only if is_picture_name(d.rpartition("/")[2]))
-            wanted |= self.waiting & set(only)
             for display in only:
                 name = display.rpartition("/")[2]
                 if is_picture_name(name):  # a picture: the entries that name it are looked at again
