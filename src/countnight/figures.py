@@ -28,6 +28,7 @@ class Rendition:
     format: str
     width: int
     height: int
+    size: int = 0  # bytes
 
 
 @dataclass(frozen=True)

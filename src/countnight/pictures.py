@@ -31,7 +31,6 @@ from pathlib import Path
 
 from .errors import InputError, Problem
 from .figures import MEDIA, MadePicture, Rendition
-from .fileio import write_synced
 from .frontmatter import read_entry
 from .models import Entry
 from .names import MAX_PICTURE_BYTES
@@ -39,7 +38,7 @@ from .uptodate import Signature, of_stat
 
 STATE = ".countnight/pictures"
 ENTRIES = "entries"
-_VERSION = 1  # of the made files: a change to how pictures are made makes them again
+_VERSION = 2  # of the made files: a change to how pictures are made makes them again
 MANIFEST = "manifest.json"
 SEEN = "seen.json"
 SHOWN = "shown.json"  # id → the digests of the pictures it was last shown with (for its last good version)
@@ -57,8 +56,12 @@ def _cache_folder(root: str, digest: str) -> str:
 
 
 def _write_atomic(path: str, data: bytes) -> None:
+    """Whole or not at all, but not synced: everything here is a cache, checked when read (a file of the
+    wrong size, a record that does not parse: made again). Ten fsyncs a photo in the workers were ten waits
+    on the disk the build syncs the site to."""
     temp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
-    write_synced(temp, data)
+    with open(temp, "wb") as handle:
+        handle.write(data)
     os.replace(temp, path)
 
 
@@ -88,7 +91,7 @@ def process(root: str, path: str, limit: int) -> tuple[str, dict[str, object]]:
             "height": made.height,
             "read_as": made.read_as,
             "notes": list(made.notes),
-            "files": [[name, fmt, w, h] for name, fmt, w, h, _ in made.files],
+            "files": [[name, fmt, w, h, len(data)] for name, fmt, w, h, data in made.files],
         }
     os.makedirs(folder, exist_ok=True)
     _write_atomic(manifest_path, json.dumps(manifest).encode())
@@ -137,6 +140,13 @@ def _pass_on(done: concurrent.futures.Future[_Result], future: concurrent.future
         future.set_exception(error)
     else:
         future.set_result(done.result())
+
+
+def _has_size(path: str, size: int) -> bool:
+    try:
+        return os.stat(path).st_size == size
+    except OSError:
+        return False
 
 
 class PictureWork:
@@ -334,9 +344,13 @@ class PictureWork:
         files = manifest.get("files")
         if not isinstance(files, list):
             return "could not be made (its record in .countnight/pictures is damaged); drop it again"
-        renditions = tuple(
-            Rendition(f"{MEDIA}/{digest[:12]}-{name}", str(fmt), int(w), int(h)) for name, fmt, w, h in files
-        )
+        try:
+            renditions = tuple(
+                Rendition(f"{MEDIA}/{digest[:12]}-{name}", str(fmt), int(w), int(h), int(size))
+                for name, fmt, w, h, size in files
+            )
+        except (TypeError, ValueError):
+            return "could not be made (its record in .countnight/pictures is damaged); drop it again"
         notes = manifest.get("notes")
         return MadePicture(digest, renditions, folder, tuple(map(str, notes)) if isinstance(notes, list) else ())
 
@@ -349,8 +363,8 @@ class PictureWork:
         except (OSError, ValueError):
             return None
         made = self._from_manifest(digest, manifest)
-        if isinstance(made, MadePicture) and not all(os.path.isfile(made.source(r)) for r in made.renditions):
-            return None
+        if isinstance(made, MadePicture) and not all(_has_size(made.source(r), r.size) for r in made.renditions):
+            return None  # a file missing or cut short (the cache is not synced): made again
         self._made[digest] = made
         return made
 
