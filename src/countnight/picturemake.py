@@ -91,7 +91,7 @@ def open_checked(data: bytes) -> Image.Image:
             "is not a picture countnight can read (JPEG, PNG, WebP, GIF, HEIC or AVIF), or its start is damaged"
         ) from None
     except (OSError, SyntaxError, ValueError, EOFError) as err:
-        raise PictureProblem(f"could not be read ({err}): it may be damaged; drop it again") from None
+        raise PictureProblem(_unreadable(err)) from None
     width, height = image.size
     if width > MAX_SIDE or height > MAX_SIDE:
         raise PictureProblem(
@@ -220,7 +220,11 @@ def verify(data: bytes) -> str:
 
 
 def _unreadable(err: BaseException) -> str:
-    what = str(err)
-    if "truncated" in what or "broken" in what or isinstance(err, EOFError):
+    """A decoder's complaint as one line for the reporter (libheif's run to several, with a newline)."""
+    what = " ".join(str(err).split())
+    if len(what) > 160:
+        what = what[:159] + "…"
+    lower = what.lower()
+    if isinstance(err, EOFError) or any(w in lower for w in ("truncated", "broken", "end of file")):
         return "is cut short (truncated): the file did not arrive whole; drop it again"
     return f"could not be decoded ({what}): it may be damaged; drop it again"

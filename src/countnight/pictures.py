@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import queue
 import stat
+import struct
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -82,6 +83,9 @@ def process(root: str, path: str, limit: int) -> tuple[str, dict[str, object]]:
         made = make(data)
     except PictureProblem as problem:
         manifest: dict[str, object] = {"error": str(problem)}
+    except (MemoryError, RecursionError, RuntimeError, TypeError, IndexError, KeyError, struct.error) as err:
+        # a decoder's own failure on a file it should have refused: said, and kept, like any refusal
+        manifest = {"error": f"could not be read ({type(err).__name__}): it may be damaged; drop it again"}
     else:
         os.makedirs(folder, exist_ok=True)
         for name, _, _, _, encoded in made.files:

@@ -38,6 +38,8 @@ def check_photo(data: bytes) -> Photo | str:
         found = verify(data)
     except PictureProblem as problem:
         return str(problem)
+    except Exception as err:  # a decoder's own failure on a file it should have refused: the same answer
+        return f"could not be read ({type(err).__name__}): it may be damaged; choose it again"
     extension = EXTENSIONS.get(found)
     if extension is None:  # pragma: no cover - picturemake opens only the formats listed here
         return f"is a {found} file: send a JPEG, PNG, WebP, GIF, HEIC or AVIF photo"
