@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the browser and web-server tests drive: chromium, nginx with the nchan module (the
-# push channel, deploy/nginx.conf) and npm for axe-core.
+# push channel, deploy/nginx.conf), npm for axe-core, and exiftool (a second, independent reader that proves a
+# published photo carries no metadata).
 # Idempotent: does nothing when both are there. Uses sudo when not root.
 set -euo pipefail
 need=()
@@ -8,6 +9,7 @@ need=()
 [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 [ -e /usr/lib/nginx/modules/ngx_nchan_module.so ] || need+=(libnginx-mod-nchan)  # the live channel's pub/sub engine
 command -v npm >/dev/null || need+=(npm)  # installs axe-core for the accessibility tests
+command -v exiftool >/dev/null || need+=(libimage-exiftool-perl)  # tests/test_pictures.py: no GPS comes out
 [ ${#need[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

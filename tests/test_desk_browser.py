@@ -9,6 +9,7 @@ import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -18,6 +19,7 @@ from conftest import DURING_THE_NIGHT
 pytest.register_assert_rewrite("browser_support")
 from browser_support import AXE, TIMEOUT, Watched, need, save_screenshot  # noqa: E402
 from desk_support import SIX, Declared, Night, add_reporter, official  # noqa: E402
+from picture_files import heic_with_gps  # noqa: E402
 from xss_payloads import PAYLOADS  # noqa: E402
 
 pytest_plugins = ["browser_support", "desk_fixtures"]
@@ -329,3 +331,32 @@ def test_the_desks_pages_have_no_serious_accessibility_violations(
     page.goto(f"{night.desk.url}/new/result")
     problems += check("choose a seat")
     assert problems == [], "\n".join(problems)
+
+
+def test_a_photo_taken_on_the_phone_goes_live_with_its_entry(
+    night_for: Callable[..., Night], open_page: OpenPage, tmp_path: Path
+) -> None:
+    night = night_for()
+    thumb = phone(open_page, night, "Hannah Birch")
+    thumb.tap(thumb.page.get_by_role("link", name="Update"))
+    thumb.type(thumb.page.get_by_label("Headline"), "Ballot boxes arrive")
+    photo = tmp_path / "IMG_4021.HEIC"
+    photo.write_bytes(heic_with_gps())
+    thumb.page.get_by_label("Photo", exact=True).set_input_files(str(photo))  # the phone's camera or library
+    thumb.type(thumb.page.get_by_label("What it shows"), "Staff carry ballot boxes into the hall")
+    # the live preview knows a photo is chosen (it is sent only with Send): no complaint at the photo
+    expect(thumb.page.locator("#preview .entry")).to_have_count(1)
+    expect(thumb.page.locator("#err-photo")).to_be_empty()
+    save_screenshot(thumb.page, "desk-photo-form.png")
+    thumb.tap(thumb.page.get_by_role("button", name="Send"))
+    expect(thumb.page.locator("#state")).to_have_text("live")
+    ident = thumb.page.url.rsplit("/", 1)[1]
+    assert (night.root / "entries" / f"{ident}.heic").read_bytes() == photo.read_bytes()
+    page = on_live_page(open_page, night, ident)
+    figure = page.locator(f'article[id="{ident}"] .entry__figure img')
+    expect(figure).to_have_attribute("alt", "Staff carry ballot boxes into the hall")
+    page.wait_for_function(
+        f"() => {{ const i = document.querySelector('article[id=\"{ident}\"] .entry__figure img');"
+        " return i.complete && i.naturalWidth > 0; }"
+    )
+    save_screenshot(page, "desk-photo-live.png")

@@ -466,12 +466,14 @@ def test_a_sign_in_link_is_not_spent_by_a_link_preview(desk_blog: Path, client_f
 
 
 def test_files_and_floods_of_fields_are_refused_cleanly(filed: tuple[Path, str], client_for: ClientFor) -> None:
-    root, _ = filed
+    root, ident = filed
     reporter = client_for(root, "Tim Page", editor=True)
     token = csrf_of(reporter.get("/").text)
     before = entries(root)
-    photo = reporter.post("/new/update", data=UPDATE | {"csrf": token}, files={"photo": ("a.png", b"\x89PNG" * 10)})
-    assert photo.status_code == 400 and "files" in photo.text  # no photos until the pictures work lands
+    # A photo goes only with an entry's form (tests/test_desk_photos.py); every other form takes no file.
+    for route in ("/preview/update", f"/entry/{ident}/pin", f"/entry/{ident}/correct", "/signout"):
+        photo = reporter.post(route, data={"csrf": token, "note": "x"}, files={"photo": ("a.png", b"\x89PNG" * 10)})
+        assert photo.status_code == 400 and "files" in photo.text, route
     flood = reporter.post("/new/update", data={f"f{n}": "x" for n in range(500)} | {"csrf": token})
     assert flood.status_code == 400 and "fields" in flood.text
     assert "content-security-policy" in flood.headers

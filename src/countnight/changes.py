@@ -24,7 +24,7 @@ Content = bytes | Callable[[], bytes]  # a file's bytes, or how to make them (re
 def write_order(path: str) -> tuple[int, str]:
     """The order files go out in: assets first, then pages, then ``live.json`` (what open pages poll) and
     ``index.html`` last, so no published file ever names one that is not out yet."""
-    if path.startswith("assets/"):
+    if path.startswith(("assets/", "media/")):  # the theme's files and the made pictures
         return (0, path)
     if path.startswith(("page/", "update/")):  # before the feed and the results, which name them
         return (1, path)

@@ -24,7 +24,7 @@ from .clock import parse_time
 from .config import CONFIG_NAME, load_config
 from .errors import InputError
 from .frontmatter import read_entry
-from .names import default_theme, is_entry_name
+from .names import default_theme, is_entry_name, is_picture_name
 
 ENTRIES = "entries"
 _TMP = ".demo-tmp"  # inside the scratch folder; its name starts with "." so the watcher ignores it
@@ -77,6 +77,10 @@ def prepare(source: Path, target: Path) -> None:
         shutil.copytree(templates, target / "templates", dirs_exist_ok=True)
     (target / ENTRIES).mkdir(exist_ok=True)
     (target / _TMP).mkdir(exist_ok=True)
+    pictures = sorted(os.listdir(source / ENTRIES)) if (source / ENTRIES).is_dir() else []
+    for name in pictures:  # the pictures entries name are there before their entries
+        if is_picture_name(name) and (source / ENTRIES / name).is_file():
+            shutil.copyfile(source / ENTRIES / name, target / ENTRIES / name)
 
 
 def _is_default_theme(folder: Path) -> bool:

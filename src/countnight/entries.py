@@ -10,7 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from .errors import InputError, Problem
 from .frontmatter import EntrySource, read_entry
-from .models import KINDS, Candidate, Context, Entry, EntryBase, QuoteEntry, ResultEntry, TurnoutEntry
+from .models import KINDS, Candidate, Context, Entry, EntryBase, Picture, QuoteEntry, ResultEntry, TurnoutEntry
 from .names import entry_id, is_id
 from .parties import fold_party, is_known, near_party, party_name
 
@@ -36,7 +36,7 @@ _FIELDS = {
     for model in (EntryBase, ResultEntry, TurnoutEntry, QuoteEntry)
     for name in model.model_fields
     if name not in ("id", "body")
-} | {"kind"}
+} | {"kind", "alt", "caption", "credit"}
 
 
 def parse_entry(data: bytes, path: str, context: Context) -> Entry:
@@ -130,7 +130,12 @@ def _problems(err: ValidationError, source: EntrySource) -> list[Problem]:
                 message = message.split(":", 1)[1].strip()
         if loc == ("body",) and error["type"] == "value_error":
             message = "is empty: write the text below the closing ---"
-        problems.append(Problem(source.path, _line(source, loc), _describe(loc, error, message)))
+        at = loc
+        if len(loc) == 3 and loc[:2] == ("image", 0) and isinstance(source.front.get("image"), str):
+            # `image: NAME` with `alt:` beside it (models._pictures made it a list): said as it was written
+            loc = ("image",) if loc[2] == "file" else (loc[2],)
+            at = loc if loc[0] in source.front else ("image",)
+        problems.append(Problem(source.path, _line(source, at), _describe(loc, error, message)))
     return sorted(set(problems))
 
 
@@ -146,10 +151,14 @@ def _describe(loc: tuple[Any, ...], error: Any, message: str) -> str:
     name = "".join(f"[{part + 1}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
     kind = error["type"]
     if kind == "extra_forbidden":
-        fields = sorted(Candidate.model_fields) if loc[0] == "candidates" else sorted(_FIELDS)
+        fields = sorted(
+            Candidate.model_fields if loc[0] == "candidates" else Picture.model_fields if loc[0] == "image" else _FIELDS
+        )
         near = get_close_matches(str(loc[-1]).lower(), fields, n=1)
         hint = f" (did you mean '{near[0]}'?)" if near else ""
         return f"{name}: unknown field{hint}"
+    if kind == "missing" and loc[-1] == "alt":
+        return f"{name}: required: say what the picture shows, for readers who cannot see it"
     if kind == "missing":
         return f"{name}: required" if name != "body" else "the body is required for this kind: write it below the ---"
     if kind in ("list_type", "model_type", "dict_type"):

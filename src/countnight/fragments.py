@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from .baseline import Baseline
 from .feeds import summary_text
+from .figures import MadePicture
 from .models import Entry
 from .render import Theme, render_entry
 from .views import EntryView, make_view
@@ -16,14 +17,21 @@ Fragment = str | bytes  # an entry's <article>: as text, or compressed (see keep
 
 
 def view_and_fragment(
-    entry: Entry, baseline: Baseline | None, zone: ZoneInfo, theme: Theme, *, packed: bool, source: str = ""
+    entry: Entry,
+    baseline: Baseline | None,
+    zone: ZoneInfo,
+    theme: Theme,
+    *,
+    packed: bool,
+    source: str = "",
+    made: Sequence[MadePicture] = (),
 ) -> tuple[EntryView, Fragment]:
     """What the page shows of an entry, and its <article> as the build keeps it (here or in a cold build's worker).
 
     Its plain text (kept with the view) is made here too: its share page and the JSON-LD of the page that
     lists it both need it, and a cold build makes those two in different processes, so each made it again.
     """
-    view = make_view(entry, baseline, zone, source)
+    view = make_view(entry, baseline, zone, source, made)
     summary_text(view)
     return view, keep(render_entry(theme, view), packed=packed)
 

@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from .clock import Window
-from .names import NAME_MAX, SHARE_SUFFIX
+from .names import NAME_MAX, PICTURE_SUFFIXES, SHARE_SUFFIX
 from .parties import is_known, near_party, party_code, party_name
 
 if TYPE_CHECKING:
@@ -239,6 +239,63 @@ def _restore(cls: type[_Strict], values: dict[str, Any], fields_set: set[str]) -
 _set = object.__setattr__  # the models are frozen: their own __setattr__ refuses
 
 
+MAX_PICTURES = 20  # an entry's pictures: a gallery of the count, not the night's whole camera roll
+_LOOSE = ("alt", "caption", "credit")
+
+
+def _picture_file(value: Any) -> str:
+    name = _text(value)
+    lower = name.lower()
+    if "/" in name or "\\" in name or name in (".", ".."):
+        raise ValueError(
+            f"'{name}' is a path: name a picture file dropped beside the entry in entries/ (just its name, no folders)"
+        )
+    if name.startswith((".", "_")) or not name.isprintable():
+        raise ValueError(f"'{name}' is not a picture file's name countnight reads (no leading '.' or '_')")
+    if lower.endswith((".svg", ".svgz")):
+        raise ValueError(f"'{name}': SVG pictures are refused (an SVG can carry scripts): export it as PNG or JPEG")
+    if not lower.endswith(PICTURE_SUFFIXES):
+        raise ValueError(f"'{name}' is not a picture countnight takes (JPEG, PNG, WebP, GIF, HEIC or AVIF)")
+    return name
+
+
+PictureFile = Annotated[str, BeforeValidator(_picture_file)]
+
+
+class Picture(_Strict):
+    """A picture dropped beside the entry: its file, what it shows (``alt``, required), caption and credit."""
+
+    file: PictureFile
+    alt: Text
+    caption: Line | None = None
+    credit: Line | None = None
+
+
+def _pictures(data: Any) -> Any:
+    """``image: NAME`` with ``alt``, ``caption`` and ``credit`` beside it, a single ``{file, alt, …}``, or a
+    list of them: always a list of pictures, each with its own alt."""
+    if not isinstance(data, dict) or ("image" not in data and not data.keys() & set(_LOOSE)):
+        return data
+    data = dict(data)
+    loose = {key: data.pop(key) for key in _LOOSE if key in data}
+    image = data.get("image")
+    if "image" in data and image is None:
+        raise ValueError("image: is empty: name the picture file beside the entry (image: NAME), or remove the line")
+    if isinstance(image, str):
+        data["image"] = [{"file": image, **loose}]
+        return data
+    if loose:
+        first = next(iter(loose))
+        if image is None:
+            raise ValueError(f"{first}: describes a picture: add image: NAME (a picture file beside the entry)")
+        raise ValueError(f"{first}: with image as a list, give each picture its own: - {{file: NAME, alt: TEXT}}")
+    if isinstance(image, dict):
+        data["image"] = [image]
+    elif isinstance(image, list):  # a bare name in a list: read as {file: NAME}, so its missing alt is said
+        data["image"] = [{"file": item} if isinstance(item, str) else item for item in image]
+    return data
+
+
 class EntryBase(_Strict):
     """Fields every kind has. ``id`` comes from the file name and ``body`` from below the front matter."""
 
@@ -255,6 +312,12 @@ class EntryBase(_Strict):
     updated: Later | None = None
     correction: Text | None = None
     constituency: Constituency | None = None
+    image: Annotated[list[Picture], Field(max_length=MAX_PICTURES)] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _loose_pictures(cls, data: Any) -> Any:
+        return _pictures(data)
 
     def live_at(self, now: datetime) -> bool:
         """Published and its time has come (a future time is an embargo)."""

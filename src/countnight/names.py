@@ -21,6 +21,17 @@ SHARE_SUFFIX = ".html"  # an entry's share page is update/ID.html (feeds.share_p
 _STAGED_SHARE_FOLDER = "/.countnight-tmp-4194304-site/update/"
 
 
+# The pictures a reporter may drop beside an entry (picturemake.py reads them by their content, whatever the name
+# says). SVG is refused by name and by content: an SVG is a document that can carry scripts.
+PICTURE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic", ".heif", ".avif")
+MAX_PICTURE_BYTES = 40 * 1024 * 1024  # a phone's largest photo is ~15 MB (here, so a build need not load Pillow)
+
+
+def is_picture_name(name: str) -> bool:
+    """A file in entries/ that may be a picture an entry names (editors' and sync tools' temp files are not)."""
+    return name.lower().endswith(PICTURE_SUFFIXES) and not name.startswith((".", "_"))
+
+
 def is_entry_name(name: str) -> bool:
     """SPEC: dot-, underscore-, ~-, .swp- and .tmp- files are editors' and sync tools' files, not entries."""
     return name.endswith(".md") and not name.startswith((".", "_")) and not name.endswith(("~", ".swp", ".tmp"))

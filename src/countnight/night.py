@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ class Night:
     changed: Collection[str] | None = None
     key_events: Sequence[EntryView] | None = None  # the shown key events, newest first (None: find them)
     pinned: Sequence[EntryView] | None = None  # the shown pinned entries, newest first (None: find them)
+    # the made pictures of the shown entries: path in the site (media/…) → the file in .countnight/ holding it
+    media: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @functools.cached_property
     def ended(self) -> bool:

@@ -45,6 +45,7 @@ def _build_once(root: Path, out: Path | None) -> int:
     )
     site.outlets = (channel,)  # polling pages see what this build changed; the push engine, when there is one
     report = site.build()
+    site.read.pictures.close()  # its pictures were made before it was written (a one-off build waits for them)
     channel.close()  # once its message is out
     uptodate.record_build(site, report)
     for problem in report.problems:

@@ -37,8 +37,10 @@ class PageCache:
     setting: str = ""
     share_paths: set[str] = field(default_factory=set)  # the share pages the site holds
     fragments: Fragments = field(default_factory=dict)  # panels, the follow list and results rows (see _fragment)
+    media: frozenset[str] = frozenset()  # the made pictures the site holds (media/…: a name never changes bytes)
 
     def clear(self) -> None:
+        self.media = frozenset()
         self.pages.clear()
         self.paging = None
         self.setting = ""
@@ -46,8 +48,8 @@ class PageCache:
         self.fragments.clear()
 
     def working_copy(self) -> PageCache:
-        return PageCache(dict(self.pages), self.paging, self.setting, set(self.share_paths), self.fragments)
+        return PageCache(dict(self.pages), self.paging, self.setting, set(self.share_paths), self.fragments, self.media)
 
     def commit(self, work: PageCache) -> None:
-        self.pages, self.paging, self.setting = work.pages, work.paging, work.setting
+        self.pages, self.paging, self.setting, self.media = work.pages, work.paging, work.setting, work.media
         self.share_paths = work.share_paths

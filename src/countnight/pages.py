@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import operator
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
@@ -254,7 +255,38 @@ def _panels(
 
 def _older_fragment(html: str) -> str:
     # Fragments are rendered for the site's root (the index, live.json); older pages sit one folder down.
-    return html.replace('class="entry__share" href="', 'class="entry__share" href="../')
+    html = html.replace('class="entry__share" href="', 'class="entry__share" href="../')
+    if _MEDIA_MARK in html:  # a picture's files (partials/figure.html): every address in its src and srcset
+        html = _MEDIA_ATTRIBUTE.sub(_one_folder_down, html)
+    return html
+
+
+_MEDIA_MARK = 'class="entry__figure"'
+_MEDIA_ATTRIBUTE = re.compile(r'(\s(?:src|srcset)=")(media/[^"]*)"')
+
+
+def _one_folder_down(match: re.Match[str]) -> str:
+    """src="media/a.jpg" or srcset="media/a 480w, media/b 960w", each address one folder up."""
+    addresses = ", ".join(f"../{item}" for item in match[2].split(", "))
+    return f'{match[1]}{addresses}"'
+
+
+def _first_eager(fragments: dict[str, Markup]) -> dict[str, Markup]:
+    """A picture in the page's newest entry loads at once: it is in view when the page opens (lazy loading would
+    wait for layout). Every picture below it stays lazy."""
+    for ident, html in list(fragments.items())[:1]:
+        if _LAZY in html:
+            fragments[ident] = Markup(html.replace(_LAZY, "", 1))
+            break
+    return fragments
+
+
+_LAZY = ' loading="lazy"'
+
+
+def _read_made(source: str) -> bytes:
+    with open(source, "rb") as handle:
+        return handle.read()
 
 
 def _span(night: Night, views: Sequence[EntryView]) -> str:
@@ -304,7 +336,7 @@ def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
             ended=ended,
             panels=panels(),
             entries=paging.front,
-            fragments={v.id: Markup(night.fragments[v.id]) for v in paging.front},
+            fragments=_first_eager({v.id: Markup(night.fragments[v.id]) for v in paging.front}),
             json_ld=json_ld(night, paging.front, INDEX, paging.where),
             canonical=page_url(event, INDEX, INDEX),
             page=INDEX,
@@ -314,7 +346,14 @@ def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
         ).encode()
 
     fresh[INDEX] = index
+    # The shown entries' pictures: a made file's name is its content's, so one the folder already holds from
+    # this cache's builds is never read again; only new ones go in ``fresh`` (read from .countnight/ as written).
+    for path, source in night.media.items():
+        if path not in work.media:
+            fresh[path] = functools.partial(_read_made, source)
+    work.media = frozenset(night.media)
     paths = set(fresh)
+    paths |= work.media
     paths.update(page_name(number) for number in range(1, count + 1))
     if paging.pages_changed is None or previous is None:
         numbers: Iterable[int] = range(1, count + 1)
@@ -441,7 +480,7 @@ def share_page(theme: Theme, night: Night, view: EntryView, where: str) -> bytes
     night's build), moved one folder down and with its headline as the h1.
     """
     path = share_path(view.id)
-    article = _promote_headline(_older_fragment(night.fragments[view.id]), view.id)
+    article = _promote_headline(_older_fragment(night.fragments[view.id]), view.id).replace(_LAZY, "", 1)
     return render_template(
         theme,
         "share.html",

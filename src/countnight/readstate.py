@@ -19,12 +19,14 @@ from zoneinfo import ZoneInfo
 from .clock import Window, show_time
 from .entries import entry_warnings, parse_entry
 from .errors import InputError, Problem, describe_os_error
+from .figures import MadePicture
 from .fragments import Fragment
 from .frontmatter import MAX_BYTES, read_entry
 from .journal import Journal, Record
 from .models import Context, Entry, ResultEntry
-from .names import entries_in_folder, entry_id, folder_not_read, is_entry_name, not_an_entry
+from .names import entries_in_folder, entry_id, folder_not_read, is_entry_name, is_picture_name, not_an_entry
 from .parallel import PARALLEL_MIN, prepare_many, usable_cpus
+from .pictures import PictureWork, Waiting, picture_notes
 from .reading import FilePath, read_regular, taken_down
 from .report import BuildReport
 from .rules import Setup
@@ -57,6 +59,7 @@ class Outcome:
     problems: tuple[Problem, ...] = ()
     taken: str | None = None
     redated: str = ""  # the time new rules give a file readers were shown, while they keep the old version
+    made: tuple[MadePicture, ...] = ()  # its pictures, made (for a last good version: those it was shown with)
 
 
 class ReadState:
@@ -81,6 +84,13 @@ class ReadState:
         self.seat_notices: list[str] | None = None  # seats.second_results; None: to be worked out again
         self.results: dict[str, ResultEntry] = {}  # id → the result the stream considers (entries' results)
         self.ignored: dict[str, str] = {}  # a file or folder in entries/ that looks meant as an entry → what to do
+        # Pictures: made by worker processes. A one-off build waits for them; a watcher (watch.py) sets
+        # ``blocking`` off and is told when each is made.
+        self.pictures = PictureWork(root, blocking=True)
+        self.figures: dict[str, tuple[MadePicture, ...]] = {}  # id → its pictures as made for the entry shown
+        self.waiting: set[str] = set()  # entry files whose pictures are being made: shown once they are
+        self.refigured: set[str] = set()  # ids whose pictures were made anew by the last scan (same text)
+        self.picture_files: dict[str, Signature | None] = {}  # picture file in entries/ → its signature (None: unread)
 
     def clear(self) -> None:
         """Forget everything read: the night's rules changed, so every entry is read anew."""
@@ -97,7 +107,7 @@ class ReadState:
     def signatures(self) -> list[tuple[str, int, int, int, int]] | None:
         """(file name, *Signature) of every entry file the build used, as it read them; None when it cannot
         vouch for them: files held, skipped or rejected."""
-        if self.missing or self.unread or self.bad:
+        if self.missing or self.unread or self.bad or self.waiting:
             return None
         entries = []
         for display in sorted(self.outcomes):
@@ -105,7 +115,11 @@ class ReadState:
             if parsed is None:
                 return None
             entries.append((display.rpartition("/")[2], *parsed.signature))
-        return entries
+        for name, seen in self.picture_files.items():  # every picture in entries/, named by an entry or not
+            if seen is None or racy(seen, self.seen_ns):
+                return None
+            entries.append((name, *seen))
+        return sorted(entries)
 
     def scan(
         self,
@@ -135,17 +149,26 @@ class ReadState:
             prepared = self.prepare_in_parallel(items, context, setup) if setup is not None else set()
             candidates = {}
             self.ignored = {}
+            self.picture_files = {}
             for item in items:
                 if is_entry_name(item.name):
                     candidates[f"{ENTRIES}/{item.name}"] = item
+                elif is_picture_name(item.name):
+                    self.picture_files[item.name] = _picture_signature(item.path)
                 else:
                     with contextlib.suppress(OSError):  # the listing's own file type: no stat for a picture
                         self.look_at_non_entry(item.name, item.is_dir(follow_symlinks=False))
             names = sorted(candidates.keys() | self.outcomes.keys() | self.missing.keys())
         else:
             wanted = {d for d in only if is_entry_name(d.rpartition("/")[2])} | self.missing.keys() | self.unread
+            wanted |= self.pictures.forget(d.rpartition("/")[2] for d in only if is_picture_name(d.rpartition("/")[2]))
             for display in only:
                 name = display.rpartition("/")[2]
+                if is_picture_name(name):  # a picture: the entries that name it are looked at again
+                    self.picture_files[name] = _picture_signature(str(self.root / ENTRIES / name))
+                    if not os.path.lexists(self.root / ENTRIES / name):
+                        del self.picture_files[name]
+                    continue
                 if not is_entry_name(name):
                     self.ignored.pop(f"{ENTRIES}/{name}", None)
                     path = self.root / ENTRIES / name
@@ -156,6 +179,9 @@ class ReadState:
             names = sorted(wanted)
             prepared = set()
         self.unread = set()
+        self.refigured = set()
+        if self.pictures.blocking:
+            self.make_pictures_first(names, candidates, prepared, context)
         touched: set[str] = set()
         clock = time.monotonic()
         for display in names:
@@ -180,8 +206,11 @@ class ReadState:
             if parsed is not None and parsed.entry is not None:
                 if parsed.warnings is None:
                     parsed.warnings = entry_warnings(parsed.entry, parsed.text, display)
-                if parsed.warnings:
-                    self.warned[display] = parsed.warnings
+                said = parsed.warnings
+                if outcome is not None and outcome.entry is parsed.entry and outcome.made:  # how its pictures were read
+                    said += picture_notes(parsed.entry, outcome.made, display, parsed.text)
+                if said:
+                    self.warned[display] = said
                 else:
                     self.warned.pop(display, None)
             elif item is not None or outcome is None:  # held files keep theirs through the grace period
@@ -201,7 +230,9 @@ class ReadState:
             new_entry = outcome.entry if outcome is not None else None
             old_taken = before.taken if before is not None else None
             new_taken = outcome.taken if outcome is not None else None
-            if old_entry is not new_entry or old_taken != new_taken:
+            old_made = before.made if before is not None else ()
+            new_made = outcome.made if outcome is not None else ()
+            if old_entry is not new_entry or old_taken != new_taken or old_made != new_made:
                 touched.add(ident)
                 if isinstance(old_entry, ResultEntry) or isinstance(new_entry, ResultEntry):
                     self.seat_notices = None  # a result came, went or changed: look for seats declared twice
@@ -213,6 +244,12 @@ class ReadState:
                     self.entries.pop(ident, None)
                 else:
                     self.entries[ident] = new_entry
+                if old_made and new_made and old_made != new_made:
+                    self.refigured.add(ident)  # a picture replaced under its name: open pages must be told
+                if new_made:
+                    self.figures[ident] = new_made
+                elif new_entry is None or not new_entry.image:
+                    self.figures.pop(ident, None)
                 if new_taken is None:
                     self.taken_down.pop(ident, None)
                 else:
@@ -247,7 +284,50 @@ class ReadState:
         except InputError:  # pragma: no cover - the entry was read from this very text
             return 0
 
+    def make_pictures_first(
+        self,
+        names: list[str],
+        candidates: dict[str, os.DirEntry[str] | FilePath | None],
+        prepared: set[str],
+        context: Context,
+    ) -> None:
+        """A one-off build (or ``check``): every picture the entries name is made, on every worker at once,
+        before the entries are looked at, so the site it writes shows each entry with its pictures."""
+        scratch = BuildReport()  # what reading says is said again by the scan itself
+        for display in names:
+            item = candidates.get(display)
+            parsed = self.parsed.get(display) if display in prepared else None
+            if parsed is None and item is not None:
+                parsed = self.read_one(item, display, context, scratch)
+            if parsed is not None and parsed.entry is not None and parsed.entry.image:
+                self.pictures.figures_for(parsed.entry, display, parsed.text)
+        self.pictures.wait()
+        self.pictures.close()  # its workers are not kept waiting between one-off builds (started again if asked)
+
     def outcome_of(
+        self, parsed: Parsed, ident: str, journal: Journal, context: Context, now: datetime | None = None
+    ) -> Outcome:
+        display = f"{ENTRIES}/{ident}.md"
+        self.waiting.discard(display)
+        if parsed.entry is not None and parsed.entry.image:
+            made = self.pictures.figures_for(parsed.entry, display, parsed.text)
+            if isinstance(made, list):  # a picture is missing or refused: the entry's problem, as a field's
+                taken = taken_down(parsed.text.encode(), display)
+                if taken:
+                    return Outcome(None, tuple(made), taken)
+                return Outcome(self.last_good(journal, ident, context), tuple(made), made=self.shown_with(ident))
+            if isinstance(made, Waiting):  # shown once its pictures are made: readers keep what they see till then
+                self.waiting.add(display)
+                return Outcome(self.last_good(journal, ident, context), made=self.shown_with(ident))
+            self.pictures.remember(ident, made)
+            return replace(self._outcome_of(parsed, ident, journal, context, now), made=made)
+        return self._outcome_of(parsed, ident, journal, context, now)
+
+    def shown_with(self, ident: str) -> tuple[MadePicture, ...]:
+        """The pictures readers see with the entry (this process's, else those kept in .countnight/)."""
+        return self.figures.get(ident) or self.pictures.shown(ident)
+
+    def _outcome_of(
         self, parsed: Parsed, ident: str, journal: Journal, context: Context, now: datetime | None = None
     ) -> Outcome:
         if parsed.entry is not None:
@@ -416,6 +496,14 @@ class ReadState:
             return parsed.digest
         last = self.last_goods.get(entry.id)
         return last[0] if last is not None and last[1] is entry else ""
+
+
+def _picture_signature(path: str) -> Signature | None:
+    """A picture file's signature, as uptodate.disk_inputs takes it (through a link); None if it cannot be read."""
+    try:
+        return of_stat(os.stat(path))
+    except OSError:
+        return None
 
 
 def window_text(window: Window) -> str:

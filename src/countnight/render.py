@@ -382,6 +382,8 @@ def entry_rev(fingerprint: str, view: EntryView) -> str:
         # without it, the entry's JSON does.
         written = f"source {view.source}" if view.source else view.entry.model_dump_json()
         parts = (fingerprint, written, view.headline, view.time_shown, _baseline_used(view))
+        if view.figures:  # the same text with a picture file replaced under its name shows a new picture
+            parts += tuple(f.made.digest for f in view.figures)
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
 
     return memo(view, f"rev {fingerprint}", make)

@@ -167,12 +167,19 @@ class Site:
         self._pages_stale = False
         report.written = written.written
         report.built = True
-        report.changes = changes = dataclasses.replace(sent, live=_live_delta(made[0], output.panels))
+        refigured = tuple(sorted(i for i in self.read.refigured if i in self.stream.live))  # same text, new picture
+        report.changes = changes = dataclasses.replace(sent, live=_live_delta(made[0], output.panels, refigured))
         try:
             self._record(journal, report, made[0])
         except OSError as err:  # the site is out but its record is not (a full disk): say so; the next build records it
             what = "the disk is full" if err.errno == errno.ENOSPC else err.strerror or str(err)
             report.warnings.append(f"{journal.path}: could not record what readers now see ({what}); will retry")
+        try:
+            self.read.pictures.save_shown()  # which pictures each entry is shown with: its last good version's
+        except OSError as err:
+            report.warnings.append(
+                f".countnight/pictures: could not record the pictures shown ({err.strerror}); will retry"
+            )
         self._send_to_outlets(changes, report)
         self._journal = (signature(journal.path), journal)
         return self._done(report, started)
@@ -360,11 +367,14 @@ class Site:
         return report
 
 
-def _live_delta(batch: _JournalBatch, panels: tuple[str, ...]) -> LiveDelta:
-    """What open pages must be told, from the journal's next lines: they name what readers see anew."""
+def _live_delta(batch: _JournalBatch, panels: tuple[str, ...], refigured: tuple[str, ...] = ()) -> LiveDelta:
+    """What open pages must be told, from the journal's next lines: they name what readers see anew. And the
+    entries shown with a picture made anew (replaced under its name: the journal's text is the same)."""
+    published = {v.id for v in batch.published}
     return LiveDelta(
         new=tuple(v.id for v in batch.published if v.id not in batch.revised),
-        corrected=tuple(v.id for v in batch.published if v.id in batch.revised),
+        corrected=tuple(v.id for v in batch.published if v.id in batch.revised)
+        + tuple(i for i in refigured if i not in published),
         withdrawn=tuple(ident for ident, _ in batch.removed),
         panels=panels,
     )

@@ -18,8 +18,9 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-# Hashed assets never change under their name (render.py names them NAME.<10 hex>.EXT).
-_HASHED = re.compile(r"^assets/[^/]+\.[0-9a-f]{10}\.[A-Za-z0-9]+$")
+# Hashed assets and made pictures never change under their name (render.py names them NAME.<10 hex>.EXT, and
+# picturemake.py the same).
+_HASHED = re.compile(r"^(?:assets|media)/[^/]+\.[0-9a-f]{10}\.[A-Za-z0-9]+$")
 _TYPES = {
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
@@ -47,6 +48,8 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 # href="…", src="…", content="…" (og:image, og:url: only absolute ones count there, as other meta tags hold
 # plain words), and the same inside JSON strings (live.json's fragments: \").
 _REFERENCE = re.compile(rb'(href|src|content)=\\?"([^"\\]*)\\?"')
+# srcset="a.480.webp 480w, a.960.webp 960w" (a picture's files, partials/figure.html): each address in it.
+_SRCSET = re.compile(rb'srcset=\\?"([^"\\]*)\\?"')
 
 
 @dataclass(frozen=True)
@@ -93,9 +96,12 @@ def references(name: str, data: bytes, base_url: str | None = None) -> set[str]:
     """
     found: set[str] = set()
     folder = posixpath.dirname(name)
-    for match in _REFERENCE.finditer(data):
-        raw = match[2].decode("utf-8", "replace")
-        if match[1] == b"content" and not (base_url and raw.startswith(base_url)):
+    named = [(m[1], m[2]) for m in _REFERENCE.finditer(data)]
+    if b"srcset=" in data:
+        named += [(b"src", item.strip().split(b" ")[0]) for m in _SRCSET.finditer(data) for item in m[1].split(b",")]
+    for attribute, value in named:
+        raw = value.decode("utf-8", "replace")
+        if attribute == b"content" and not (base_url and raw.startswith(base_url)):
             continue
         if base_url and raw.startswith(base_url):
             raw = "/" + raw[len(base_url) :]
@@ -116,7 +122,7 @@ def references(name: str, data: bytes, base_url: str | None = None) -> set[str]:
 def rank(name: str) -> int:
     """Where a kind of file goes when nothing it names decides: assets, share pages, older pages, results
     and the rest, the feed, live.json, the index."""
-    if name.startswith("assets/"):
+    if name.startswith(("assets/", "media/")):
         return 0
     if name.startswith("update/"):
         return 1

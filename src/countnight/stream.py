@@ -6,9 +6,11 @@ it from the ids whose entry changed and makes the night the pages are rendered f
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from datetime import datetime
 
 from .elections import Scoreboard, tally
+from .figures import MadePicture
 from .fragments import Fragment, Fragments, view_and_fragment
 from .journal import Journal
 from .models import Entry, ResultEntry, SummaryEntry
@@ -36,6 +38,7 @@ class Stream:
         self.summaries: set[str] = set()  # ids of summaries in the stream
         self.keyed: set[str] = set()  # ids of key events in the stream
         self.pinned: set[str] = set()  # ids of pinned entries in the stream
+        self.pictured: set[str] = set()  # ids of entries in the stream with pictures
         self.removed: dict[str, str] = {}  # id → why readers no longer see it
         self.at: datetime | None = None  # the `now` of the last stream update; None: start afresh
         self.results: list[EntryView] | None = None
@@ -69,7 +72,7 @@ class Stream:
         changed: set[str] = set()
         if reset:
             self.oldest_first, self.live, self.scheduled = [], {}, {}
-            self.summaries, self.keyed, self.pinned = set(), set(), set()
+            self.summaries, self.keyed, self.pinned, self.pictured = set(), set(), set(), set()
             self.views = {i: v for i, v in self.views.items() if i in self.read.entries}
             for entry in self.read.entries.values():
                 self.place(entry, setup, now, insert=False)
@@ -116,9 +119,10 @@ class Stream:
                 self.scheduled[entry.id] = entry
             return False
         cached = self.views.get(entry.id)
-        if cached is None or cached[0] is not entry:
+        made = self.read.figures.get(entry.id, ()) if entry.image else ()
+        if cached is None or cached[0] is not entry or not _same_pictures(cached[1], made):
             ready = self.read.rendered.get(entry.id)
-            if ready is not None and ready[0] is entry:  # made by a worker of a cold build
+            if ready is not None and ready[0] is entry and not entry.image:  # made by a worker of a cold build
                 cached = ready
             else:
                 cached = (
@@ -130,11 +134,14 @@ class Stream:
                         setup.theme,
                         packed=self.long_lived,
                         source=self.read.source(entry),
+                        made=made,
                     ),
                 )
             self.views[entry.id] = cached
         view = cached[1]
         self.live[entry.id] = view
+        if view.figures:
+            self.pictured.add(entry.id)
         if isinstance(entry, SummaryEntry):
             self.summaries.add(entry.id)
         elif isinstance(entry, ResultEntry):
@@ -150,7 +157,7 @@ class Stream:
         return True
 
     def unstream(self, view: EntryView) -> None:
-        for flagged in (self.summaries, self.keyed, self.pinned):
+        for flagged in (self.summaries, self.keyed, self.pinned, self.pictured):
             flagged.discard(view.id)
         if isinstance(view.entry, ResultEntry):
             self.results_dirty = True
@@ -208,4 +215,15 @@ class Stream:
             changed=changed,
             key_events=key_events,
             pinned=pinned,
+            media={
+                rendition.path: figure.made.source(rendition)
+                for ident in sorted(self.pictured)
+                for figure in self.live[ident].figures
+                for rendition in figure.renditions
+            },
         )
+
+
+def _same_pictures(view: EntryView, made: Sequence[MadePicture]) -> bool:
+    """Whether a kept view shows the very pictures made now (a picture file replaced under the same name)."""
+    return len(view.figures) == len(made) and all(f.made is m for f, m in zip(view.figures, made, strict=True))

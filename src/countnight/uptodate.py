@@ -33,7 +33,7 @@ from typing import Any, Protocol
 from . import __version__
 from .fileio import read_file
 from .journal import JOURNAL, STATE_DIR  # the standard library only, like this module
-from .names import CONFIG_NAME, default_theme, is_entry_name, theme_files
+from .names import CONFIG_NAME, default_theme, is_entry_name, is_picture_name, theme_files
 
 # (mtime_ns, size, inode, ctime_ns). Size and mtime alone miss a rewrite of the same size that keeps its mtime
 # (cp --preserve=timestamps, rsync -t, sync clients); the inode misses one made in place. The ctime is set by
@@ -102,7 +102,7 @@ def disk_inputs(root: Path, baseline: str | None) -> Inputs:
     entries: list[tuple[str, int, int, int, int]] = []
     with contextlib.suppress(OSError):
         for item in os.scandir(root / "entries"):
-            if is_entry_name(item.name):
+            if is_entry_name(item.name) or is_picture_name(item.name):  # a picture replaced changes the site too
                 try:
                     info = item.stat()  # follows a link, as the build's read does
                 except OSError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from .baseline import Baseline
 from .clock import show_clock, show_time
 from .elections import ResultFigures, Vote, compute_result
+from .figures import Figure, MadePicture, figures_of
 from .models import Entry, QuoteEntry, ResultEntry, TurnoutEntry
 
 T = TypeVar("T")
@@ -47,6 +48,7 @@ class EntryView:
     # sha256 of the text the entry was read from (its file, or the journal's copy of the version readers were
     # shown): its version tag hashes this, not the entry's JSON (~5 us an entry less). "" where not known.
     source: str = ""
+    figures: tuple[Figure, ...] = ()  # its pictures, made (an entry is shown only once all of them are)
 
     @property
     def kind(self) -> str:
@@ -121,10 +123,13 @@ def headline(entry: Entry, result: ResultFigures | None, turnout: TurnoutFigures
     return "Summary"
 
 
-def make_view(entry: Entry, baseline: Baseline | None, zone: ZoneInfo, source: str = "") -> EntryView:
+def make_view(
+    entry: Entry, baseline: Baseline | None, zone: ZoneInfo, source: str = "", made: Sequence[MadePicture] = ()
+) -> EntryView:
     """Compute everything an entry shows. Pure: the same entry and baseline give the same view.
 
-    ``source``: the digest of the text ``entry`` was read from (see EntryView.source)."""
+    ``source``: the digest of the text ``entry`` was read from (see EntryView.source). ``made``: the files
+    made of its pictures, in the order it names them (pictures.py)."""
     result = result_figures(entry, baseline) if isinstance(entry, ResultEntry) else None
     turnout = turnout_figures(entry, baseline) if isinstance(entry, TurnoutEntry) else None
     updated = entry.updated
@@ -139,4 +144,5 @@ def make_view(entry: Entry, baseline: Baseline | None, zone: ZoneInfo, source: s
         result=result,
         turnout=turnout,
         source=source,
+        figures=figures_of(entry.image, made) if entry.image else (),
     )

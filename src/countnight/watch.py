@@ -43,7 +43,7 @@ from . import uptodate
 from .config import CONFIG_NAME, load_config
 from .console import VERBOSE, Console
 from .errors import InputError
-from .names import is_entry_name, not_an_entry
+from .names import is_entry_name, is_picture_name, not_an_entry
 from .report import BuildReport
 from .site import ENTRIES, Site
 
@@ -194,6 +194,9 @@ class Watcher:
         """Watch first, then build (a change made during the first build is not lost), then run the builder."""
         if self._thread is not None:
             return self.last
+        # A picture made by a worker: the entry files that name it are looked at again, as if they had changed.
+        self.site.read.pictures.on_ready = self._pictures_made
+        self.site.read.pictures.blocking = False  # a text entry never waits for a picture: see pictures.py
         self._observer = _polling_observer(self.poll_interval) if self.poll else _native_observer()
         self._check_folders(initial=True)
         self._observer.start()
@@ -217,6 +220,14 @@ class Watcher:
             with contextlib.suppress(Exception):
                 self._observer.stop()
                 self._observer.join(timeout)
+        self.site.read.pictures.on_ready = None
+        with contextlib.suppress(Exception):
+            self.site.read.pictures.close()
+
+    def _pictures_made(self, displays: set[str]) -> None:
+        """From the picture pool's thread: only queues, like a file event."""
+        for display in displays:
+            self._put(str(self.root / display), True)
 
     def request_stop(self) -> None:
         """Ask ``run_forever`` to return (from a signal handler or another thread)."""
@@ -335,7 +346,9 @@ class Watcher:
             return "folder"
         if path.parent == self.root / ENTRIES:
             # a file that looks meant as an entry (X.MD, x.md.txt) too: the build says it is not read, once
-            return "entry" if is_entry_name(path.name) or not_an_entry(path.name) else None
+            # a picture too: the entries that name it are looked at again (never read as an entry itself)
+            named = is_entry_name(path.name) or is_picture_name(path.name) or not_an_entry(path.name)
+            return "entry" if named else None
         if _ignored_name(path.name):
             return None
         if path in (self.root / CONFIG_NAME, self._baseline) or (self.root / TEMPLATES) in path.parents:

@@ -16,7 +16,8 @@ from typing import Any
 
 import jinja2
 from starlette.applications import Starlette
-from starlette.datastructures import FormData
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -30,7 +31,8 @@ from ..render import load_theme
 from . import forms
 from .candidates import find_constituency, read_candidates_file
 from .drop import Found, Shown, entry_status, log_action, read_log, read_one, write_new
-from .guard import Guard, RateLimit, csrf_ok, csrf_token
+from .guard import MAX_BODY, Guard, RateLimit, csrf_ok, csrf_token
+from .photos import MAX_PHOTO, Photo, check_photo, store_photo
 from .reporters import SESSION_LIFETIME, Reporter, Reporters, now_utc, secret_key
 
 HERE = Path(__file__).parent
@@ -85,9 +87,10 @@ class Desk:
         request.state.reporter = reporter
         return reporter
 
-    async def posted(self, request: Request) -> FormData | None:
-        """The form, if its CSRF token is the one this session's pages carry; else None."""
-        form = await request.form(max_files=0, max_fields=400)
+    async def posted(self, request: Request, *, files: int = 0) -> FormData | None:
+        """The form, if its CSRF token is the one this session's pages carry; else None. ``files``: how many
+        files it may hold (an entry's form: its photo; every other form: none)."""
+        form = await request.form(max_files=files, max_fields=400, max_part_size=MAX_BODY)
         token = form.get("csrf")
         if not csrf_ok(self.key, request.cookies.get(SESSION), token if isinstance(token, str) else None):
             return None
@@ -190,24 +193,45 @@ class Desk:
             request, "form.html", kind=kind, v=values, errors=errors, preview=preview, rows=rows, listed=listed
         )
 
-    def checked(self, kind: str, values: dict[str, str], who: Reporter) -> tuple[forms.Checked, str, bool]:
+    def checked(
+        self, kind: str, values: dict[str, str], who: Reporter, photo: str | None = None
+    ) -> tuple[forms.Checked, str, bool]:
         event, context = load_context(self.root)
         draft = event.desk.approval and not who.editor
         # The text does not depend on the file's name, so one check serves the preview and the name alike.
-        result = forms.check(kind, values, event, context, self.theme, draft=draft, stem="desk-preview-entry")
+        result = forms.check(
+            kind, values, event, context, self.theme, draft=draft, stem="desk-preview-entry", photo=photo
+        )
         return result, forms.file_stem(kind, result.entry, values, event, self.clock()), draft
 
     async def send(self, request: Request, who: Reporter) -> Response:
         kind = request.path_params["kind"]
         if kind not in forms.KINDS:
             return self.refuse(request, 404, "There is no such kind of entry.")
-        form = await self.posted(request)
+        form = await self.posted(request, files=1)
         if form is None:
             return self.refuse(request, 403, _STALE)
         values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf"}
-        result, stem, draft = self.checked(kind, values, who)
-        if not result.ok or form.get("action") != "send":
-            return self.form_page(request, who, kind, values, result.errors, result.preview or None)
+        upload = form.get("photo")
+        photo: Photo | str | None = None
+        if isinstance(upload, UploadFile) and (upload.filename or upload.size):
+            data = await upload.read(MAX_PHOTO + 1)
+            photo = await run_in_threadpool(check_photo, data)  # decoding a photo must not stall other phones
+        # Checked with a stand-in name (the file's own is chosen only once it is stored): validation is by name.
+        result, stem, draft = self.checked(kind, values, who, "desk-photo.jpg" if photo is not None else None)
+        errors = {key: list(messages) for key, messages in result.errors.items()}
+        if isinstance(photo, str):
+            errors.setdefault("photo", []).append(f"The photo {photo}")
+        elif photo is not None and (errors or form.get("action") != "send"):  # a browser never sends it again
+            errors.setdefault("photo", []).append("choose the photo again before sending (it is not kept)")
+        if not result.ok or errors or form.get("action") != "send":
+            return self.form_page(request, who, kind, values, errors, result.preview or None)
+        if isinstance(photo, Photo):
+            name = store_photo(self.root, stem, photo)  # first: the entry never names a file not yet there
+            result, _, _ = self.checked(kind, values, who, name)
+            if not result.ok:  # pragma: no cover - the same form, checked a moment ago with a stand-in name
+                return self.form_page(request, who, kind, values, result.errors, None)
+            self.log(who, "stored a photo", name.rpartition(".")[0], name)
         path = write_new(self.root, stem, result.text.encode("utf-8"))
         ident = path.name.removesuffix(".md")
         self.log(who, "filed a draft" if draft else "filed", ident, kind)
@@ -219,7 +243,8 @@ class Desk:
         if form is None or kind not in forms.KINDS:
             return JSONResponse({"error": "refused"}, status_code=403)
         values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf"}
-        result, _, _ = self.checked(kind, values, who)
+        photo = "desk-photo.jpg" if values.get("has_photo") else None  # chosen on the phone, sent only with Send
+        result, _, _ = self.checked(kind, values, who, photo)
         return JSONResponse({"errors": result.errors, "preview": result.preview})
 
     # -- an entry: its state, and editors' actions ----------------------------------------------------
@@ -398,5 +423,5 @@ def make_app(root: Path, clock: Callable[[], datetime] = now_utc) -> Starlette:
         return desk.page(request, "message.html", 500, title="Something is wrong", message=message)
 
     app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found, InputError: problem})
-    app.add_middleware(Guard)
+    app.add_middleware(Guard, uploads=("/new/",), max_upload=MAX_PHOTO + 64 * 1024)
     return app

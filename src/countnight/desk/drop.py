@@ -24,7 +24,7 @@ from ..errors import InputError
 from ..fileio import write_all
 from ..journal import JOURNAL, STATE_DIR
 from ..listing import ENTRIES, load_context
-from ..names import is_entry_name
+from ..names import is_entry_name, is_picture_name
 from ..publish import _fsync_dir  # the one writer's folder sync
 from ..views import make_view
 
@@ -32,8 +32,9 @@ LOG = "desk-log.jsonl"
 MAX_TRIES = 100
 
 
-def write_new(root: Path, stem: str, data: bytes) -> Path:
-    """Add ``entries/STEM.md`` (or ``STEM-2.md``, ...) without ever replacing a file; returns its path."""
+def write_new(root: Path, stem: str, data: bytes, *, suffix: str = ".md") -> Path:
+    """Add ``entries/STEM.md`` (or ``STEM-2.md``, ...) without ever replacing a file; returns its path.
+    ``suffix``: another kind of file beside the entries (a photo, ``.jpg``)."""
     folder = root / ENTRIES
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".desk-{stem}.{os.getpid()}.{secrets.token_hex(6)}.tmp"  # two requests at once: two temps
@@ -45,8 +46,8 @@ def write_new(root: Path, stem: str, data: bytes) -> Path:
         os.close(fd)
     try:
         for n in range(1, MAX_TRIES + 1):
-            path = folder / (f"{stem}.md" if n == 1 else f"{stem}-{n}.md")
-            if not is_entry_name(path.name):
+            path = folder / (f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}")
+            if not (is_entry_name(path.name) if suffix == ".md" else is_picture_name(path.name)):
                 raise ValueError(path.name)  # the stem comes from slug(): a programming error
             try:
                 os.link(tmp, path)
@@ -61,7 +62,7 @@ def write_new(root: Path, stem: str, data: bytes) -> Path:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-    raise InputError.one(f"{ENTRIES}/{stem}.md", 0, f"{MAX_TRIES} entries already have this name; nothing written")
+    raise InputError.one(f"{ENTRIES}/{stem}{suffix}", 0, f"{MAX_TRIES} files already have this name; nothing written")
 
 
 def log_action(root: Path, who: str, action: str, ident: str = "", detail: str = "", *, at: datetime) -> None:

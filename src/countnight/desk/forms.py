@@ -77,8 +77,13 @@ def _value(form: Mapping[str, str], key: str) -> str:
     return (form.get(key) or "").strip()
 
 
-def compose(kind: str, form: Mapping[str, str], *, draft: bool) -> Composed:
-    """The entry file a form describes. Empty fields are left out (the reader says what is required)."""
+PHOTO_WORDS = ("alt", "caption", "credit")  # the photo's own fields: what it shows, its caption, who took it
+
+
+def compose(kind: str, form: Mapping[str, str], *, draft: bool, photo: str | None = None) -> Composed:
+    """The entry file a form describes. Empty fields are left out (the reader says what is required).
+
+    ``photo``: the name of the photo sent with it (stored beside the entry), written as ``image:``."""
     lines: list[str] = ["---", f"kind: {kind}"]
     where: dict[int, str] = {}
     errors: dict[str, list[str]] = {}
@@ -100,6 +105,12 @@ def compose(kind: str, form: Mapping[str, str], *, draft: bool) -> Composed:
                 lines.append(f"{key}: true")
         elif value := _value(form, key):
             put(key, key, value, MAX_TEXT if key == "quote" else MAX_LINE)
+    if photo is not None:
+        where[len(lines) + 1] = "photo"
+        lines.append(f"image: {yaml_scalar(photo)}")
+    for key in PHOTO_WORDS:  # without a photo too: the reader then says a description needs one
+        if value := _value(form, key):
+            put(key, key, value)
     if draft:
         lines.append("status: draft")
     lines.append("---")
@@ -139,12 +150,20 @@ def put_candidates(
 
 
 def check(
-    kind: str, form: Mapping[str, str], event: Event, context: Context, theme: Theme, *, draft: bool, stem: str
+    kind: str,
+    form: Mapping[str, str],
+    event: Event,
+    context: Context,
+    theme: Theme,
+    *,
+    draft: bool,
+    stem: str,
+    photo: str | None = None,
 ) -> Checked:
     """Compose the form's entry and read it exactly as ``countnight check`` would, as ``entries/STEM.md``."""
     if kind not in KINDS:
         raise ValueError(kind)
-    composed = compose(kind, form, draft=draft)
+    composed = compose(kind, form, draft=draft, photo=photo)
     errors = {key: list(messages) for key, messages in composed.errors.items()}
     try:
         entry: Entry | None = parse_entry(composed.text.encode("utf-8"), f"entries/{stem}.md", context)
@@ -170,8 +189,12 @@ def _field_of(kind: str, line: int, message: str, composed: Composed) -> tuple[s
             index = int(row) - 1
             if 0 <= index < len(composed.rows):
                 return (f"{sub}-{composed.rows[index]}" if sub else f"votes-{composed.rows[index]}"), text
-        if key in (*_LAYOUT[kind], *_TAIL, "candidates", "body"):
+        if key in (*_LAYOUT[kind], *_TAIL, *PHOTO_WORDS, "candidates", "body"):
+            if key in PHOTO_WORDS and text.startswith("describes a picture"):
+                return "photo", "choose the photo this describes, or leave its description empty"
             return key, text
+        if key == "image":
+            return "photo", text
     return composed.lines.get(line, "form"), message
 
 

@@ -35,11 +35,18 @@ ASGIApp = Callable[..., Any]
 
 
 class Guard:
-    """Adds the security headers to every response and refuses bodies over ``MAX_BODY`` with 413."""
+    """Adds the security headers to every response and refuses bodies over ``MAX_BODY`` with 413.
 
-    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY) -> None:
+    ``uploads``: the paths that take a photo (a multipart POST to ``/new/KIND``), whose bodies may be
+    ``max_upload``; every other field of such a form is still held to ``max_body`` (Desk.posted)."""
+
+    def __init__(
+        self, app: ASGIApp, max_body: int = MAX_BODY, *, uploads: tuple[str, ...] = (), max_upload: int = MAX_BODY
+    ) -> None:
         self.app = app
         self.max_body = max_body
+        self.uploads = uploads
+        self.max_upload = max_upload
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         if scope["type"] != "http":
@@ -53,9 +60,14 @@ class Guard:
                 message["headers"] = [*headers, *HEADERS, *([HSTS] if secure else [])]
             await send(message)
 
-        length = dict(scope.get("headers", [])).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body):
-            await _too_large(send_with_headers)
+        headers = dict(scope.get("headers", []))
+        path = scope.get("path", "")
+        multipart = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
+        upload = multipart and scope.get("method") == "POST" and bool(self.uploads) and path.startswith(self.uploads)
+        limit = self.max_upload if upload else self.max_body
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await _too_large(send_with_headers, upload)
             return
         seen = 0
 
@@ -64,22 +76,22 @@ class Guard:
             message: dict[str, Any] = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_body:
+                if seen > limit:
                     raise _TooLarge
             return message
 
         try:
             await self.app(scope, counted, send_with_headers)
         except _TooLarge:
-            await _too_large(send_with_headers)
+            await _too_large(send_with_headers, upload)
 
 
 class _TooLarge(Exception):
     pass
 
 
-async def _too_large(send: Callable[..., Any]) -> None:
-    body = b"Too large: a desk form is at most 64 KB."
+async def _too_large(send: Callable[..., Any], upload: bool = False) -> None:
+    body = b"Too large: a photo is at most 25 MB." if upload else b"Too large: a desk form is at most 64 KB."
     await send(
         {
             "type": "http.response.start",

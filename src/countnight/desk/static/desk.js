@@ -35,7 +35,11 @@
 
     function ask() {
       var mine = ++asked;
-      fetch(url, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+      var data = new FormData(form);
+      var chosen = form.elements.photo && form.elements.photo.files && form.elements.photo.files.length;
+      data.delete("photo"); // the preview is of the words: the photo goes only with Send (at most 25 MB)
+      if (chosen) data.append("has_photo", "1");
+      fetch(url, { method: "POST", body: data, credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (data) {
           if (!data || mine !== asked) return;
