@@ -51,13 +51,15 @@ compiled: $(VENV)/.installed
 run: compiled
 	$(VENV)/bin/countnight demo --root . --port $(PORT)
 
-## system-packages: Debian's chromium and nginx for the browser tests (apt-get, once)
+## system-packages: Debian's chromium and nginx for the browser tests, jing and trang for the Atom schema check,
+## Java for those and the Nu Html Checker (apt-get, once)
 system-packages:
 	@bash scripts/system-packages.sh
 
-## node_modules: axe-core, pinned in package-lock.json, for the accessibility tests
+## node_modules: axe-core and pa11y for the accessibility tests, vnu-jar and Lighthouse for check-web, pinned in
+## package-lock.json. Puppeteer (pa11y's) downloads no browser of its own: everything drives Debian's chromium.
 node_modules/.package-lock.json: package.json package-lock.json | system-packages
-	npm ci --no-audit --no-fund --loglevel=error
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 ## test: lint, the import layers (contracts in pyproject.toml), Jinja's own tests with our code generator,

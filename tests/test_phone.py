@@ -6,51 +6,18 @@ must be where readers look, at the top. axe-core also runs on the national night
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import AFTER_THE_NIGHT, copy_sample
-from countnight.cli import main
-from countnight.site import Site
+pytest.register_assert_rewrite("browser_support", "served_nights")
+from browser_support import AXE, Nginx, Watched, need  # noqa: E402
 
-pytest.register_assert_rewrite("browser_support")
-from browser_support import AXE, NGINX, Nginx, Watched, need, start_nginx  # noqa: E402
-
-pytest_plugins = ["browser_support"]
+pytest_plugins = ["browser_support", "served_nights"]  # the browser, nginx and the two nights served
 pytestmark = pytest.mark.browser
 OpenPage = Callable[..., Watched]
 PHONE = 375
 FIRST_SCREENS = 1000  # CSS px
-
-
-def _serve(root: Path, now: object) -> Iterator[Nginx]:
-    need(NGINX.exists(), f"nginx is not installed at {NGINX}")
-    report = Site(root).build(now)  # type: ignore[arg-type]
-    assert report.built and not report.problems, report.problems
-    server = start_nginx(root / "site", root.parent / "nginx")
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
-    """The sample night after it ended."""
-    yield from _serve(copy_sample(tmp_path_factory.mktemp("sample") / "night"), AFTER_THE_NIGHT)
-
-
-@pytest.fixture(scope="module")
-def national(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
-    """The whole 2024 night replayed at once, after it ended."""
-    root = tmp_path_factory.mktemp("national") / "night"
-    result = CliRunner().invoke(main, ["replay", "--root", str(root), "--instant"])
-    assert result.exit_code == 0, result.output
-    assert len(list((root / "entries").glob("*.md"))) > 1000
-    with (root / "countnight.toml").open("a") as config:  # ended, like the sample: a live page would poll the
-        config.write('coverage_end = "2024-07-05T12:00:00+01:00"\n')  # push channel, which needs nchan
-    yield from _serve(root, AFTER_THE_NIGHT)
 
 
 @pytest.fixture(params=["sample", "national"])
