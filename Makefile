@@ -13,7 +13,7 @@ LOCK   := requirements.lock
 UV     := uv==0.13.9
 LOCK_ARGS := pyproject.toml requirements-build.in --extra test --universal --python-version 3.11 --generate-hashes --quiet
 
-.PHONY: run test lint golden system-packages compiled clean lock upgrade jinja-suite
+.PHONY: run test lint golden system-packages compiled clean lock upgrade jinja-suite check-web
 
 $(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,12 @@ test: compiled system-packages node_modules/.package-lock.json
 	$(VENV)/bin/lint-imports --no-cache --no-logo
 	$(MAKE) --no-print-directory jinja-suite
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider
+
+## check-web: the Nu Html Checker on every kind of page (the sample night and the national replay) and Lighthouse 12
+## (mobile) on the national replay's index.html and results.html, served by nginx on loopback. Prints the figures;
+## fails on any Nu error or a Lighthouse category below 95. Minutes long, so not part of `make test`.
+check-web: compiled system-packages node_modules/.package-lock.json
+	$(PY) scripts/check_web.py
 
 ## jinja-suite: Jinja's own test suite, from the sdist of the installed jinja2 (downloaded once into the virtual
 ## environment), run with countnight's code generator (render.py) in place of Jinja's: it overrides private
