@@ -1,23 +1,30 @@
 """The page on a 375 px phone, measured in real Chromium against nginx: the sample night and a national
 replay (all 650 seats, ``countnight replay --instant``). Readers come for the newest entry, so its headline
 must be within the first 1,000 CSS px; results.html must read without sideways scrolling; "All results"
-must be where readers look, at the top. axe-core also runs on the national night's index and results.
+must be where readers look, at the top. axe-core also runs on the national night's index and results. The
+national index keeps its 650-row follow list out of the page's elements and finds seats as the reader types.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
+from playwright.sync_api import expect
 
 pytest.register_assert_rewrite("browser_support", "served_nights")
-from browser_support import AXE, Nginx, Watched, need  # noqa: E402
+from browser_support import AXE, TIMEOUT, Nginx, Watched, need  # noqa: E402
 
 pytest_plugins = ["browser_support", "served_nights"]  # the browser, nginx and the two nights served
 pytestmark = pytest.mark.browser
+expect.set_options(timeout=TIMEOUT * 1000)
 OpenPage = Callable[..., Watched]
 PHONE = 375
 FIRST_SCREENS = 1000  # CSS px
+# The national index's body, which Lighthouse's dom-size audit counts: 7,633 elements with the follow list's 650
+# rows drawn, 4,391 without (the rest: 20 result cards with every candidate, 2,512; the map's 650 hexes, 1,662).
+DOM_ELEMENTS = 4500
 
 
 @pytest.fixture(params=["sample", "national"])
@@ -79,3 +86,66 @@ def test_axe_finds_nothing_on_the_national_night(open_page: OpenPage, national: 
         for v in result["violations"]
     ]
     assert not result["violations"], "\n".join(report)
+
+
+# -- the national index's follow list: 650 rows kept out of the page's elements --------------------------------
+
+
+def test_the_national_follow_list_is_found_by_typing_not_drawn(open_page: OpenPage, national: Nginx) -> None:
+    """The 650 rows wait in a template (no elements of the page); typing part of a name shows the seats that hold it,
+    each linked to its result, and a refresh of the panel (as live.js applies one) keeps the field and its focus."""
+    page = open_page(national.url, width=PHONE).page
+    page.goto(national.url + "index.html")
+    panel = page.locator('[data-panel="follow"]')
+    expect(panel.locator("li")).to_have_count(0)
+    names = page.evaluate(
+        """() => [...document.querySelector('template[data-follow-rows]').content.querySelectorAll('.follow__name')]
+                   .map((n) => n.textContent.trim())"""
+    )
+    assert len(names) == 650
+    field = page.get_by_label("Find a constituency")
+    field.fill("Stafford")
+    wanted = sorted(n for n in names if "stafford" in n.lower())
+    found = page.locator(".follow__find li .follow__name")
+    expect(found).to_have_count(len(wanted))
+    assert sorted(found.all_inner_texts()) == wanted
+    expect(page.locator(".follow__status")).to_have_text(f"{len(wanted)} matches.")
+
+    page.evaluate(
+        """() => { const box = document.querySelector('[data-panel="follow"]');
+                   box.innerHTML = box.innerHTML.replace(/(>Stafford<\\/a>\\s*<span class="follow__verdict">)/, '$1Refreshed: '); }"""
+    )
+    stafford = page.locator(".follow__find li").filter(
+        has=page.locator(".follow__name", has_text=re.compile(r"^Stafford$"))
+    )
+    expect(stafford).to_contain_text("Refreshed: ")
+    expect(field).to_be_focused()
+    expect(field).to_have_value("Stafford")
+
+    field.fill("zz no such seat")
+    expect(page.locator(".follow__find li")).to_have_count(0)
+    expect(page.locator(".follow__status")).to_have_text("No constituency matches.")
+    field.fill("Stafford")
+    stafford.locator("a").click()
+    ident = page.evaluate("location.hash").removeprefix("#")
+    assert ident and page.locator(f"article[id='{ident}']").count() == 1
+    assert "Stafford" in page.locator(f"article[id='{ident}']").inner_text()
+
+
+def test_without_script_the_national_follow_list_leads_to_every_result(open_page: OpenPage, national: Nginx) -> None:
+    page = open_page(national.url, width=PHONE, java_script_enabled=False).page
+    page.goto(national.url + "index.html")
+    follow = page.locator('[data-panel="follow"]')
+    expect(follow).to_contain_text("of 650 constituencies declared")
+    expect(page.get_by_label("Find a constituency")).to_have_count(0)
+    follow.get_by_role("link", name="Every result").click()
+    page.wait_for_url("**/results.html#table")
+    assert page.locator(".results-table tbody tr").count() == 650
+
+
+def test_the_national_index_is_a_page_of_modest_size(open_page: OpenPage, national: Nginx) -> None:
+    """Lighthouse's dom-size audit counts the elements in <body>: 7,633 when the follow list drew its 650 rows."""
+    page = open_page(national.url, width=PHONE).page
+    page.goto(national.url + "index.html")
+    count = page.evaluate("document.body.querySelectorAll('*').length")
+    assert count <= DOM_ELEMENTS, f"{count} elements in the national index's body"
