@@ -13,7 +13,7 @@ LOCK   := requirements.lock
 UV     := uv==0.13.9
 LOCK_ARGS := pyproject.toml requirements-build.in --extra test --universal --python-version 3.11 --generate-hashes --quiet
 
-.PHONY: run test lint golden system-packages compiled clean lock upgrade jinja-suite
+.PHONY: run test lint golden system-packages compiled clean lock upgrade jinja-suite check-web
 
 $(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -51,13 +51,15 @@ compiled: $(VENV)/.installed
 run: compiled
 	$(VENV)/bin/countnight demo --root . --port $(PORT)
 
-## system-packages: Debian's chromium and nginx for the browser tests (apt-get, once)
+## system-packages: Debian's chromium and nginx for the browser tests, jing and trang for the Atom schema check,
+## Java for those and the Nu Html Checker (apt-get, once)
 system-packages:
 	@bash scripts/system-packages.sh
 
-## node_modules: axe-core, pinned in package-lock.json, for the accessibility tests
+## node_modules: axe-core and pa11y for the accessibility tests, vnu-jar and Lighthouse for check-web, pinned in
+## package-lock.json. Puppeteer (pa11y's) downloads no browser of its own: everything drives Debian's chromium.
 node_modules/.package-lock.json: package.json package-lock.json | system-packages
-	npm ci --no-audit --no-fund --loglevel=error
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 ## test: lint, the import layers (contracts in pyproject.toml), Jinja's own tests with our code generator,
@@ -68,6 +70,12 @@ test: compiled system-packages node_modules/.package-lock.json
 	$(VENV)/bin/lint-imports --no-cache --no-logo
 	$(MAKE) --no-print-directory jinja-suite
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider
+
+## check-web: the Nu Html Checker on every kind of page (the sample night and the national replay) and Lighthouse 12
+## (mobile) on the national replay's index.html and results.html, served by nginx on loopback. Prints the figures;
+## fails on any Nu error or a Lighthouse category below 95. Minutes long, so not part of `make test`.
+check-web: compiled system-packages node_modules/.package-lock.json
+	$(PY) scripts/check_web.py
 
 ## jinja-suite: Jinja's own test suite, from the sdist of the installed jinja2 (downloaded once into the virtual
 ## environment), run with countnight's code generator (render.py) in place of Jinja's: it overrides private

@@ -166,14 +166,16 @@ def test_the_index_has_what_a_reader_expects_in_order(live: Path) -> None:
     order = [
         "Election 2024: Staffordshire and Cheshire</a></h1>",
         "Edited by Tim Page",
-        'id="seats-h"',
-        'id="follow-h"',
         'id="key-h"',
         'id="pinned-h"',
         'id="stream-h"',
+        'id="seats-h"',
+        'id="follow-h"',
     ]
     positions = [html.index(marker) for marker in order]
-    assert positions == sorted(positions)  # phones read top to bottom: seats before the stream
+    # The source is the reading order of keyboards and screen readers, and what a page arriving in pieces draws
+    # first: the newest entries before the seats, map and followed seats (phones show them after it too).
+    assert positions == sorted(positions)
     assert "Refresh for the latest" in html
     assert 'aria-live="polite"' in html
     assert re.search(r'<button type="button" class="new-updates" data-new-updates hidden>', html)
@@ -480,3 +482,25 @@ def test_without_coverage_end_json_ld_gives_the_24_hour_window_s_end(blog: BlogM
     share = _json_ld(root / "site" / "update" / "2310-x.html")
     assert share["@type"] == "BlogPosting" and share["url"] == "../update/2310-x.html"
     assert share["isPartOf"]["url"] == "../index.html"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("seats", [50, 51])
+def test_a_long_follow_list_waits_in_a_template_with_a_link_to_every_result(blog: BlogMaker, seats: int) -> None:
+    """Up to 50 seats are drawn as a list; more (a national night's 650 were most of the index's elements) wait
+    in a <template> that follow.js searches, each row as it would be drawn, and the page links to results.html."""
+    rows = "".join(f"Seat {n},70000,65.0,Con,30.0,60.0\n" for n in range(1, seats + 1))
+    result = '---\nkind: result\ntime: "02:16"\nconstituency: Seat 7\ncandidates:\n  - {name: Ann, party: Lab, votes: 200}\n  - {name: Bob, party: Con, votes: 100}\n---\n'
+    root = blog({"baseline.csv": "constituency,electorate,turnout,winner,Lab,Con\n" + rows, "entries/0216-seat-7.md": result}, config=CONFIG + 'baseline = "baseline.csv"\n')  # fmt: skip
+    assert Site(root).build(AFTER_THE_NIGHT).built
+    page = (root / "site" / "index.html").read_text()
+    follow = page[page.index('id="follow-h"') : page.index("</section>", page.index('id="follow-h"'))]
+    assert len(re.findall(r'<li class="is-(?:declared|waiting)">', follow)) == seats  # every row, drawn or kept
+    assert '<a class="follow__name" href="#0216-seat-7">Seat 7</a>' in follow
+    script = re.search(r'<script src="(assets/follow\.[0-9a-f]+\.js)" defer>', page)
+    if seats <= 50:
+        assert '<ul class="follow__list">' in follow and "<template" not in follow and script is None
+    else:
+        assert "<template data-follow-rows>" in follow and '<ul class="follow__list">' not in follow
+        assert f"<strong>1</strong> of {seats} constituencies declared." in follow
+        assert '<a href="results.html#table">Every result</a>' in follow
+        assert script is not None and (root / "site" / script.group(1)).is_file()

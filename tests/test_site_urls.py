@@ -104,12 +104,13 @@ def test_every_address_resolves_to_a_file_of_the_site(sample_night: Path, base_u
         wrong.append(_check(site, origin, what, "atom.xml", address))
     problems = [w for w in wrong if w]
     assert not problems, "\n".join(problems[:20])
-    expected = {"JSON-LD", "canonical", "Atom link", "Atom content"} | ({"og:url"} if base_url else set())
+    expected = {"JSON-LD", "Atom link", "Atom content"} | ({"og:url", "canonical"} if base_url else set())
     assert expected <= seen.keys(), seen
-    # Every page a crawler lands on says what it is: JSON-LD everywhere but results.html, a canonical link on
-    # the index, results and (with base_url, where it can be absolute) share pages.
+    # Every page a crawler lands on says what it is: JSON-LD everywhere but results.html, and with base_url (where
+    # it can be absolute: search engines and Lighthouse want no relative one) a canonical link on the index,
+    # results and share pages.
     for page in pages:
         text = (site / page).read_text()
         assert (page == "results.html") != bool(_LD.search(text)), page
-        wants_canonical = page in ("index.html", "results.html") or (base_url and page.startswith("update/"))
+        wants_canonical = base_url and (page in ("index.html", "results.html") or page.startswith("update/"))
         assert bool(_CANONICAL.search(text)) == wants_canonical, page

@@ -44,7 +44,7 @@ CSP_META = (
     "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'"
 )
 CSP = f"{CSP_META}; frame-ancestors 'none'"
-ASSETS = ("style.css", "live.js", "sort.js", "results.css")
+ASSETS = ("style.css", "live.js", "sort.js", "results.css", "follow.js")
 
 
 try:  # the function markupsafe.escape itself calls (its C speedup, or its pure-Python twin)
