@@ -13,11 +13,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import DURING_THE_NIGHT, REPO, copy_sample
 from countnight.changes import LiveDelta
 from countnight.channel import CHANNEL_PATH, HEAD, LiveChannel
-from countnight.livedelta import LiveState, PanelState, changed_lines, encode_message, panel_change
+from countnight.livedelta import MAX_DIFF, LiveState, PanelState, _resynced, changed_lines, encode_message, panel_change
 from countnight.oneoff import build_once
 from countnight.report import BuildReport
 from countnight.serve import PreviewServer
@@ -134,6 +136,59 @@ def test_a_panel_goes_by_its_changed_lines_only_when_that_is_much_smaller() -> N
     assert encode_message(LiveDelta(), state, 1, {"follow": after}) is None  # nothing to say
     ended = LiveState({}, {}, ended=True)
     assert encode_message(LiveDelta(), ended, 2, {}, ended_sent=True) is None  # said already
+
+
+def _applied(before: str, runs: list[list[object]]) -> str:
+    lines = before.split("\n")
+    for at, cut, new in reversed(runs):
+        lines[at : at + cut] = new  # type: ignore[index,misc]
+    return "\n".join(lines)
+
+
+def test_a_long_list_whose_count_and_one_row_changed_goes_by_those_lines() -> None:
+    """A national follow list: its count at the top and one seat's row far below (a line longer once declared).
+    The middle between them is far over what difflib is given; the walk still sends only those lines."""
+
+    def follow(declared: set[int]) -> str:
+        rows = []
+        for n in range(650):
+            rows += [
+                '    <li class="is-declared">',
+                f'<a href="update/{n}.html">Seat {n}</a>',
+                "      <span>Lab hold</span>",
+            ]
+            rows += (
+                ["    </li>"]
+                if n in declared
+                else [
+                    '      <span class="follow__verdict follow__verdict--waiting">Awaiting result</span>',
+                    "    </li>",
+                ]
+            )
+        return "\n".join(['<section class="follow">', f"  <p><strong>{len(declared)}</strong> of 650</p>", *rows])
+
+    before, after = follow({3, 7}), follow({3, 7, 600})
+    assert len(before) > MAX_DIFF and before.count("\n") != after.count("\n")
+    runs = changed_lines(before, after)
+    assert _applied(before, runs) == after
+    assert sum(len(new) for _, _, new in runs) <= 3, runs  # the count line and the row's new line
+    assert panel_change(PanelState("a", before), PanelState("b", after))["lines"] == runs  # type: ignore[index]
+
+
+@given(
+    st.lists(st.sampled_from(["<li>", "</li>", "a", "b", "c"]), max_size=60),
+    st.lists(st.sampled_from(["<li>", "</li>", "a", "b", "d"]), max_size=60),
+)
+@settings(max_examples=300, deadline=None)
+def test_the_walk_that_resyncs_makes_the_new_lines_from_the_old_whatever_they_repeat(
+    old: list[str], new: list[str]
+) -> None:
+    runs = _resynced(old, new)
+    lines = list(old)
+    for at, cut, add in reversed(runs):
+        lines[at : at + cut] = add
+    assert lines == new
+    assert [at for at, _, _ in runs] == sorted(at for at, _, _ in runs)
 
 
 # -- nchan in a real nginx -------------------------------------------------------------------------------

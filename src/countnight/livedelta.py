@@ -104,9 +104,53 @@ def changed_lines(before: str, after: str) -> list[list[Any]]:
         end += 1
     old_mid, new_mid = old[start : len(old) - end], new[start : len(new) - end]
     if sum(map(len, old_mid)) + sum(map(len, new_mid)) > MAX_DIFF:
-        return [[start, len(old_mid), new_mid]]
+        # A big middle: a count at the top changed, and a row far below it grew. difflib would take ~0.2 s on
+        # 2,600 lines; a walk that resyncs after each difference takes a pass.
+        return [[start + at, cut, lines] for at, cut, lines in _resynced(old_mid, new_mid)]
     matcher = difflib.SequenceMatcher(None, old_mid, new_mid, autojunk=False)
     return [[start + i1, i2 - i1, new_mid[j1:j2]] for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
+
+
+ANCHOR = 4  # equal lines in a row that say the two sides are in step again (a row of a list is ~4 lines)
+RESYNC_WITHIN = 64  # lines skipped on both sides together before the rest is sent as one run
+
+
+def _resynced(old: list[str], new: list[str]) -> list[list[Any]]:
+    """The runs that make ``new`` from ``old``: equal lines are walked in step; at a difference, the nearest
+    point (fewest lines skipped on both sides) where ANCHOR lines agree again, or both sides end, closes the
+    run. Only equal lines are ever kept, so applying the runs gives ``new`` exactly, whatever it resyncs on."""
+    runs: list[list[Any]] = []
+    i = j = 0
+    n, m = len(old), len(new)
+    while i < n and j < m:
+        if old[i] == new[j]:
+            i += 1
+            j += 1
+            continue
+        found = _resync(old, i, new, j)
+        if found is None:
+            break
+        di, dj = found
+        runs.append([i, di, new[j : j + dj]])
+        i, j = i + di, j + dj
+    if i < n or j < m:
+        runs.append([i, n - i, new[j:]])
+    return runs
+
+
+def _resync(old: list[str], i: int, new: list[str], j: int) -> tuple[int, int] | None:
+    n, m = len(old), len(new)
+    for skipped in range(1, RESYNC_WITHIN + 1):
+        for di in range(skipped + 1):
+            a, b = i + di, j + skipped - di
+            if a > n or b > m:
+                continue
+            left = min(ANCHOR, n - a, m - b)
+            if left < ANCHOR and n - a != m - b:
+                continue  # near the end, only both ending together with the same lines is in step
+            if old[a : a + left] == new[b : b + left]:
+                return di, skipped - di
+    return None
 
 
 def encode_message(
