@@ -142,8 +142,8 @@ def test_a_build_sends_only_what_changed_pages_first_index_and_live_json_last(ni
     names = [name for _, name in sent]
     assert set(names) == set(report.written), "only what the build changed goes up"
     assert "update/0329-late-news.html" in names
-    assert names[-2:] == ["live.json", "index.html"]
-    assert names.index("update/0329-late-news.html") < names.index("live.json")
+    assert set(names[-2:]) == {"live.json", "index.html"}, "the way in goes last (the two side by side)"
+    assert names.index("update/0329-late-news.html") < min(names.index("live.json"), names.index("index.html"))
     assert night.objects() == night.local()
     assert unresolved(night.client, BUCKET, night.prefix) == []
 
@@ -293,7 +293,7 @@ def test_uploads_keep_the_order_through_failures_and_catch_up_when_the_store_ans
         proxy.stop()
     assert "store caught up after" in night.console.getvalue()
     names = [name for verb, name in sent if verb == "put"]
-    assert names[-2:] == ["live.json", "index.html"]
+    assert set(names[-2:]) == {"live.json", "index.html"}, "the way in last, the two side by side"
     assert night.objects() == night.local()
     assert unresolved(night.client, BUCKET, night.prefix) == []
 

@@ -12,7 +12,6 @@ from countnight.storeplan import (
     is_site_file,
     named_by,
     object_meta,
-    rank,
     references,
     upload_waves,
 )
@@ -104,9 +103,48 @@ def test_waves_put_what_a_file_names_first_and_the_index_last() -> None:
     order = [name for wave in waves for name in wave]
     assert order.index("page/3.html") < order.index("update/new.html"), "a share page waits for the new page it names"
     assert order.index("page/3.html") < order.index("update/old.html")
-    assert order[-2:] == ["live.json", "index.html"]
+    assert order[-2:] == ["live.json", "index.html"], "live.json is new: it goes before the index that loads it"
     assert order[0] == "assets/style.0123456789.css"
-    assert all(len({rank(n) for n in wave}) == 1 for wave in waves)
+    assert waves[0] == ["assets/style.0123456789.css", "page/3.html", "results.html"], "free files go together"
+
+
+def test_a_drop_goes_up_in_three_waves_the_way_in_last_and_together() -> None:
+    """A drop into a published night: the new share page, the share page that moved to the newest older page
+    and that page go together; then what lists the new one; then live.json and the index, both in the store
+    already, side by side (a wave per kind made it six round trips)."""
+    names = {
+        "update/new.html": {"index.html", "results.html", "atom.xml", "assets/style.0123456789.css"},
+        "update/moved.html": {"page/9.html", "index.html"},
+        "page/9.html": {"update/moved.html", "update/e1.html", "index.html", "page/8.html"},
+        "results.json": set(),
+        "results.html": {"update/new.html", "update/e1.html"},
+        "atom.xml": {"update/new.html", "update/moved.html"},
+        "live.json": {"update/new.html", "results.html"},
+        "index.html": {"update/new.html", "page/9.html", "results.html", "atom.xml"},
+    }
+    stored = {"index.html", "live.json", "update/moved.html", "update/e1.html", "page/9.html", "page/8.html"}
+    stored |= {"results.html", "results.json", "atom.xml", "assets/style.0123456789.css"}
+    waves = upload_waves(names, stored)
+    assert waves == [
+        ["update/moved.html", "update/new.html", "page/9.html", "results.json"],
+        ["results.html", "atom.xml"],
+        ["live.json", "index.html"],
+    ]
+
+
+def test_every_file_goes_after_the_new_files_it_names_and_the_way_in_after_everything() -> None:
+    names = {f"update/e{k}.html": {f"update/e{k - 1}.html"} if k else set() for k in range(6)}
+    names |= {"page/1.html": {"update/e5.html"}, "atom.xml": {"update/e0.html"}}
+    names |= {"index.html": {"atom.xml"}, "live.json": {"update/e2.html"}}
+    for stored in (set(), {"update/e2.html", "index.html", "live.json"}):
+        waves = upload_waves(names, stored)
+        where = {name: k for k, wave in enumerate(waves) for name in wave}
+        assert sorted(where) == sorted(names)
+        for name, refs in names.items():
+            assert all(where[t] < where[name] for t in refs if t not in stored), (name, waves)
+        way_in = ("index.html", "live.json")
+        assert all(where[n] < min(where[w] for w in way_in) for n in names if n not in way_in)
+        assert where["live.json"] <= where["index.html"]
 
 
 def test_a_first_upload_cycle_is_broken_by_kind_with_the_index_last() -> None:

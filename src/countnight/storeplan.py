@@ -3,10 +3,10 @@
 The order rule (issue 19): nothing a reader can load may name an object that is not yet in the store.
 Every page names others (a share page links the index and its older page, the index links share pages and
 assets), so the order is worked out from what each file actually names: a file goes up only after every
-file it names that the store does not hold yet, and otherwise by kind: assets, share pages, older pages,
-results, the feed, then ``live.json`` and ``index.html`` last. Deletions come after every upload of the
-batch. Only a first upload into an empty store meets a cycle (the index and a share page name each other);
-then the kinds decide, and ``index.html``, the way in, goes last.
+file it names that the store does not hold yet, and ``live.json`` and ``index.html``, the way in, last.
+Files whose waits are over go up together, whatever their kind. Deletions come after every upload of the
+batch. Only new files can name each other (a first upload's index and share pages, a new older page and
+its new share pages); then the kinds decide: assets, share pages, older pages, results, the feed.
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ _TEXT = (".html", ".css", ".js", ".json", ".xml", ".svg", ".txt")
 # (must-revalidate: RFC 9111 5.2.2.2). Other pages may be served stale for a while as the CDN fetches the new one
 # (stale-while-revalidate, RFC 5861, honoured by CloudFront, Fastly and Cloudflare).
 _LIVE = frozenset({"index.html", "live.json"})
-_WAY_IN = 5  # rank of live.json and index.html
 IMMUTABLE = "public, max-age=31536000, immutable"
 # href="…", src="…", content="…" (og:image, og:url: only absolute ones count there, as other meta tags hold
 # plain words), and the same inside JSON strings (live.json's fragments: \").
@@ -141,50 +140,38 @@ def upload_waves(names: Mapping[str, Collection[str]], stored: Collection[str]) 
     """``names`` (each file to upload → the files it names) in waves: each wave may go up all at once,
     and only after the waves before it are in the store.
 
-    A file waits for the files it names that are neither in ``stored`` nor in an earlier wave. The lowest
-    ``rank`` left goes next; if those files wait, what they wait for goes first (lowest rank first).
+    A file waits only for the files it names that are neither in ``stored`` nor in an earlier wave, so each
+    wave holds every file whose wait is over, whatever its kind: a drop's new share page and the older page
+    it lands on go together, then the feed and the results that list it, then ``live.json`` and
+    ``index.html``, the way in, last of all and together (each a round trip: a wave per kind made a drop
+    six round trips long). Only when ``live.json`` is new too (a first upload) does it go before the index,
+    whose script loads it.
+
     New files can name each other (a new older page and the new share pages it lists, or a first upload's
-    index and pages): such a cycle has no order, so its new files go first, lowest rank first, and never
-    the way in (index.html, live.json) while anything else is left. That is safe: nothing a reader can
+    pages and the index): such a cycle has no order, so when no file is free its new files go first, lowest
+    ``rank`` first, and never the way in while anything else is left. That is safe: nothing a reader can
     reach names a new file yet, because every file in the store that will name it waits for it.
     """
     waiting = {name: {t for t in refs if t in names and t not in stored and t != name} for name, refs in names.items()}
-    left = dict.fromkeys(sorted(names, key=lambda n: (rank(n), n)))
+    left = {name for name in names if name not in _LIVE}
     waves: list[list[str]] = []
     while left:
-        level = min(rank(n) for n in left)
-        lowest = [n for n in left if rank(n) == level]
-        wave = [n for n in lowest if not waiting[n]]
-        if not wave:
-            needed = _needed(lowest, waiting)
-            free = [n for n in needed if not waiting[n]]
-            if not free:  # a cycle: its new files, not the way in while anything else is left
-                free = (
-                    [n for n in needed | set(lowest) if n not in stored and rank(n) < _WAY_IN]
-                    or [n for n in left if n not in stored]
-                    or list(left)
-                )
-            level = min(rank(n) for n in free)
-            wave = [n for n in free if rank(n) == level]
-        waves.append(sorted(wave))
+        wave = [n for n in left if not waiting[n]]
+        if not wave:  # a cycle (or a wait for the way in): its new files, lowest rank first
+            new = [n for n in left if n not in stored] or list(left)
+            level = min(rank(n) for n in new)
+            wave = [n for n in new if rank(n) == level]
+        waves.append(sorted(wave, key=lambda n: (rank(n), n)))
         done = set(wave)
-        for name in wave:
-            del left[name]
+        left -= done
         for name in left:
             waiting[name] -= done
+    last = sorted((n for n in names if n in _LIVE), key=rank)
+    if len(last) == 2 and "live.json" not in stored:
+        waves += [[name] for name in last]
+    elif last:
+        waves.append(last)
     return waves
-
-
-def _needed(names: Iterable[str], waiting: Mapping[str, set[str]]) -> set[str]:
-    """Everything ``names`` wait for, directly or through another file."""
-    found: set[str] = set()
-    stack = [t for n in names for t in waiting[n]]
-    while stack:
-        name = stack.pop()
-        if name not in found:
-            found.add(name)
-            stack += waiting[name]
-    return found
 
 
 def named_by(uploads: Mapping[str, Collection[str]], candidates: Iterable[str]) -> set[str]:
