@@ -83,6 +83,14 @@ def test_references_are_the_sites_own_files_relative_to_the_page() -> None:
     }
 
 
+def test_an_address_is_resolved_from_the_folder_of_the_file_naming_it_whatever_its_fragment() -> None:
+    """Addresses are resolved once and remembered: the same words mean another file in another folder."""
+    page = b'<a href="../update/a.html#x">1</a><a href="../update/a.html#y">2</a><a href="a.html?q#z">3</a>'
+    assert references("page/2.html", page) == {"update/a.html", "page/a.html"}
+    assert references("index.html", page) == {"a.html"}, "../ from the top leads out of the site"
+    assert references("page/a.html", page) == {"update/a.html"}, "a page never names itself"
+
+
 def test_references_inside_live_json_fragments_are_read_from_the_top() -> None:
     live = b'{"entries":[{"html":"<a href=\\"update/e1.html\\">share</a><a href=\\"#e1\\">x</a>"}]}'
     assert references("live.json", live) == {"update/e1.html"}
