@@ -113,6 +113,7 @@ class ObjectStoreOutlet:
         self._have: dict[str, storerecord.Entry] = {}  # name → (md5, ETag): what the store holds, as far as known
         self._foreign: set[str] = set()  # objects under the prefix that countnight did not put there
         self._dangling_since: dict[str, float] = {}  # a file naming a missing one → when it was first held back
+        self._record_due = False  # the store changed since the record was last written
         self._thread: threading.Thread | None = None
 
     # -- what the build and the commands call ------------------------------------------------------
@@ -182,7 +183,7 @@ class ObjectStoreOutlet:
             with self._cond:
                 self._cond.wait_for(lambda: self._stopping or self._dirty or self._full or self._done < self._taken)
                 if self._stopping:
-                    return
+                    break
                 seq, names, full = self._taken, list(self._dirty), self._full
                 self._dirty.clear()
                 self._busy = True
@@ -202,8 +203,17 @@ class ObjectStoreOutlet:
                 except Exception as err:  # the CDN keeps the old copy until its max-age: say so, go on
                     self.console.warning(f"CDN purge failed ({type(err).__name__}: {err})")
             self._succeeded(seq, held, changed, time.monotonic() - started)
-            if changed or full:  # after the round is out: readers never wait for the record
+            # The record (a megabyte at 10,000 entries, written and synced) after the round is out, and only
+            # once nothing else waits: a build that came meanwhile goes up first. A record a kill leaves stale
+            # costs a few uploads again at most: the listing at start decides what the store holds.
+            self._record_due = self._record_due or bool(changed) or full
+            with self._cond:
+                idle = not (self._dirty or self._full or self._done < self._taken)
+            if self._record_due and idle:
+                self._record_due = False
                 self._save_record()
+        if self._record_due:
+            self._save_record()
 
     def _save_record(self) -> None:
         try:
@@ -354,15 +364,29 @@ class ObjectStoreOutlet:
         return uploads, deletes, dangling
 
     def _put(self, wave: list[str], uploads: dict[str, _Upload]) -> None:
-        """One wave side by side; what went up is kept even when another failed (then that error is raised)."""
-        futures = {name: self._pool.submit(self._put_one, name, uploads[name]) for name in wave}
-        error: BaseException | None = None
-        done = 0
+        """One wave side by side; what went up is kept even when another failed (then that error is raised).
+
+        The largest object goes up from this thread while the pool sends the rest: a wave of one (the feed,
+        or live.json and the index when alone) then never waits for a pool thread to be woken, which on a
+        loaded machine can cost more than the request itself."""
+        own = max(wave, key=lambda name: len(uploads[name].payload))
+        futures = {name: self._pool.submit(self._put_one, name, uploads[name]) for name in wave if name != own}
+        answers: dict[str, str | BaseException] = {}
+        try:
+            answers[own] = self._put_one(own, uploads[own])
+        except Exception as err:
+            answers[own] = err
         for name, future in futures.items():
             try:
-                etag = future.result()
-            except BaseException as err:
-                error = error or err
+                answers[name] = future.result()
+            except BaseException as err:  # a cancelled future (the pool shut down) too
+                answers[name] = err
+        error: BaseException | None = None
+        done = 0
+        for name in wave:
+            etag = answers[name]
+            if isinstance(etag, BaseException):
+                error = error or etag
                 continue
             self._have[name] = (uploads[name].md5, etag or uploads[name].md5)
             done += 1
