@@ -6,7 +6,9 @@ import gzip
 
 import pytest
 
+from countnight import channel
 from countnight.storeplan import (
+    CHANNEL_HEAD,
     IMMUTABLE,
     body,
     is_site_file,
@@ -94,6 +96,7 @@ def test_an_address_is_resolved_from_the_folder_of_the_file_naming_it_whatever_i
 def test_references_inside_live_json_fragments_are_read_from_the_top() -> None:
     live = b'{"entries":[{"html":"<a href=\\"update/e1.html\\">share</a><a href=\\"#e1\\">x</a>"}]}'
     assert references("live.json", live) == {"update/e1.html"}
+    assert references("live/12.json", live) == {"update/e1.html"}, "the channel's messages go into the index too"
 
 
 def test_waves_put_what_a_file_names_first_and_the_index_last() -> None:
@@ -183,3 +186,21 @@ def test_new_files_naming_each_other_go_before_the_stored_pages_that_will_name_t
     }
     order = [name for wave in upload_waves(names, stored={"update/e169.html", "index.html"}) for name in wave]
     assert order == ["update/e179.html", "page/18.html", "update/e169.html", "live.json", "index.html"]
+
+
+def test_the_channels_head_names_its_message_and_goes_up_last_after_it() -> None:
+    """Pages polling the store read live/head.json, then the message it names: never a head ahead of it."""
+    assert f"{channel.FOLDER}/{channel.HEAD}" == CHANNEL_HEAD
+    head = b'{"seq":12,"first":1,"channel":false}'
+    assert references(CHANNEL_HEAD, head) == {"live/12.json"}
+    assert references(CHANNEL_HEAD, b"{") == set() == references(CHANNEL_HEAD, b'{"seq":0}')
+    names = {
+        "update/new.html": {"index.html"},
+        "live/12.json": {"update/new.html"},
+        CHANNEL_HEAD: {"live/12.json"},
+        "live.json": {"update/new.html"},
+        "index.html": {"update/new.html"},
+    }
+    waves = upload_waves(names, stored={"index.html", "live.json", CHANNEL_HEAD})
+    assert waves == [["update/new.html"], ["live/12.json"], [CHANNEL_HEAD, "live.json", "index.html"]]
+    assert object_meta(CHANNEL_HEAD).cache_control == "public, max-age=10, must-revalidate"

@@ -118,14 +118,16 @@ class ObjectStoreOutlet:
 
     # -- what the build and the commands call ------------------------------------------------------
 
-    def take(self, written: Iterable[str], removed: Iterable[str]) -> None:
-        """One build's changes: the paths it wrote and removed, in order. Returns at once."""
+    def take(self, written: Iterable[str], removed: Iterable[str], *, build: bool = True) -> None:
+        """One build's changes: the paths it wrote and removed, in order. Returns at once. ``build=False``:
+        files another outlet wrote into the folder after the build (the live channel's messages and head),
+        which go up like the build's but are not a build the store can be behind by."""
         with self._cond:
             for name in written:
                 self._dirty[name] = None
             for name in removed:
                 self._dirty[name] = None
-            self._taken += 1
+            self._taken += build
             self._cond.notify_all()
 
     def send(self, changes: Changes) -> None:

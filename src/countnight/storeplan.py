@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import json
 import posixpath
 import re
 from collections.abc import Collection, Iterable, Mapping
@@ -43,7 +44,11 @@ _TEXT = (".html", ".css", ".js", ".json", ".xml", ".svg", ".txt")
 # What open pages poll and the way in: a CDN may keep them max_age seconds, never serve them staler
 # (must-revalidate: RFC 9111 5.2.2.2). Other pages may be served stale for a while as the CDN fetches the new one
 # (stale-while-revalidate, RFC 5861, honoured by CloudFront, Fastly and Cloudflare).
-_LIVE = frozenset({"index.html", "live.json"})
+# The live channel's head (channel.py writes live/head.json and live/SEQ.json into the output folder): pages
+# poll it, then fetch the message it names, so it is a way in like live.json, and goes after that message.
+CHANNEL_HEAD = "live/head.json"
+_LIVE = frozenset({"index.html", "live.json", CHANNEL_HEAD})
+_WAY_IN = (CHANNEL_HEAD, "live.json", "index.html")  # the last wave, in this order when they must not go together
 IMMUTABLE = "public, max-age=31536000, immutable"
 # href="…", src="…", content="…" (og:image, og:url: only absolute ones count there, as other meta tags hold
 # plain words), and the same inside JSON strings (live.json's fragments: \"). One pattern per attribute: each
@@ -95,12 +100,16 @@ def body(data: bytes, meta: ObjectMeta) -> bytes:
 def references(name: str, data: bytes, base_url: str | None = None) -> set[str]:
     """The site's own files ``name`` names (links, scripts, stylesheets, og:image), as paths of the site.
 
-    Relative addresses are taken from ``name``'s folder (``live.json``'s fragments from the top, where the
-    index shows them); absolute ones only when they start with ``base_url``. Anchors, queries, other sites
-    and anything outside the site are left out; so is ``name`` itself.
+    Relative addresses are taken from ``name``'s folder; a JSON file's from the top, wherever it is, since
+    its fragments go into the index (``live.json``, and the live channel's messages ``live/N.json``, which
+    the publisher had read from ``live/`` and so held back for links to nothing). Absolute addresses count
+    only when they start with ``base_url``. Anchors, queries, other sites and anything outside the site are
+    left out; so is ``name`` itself.
     """
+    if name == CHANNEL_HEAD:
+        return _message_named(data)
     found: set[str] = set()
-    folder = posixpath.dirname(name)
+    folder = "" if name.endswith(".json") else posixpath.dirname(name)
     addresses = [(content, raw) for content, pattern in _REFERENCES for raw in pattern.findall(data)]
     if b"srcset=" in data:
         addresses += [
@@ -114,6 +123,15 @@ def references(name: str, data: bytes, base_url: str | None = None) -> set[str]:
         if resolved is not None and resolved[0] != name:
             found.add(resolved[1])
     return found
+
+
+def _message_named(head: bytes) -> set[str]:
+    """The message the channel's head points pages to (``{"seq": 12, …}`` → live/12.json); none if unreadable."""
+    try:
+        seq = json.loads(head).get("seq")
+    except (ValueError, AttributeError):
+        return set()
+    return {f"{posixpath.dirname(CHANNEL_HEAD)}/{seq}.json"} if isinstance(seq, int) and seq > 0 else set()
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -160,10 +178,10 @@ def upload_waves(names: Mapping[str, Collection[str]], stored: Collection[str]) 
 
     A file waits only for the files it names that are neither in ``stored`` nor in an earlier wave, so each
     wave holds every file whose wait is over, whatever its kind: a drop's new share page and the older page
-    it lands on go together, then the feed and the results that list it, then ``live.json`` and
-    ``index.html``, the way in, last of all and together (each a round trip: a wave per kind made a drop
-    six round trips long). Only when ``live.json`` is new too (a first upload) does it go before the index,
-    whose script loads it.
+    it lands on go together, then the feed and the results that list it, then ``live.json``, ``index.html``
+    and the live channel's head, the ways in, last of all and together (each wave a round trip: a wave per
+    kind made a drop six round trips long). Only when ``live.json`` is new too (a first upload) does it go
+    before the others, as the index's script loads it.
 
     New files can name each other (a new older page and the new share pages it lists, or a first upload's
     pages and the index): such a cycle has no order, so when no file is free its new files go first, lowest
@@ -171,7 +189,7 @@ def upload_waves(names: Mapping[str, Collection[str]], stored: Collection[str]) 
     reach names a new file yet, because every file in the store that will name it waits for it.
     """
     waiting = {name: {t for t in refs if t in names and t not in stored and t != name} for name, refs in names.items()}
-    left = {name for name in names if name not in _LIVE}
+    left = {name for name in names if name not in _WAY_IN}
     waves: list[list[str]] = []
     while left:
         wave = [n for n in left if not waiting[n]]
@@ -184,10 +202,11 @@ def upload_waves(names: Mapping[str, Collection[str]], stored: Collection[str]) 
         left -= done
         for name in left:
             waiting[name] -= done
-    last = sorted((n for n in names if n in _LIVE), key=rank)
-    if len(last) == 2 and "live.json" not in stored:
-        waves += [[name] for name in last]
-    elif last:
+    last = [name for name in _WAY_IN if name in names]
+    if "live.json" in last and "live.json" not in stored and len(last) > 1:
+        waves.append(["live.json"])
+        last.remove("live.json")
+    if last:
         waves.append(last)
     return waves
 
