@@ -114,6 +114,7 @@ class ObjectStoreOutlet:
         self._foreign: set[str] = set()  # objects under the prefix that countnight did not put there
         self._dangling_since: dict[str, float] = {}  # a file naming a missing one → when it was first held back
         self._record_due = False  # the store changed since the record was last written
+        self._lacking: dict[str, set[str]] = {}  # a stored file → the files it names the store lacks (_unsound)
         self._thread: threading.Thread | None = None
 
     # -- what the build and the commands call ------------------------------------------------------
@@ -195,7 +196,7 @@ class ObjectStoreOutlet:
                     names = self._reconcile() + names
                     with self._cond:
                         self._full = False
-                held, changed = self._round(names)
+                held, changed = self._round(names, full)
             except Exception as err:  # StoreError, or the disk: the paths wait for the next try
                 self._failed(names, err)
                 continue
@@ -294,10 +295,11 @@ class ObjectStoreOutlet:
             names += [prefix + f for f in files if not f.startswith(".")]
         return names
 
-    def _round(self, names: list[str]) -> tuple[set[str], list[str]]:
-        """Upload and delete what ``names`` need, in order; (names held back for a later round, names changed)."""
+    def _round(self, names: list[str], full: bool = False) -> tuple[set[str], list[str]]:
+        """Upload and delete what ``names`` need, in order; (names held back for a later round, names changed).
+        ``full``: the store was just listed (``_plan``)."""
         for attempt in range(_REREADS):
-            uploads, deletes, dangling = self._plan(names)
+            uploads, deletes, dangling = self._plan(names, full)
             if not dangling or attempt == _REREADS - 1:
                 break
             time.sleep(0.005 * (attempt + 1))  # the build is renaming its files into place: read them again
@@ -337,10 +339,12 @@ class ObjectStoreOutlet:
             del uploads[name]
         return waiting
 
-    def _plan(self, names: Iterable[str]) -> tuple[dict[str, _Upload], set[str], set[str]]:
-        """(uploads, deletions, names named but neither in the store nor in the folder)."""
+    def _plan(self, names: Iterable[str], full: bool = False) -> tuple[dict[str, _Upload], set[str], set[str]]:
+        """(uploads, deletions, names named but neither in the store nor in the folder). ``full``: the store
+        was just listed; what the files it holds unchanged name is looked at too (``_unsound``)."""
         uploads: dict[str, _Upload] = {}
         deletes: set[str] = set()
+        stored: dict[str, set[str]] = {}  # full: files the store holds as the folder has them → what they name
         queue = list(names)
         seen: set[str] = set()
         while queue:
@@ -358,12 +362,44 @@ class ObjectStoreOutlet:
             payload = body(data, meta)
             md5 = _md5(payload)
             if self._have.get(name, ("", ""))[0] == md5:
+                if full and name.endswith(_SCANNED):
+                    stored[name] = references(name, data, self.base_url)
                 continue
             named = references(name, data, self.base_url) if name.endswith(_SCANNED) else set()
             uploads[name] = _Upload(payload, meta, md5, named)
             queue += [target for target in named if target not in self._have and target not in seen]
+        if full:
+            self._lacking = self._unsound(stored, uploads)
+        have = self._have.keys()
+        self._lacking = {name: lack - have for name, lack in self._lacking.items() if not lack <= have}
+        for up in uploads.values():  # naming such a file is naming what it lacks
+            up.names |= {t for target in up.names & self._lacking.keys() for t in self._lacking[target]}
         dangling = {t for up in uploads.values() for t in up.names if t not in self._have and t not in uploads}
         return uploads, deletes, dangling
+
+    def _unsound(self, stored: dict[str, set[str]], uploads: dict[str, _Upload]) -> dict[str, set[str]]:
+        """Files the store holds that name, themselves or through others it holds, a file it lacks: each → the
+        files it lacks (which this round uploads).
+
+        A round cut off (the process killed, the store failing) can leave in the store new files that name
+        each other without all of them (upload_waves: nothing a reader reaches names them yet). Taken as sound,
+        they would let a later upload that names one make the gap reachable: a restart's new older page
+        naming a stored page whose own older page never went up. So an upload naming such a file waits for
+        what it lacks, as if it named that itself."""
+        namers: dict[str, list[str]] = {}
+        for name, targets in stored.items():
+            for target in targets:
+                namers.setdefault(target, []).append(name)
+        lacking: dict[str, set[str]] = {}
+        for missing in [t for t in namers if t not in self._have and t in uploads]:
+            found, stack = {missing}, [missing]
+            while stack:
+                for name in namers.get(stack.pop(), ()):
+                    if name not in found:
+                        found.add(name)
+                        lacking.setdefault(name, set()).add(missing)
+                        stack.append(name)
+        return lacking
 
     def _put(self, wave: list[str], uploads: dict[str, _Upload]) -> None:
         """One wave side by side; what went up is kept even when another failed (then that error is raised).
