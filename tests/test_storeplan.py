@@ -204,3 +204,20 @@ def test_the_channels_head_names_its_message_and_goes_up_last_after_it() -> None
     waves = upload_waves(names, stored={"index.html", "live.json", CHANNEL_HEAD})
     assert waves == [["update/new.html"], ["live/12.json"], [CHANNEL_HEAD, "live.json", "index.html"]]
     assert object_meta(CHANNEL_HEAD).cache_control == "public, max-age=10, must-revalidate"
+
+
+def test_what_names_a_file_sent_ahead_of_its_cycle_waits_for_the_whole_cycle() -> None:
+    """Found by the 100-kill run: a new share page and its new older page name each other; the share page
+    goes first (nothing reaches it yet), and the feed naming it had gone up in the very next wave, beside
+    the older page, so a kill could leave the feed leading to a page not there."""
+    names = {
+        "update/e140.html": {"page/15.html", "index.html"},
+        "page/15.html": {"update/e140.html", "page/14.html"},
+        "page/14.html": {"page/15.html"},
+        "atom.xml": {"update/e140.html"},
+        "live.json": {"update/e140.html"},
+        "index.html": {"update/e140.html", "page/15.html"},
+    }
+    stored = {"index.html", "live.json", "atom.xml", "page/14.html"}
+    waves = upload_waves(names, stored)
+    assert waves == [["update/e140.html"], ["page/15.html"], ["page/14.html", "atom.xml"], ["live.json", "index.html"]]

@@ -299,7 +299,7 @@ class ObjectStoreOutlet:
         """Upload and delete what ``names`` need, in order; (names held back for a later round, names changed).
         ``full``: the store was just listed (``_plan``)."""
         for attempt in range(_REREADS):
-            uploads, deletes, dangling = self._plan(names, full)
+            uploads, deletes, dangling = self._plan(names, full and attempt == 0)
             if not dangling or attempt == _REREADS - 1:
                 break
             time.sleep(0.005 * (attempt + 1))  # the build is renaming its files into place: read them again
@@ -346,6 +346,8 @@ class ObjectStoreOutlet:
         deletes: set[str] = set()
         stored: dict[str, set[str]] = {}  # full: files the store holds as the folder has them → what they name
         queue = list(names)
+        # Only a file the store lacks can leave another unsound: with none (a clean restart), nothing to read.
+        full = full and any(name not in self._have for name in queue if is_site_file(name))
         seen: set[str] = set()
         while queue:
             name = queue.pop()

@@ -186,22 +186,29 @@ def upload_waves(names: Mapping[str, Collection[str]], stored: Collection[str]) 
     New files can name each other (a new older page and the new share pages it lists, or a first upload's
     pages and the index): such a cycle has no order, so when no file is free its new files go first, lowest
     ``rank`` first, and never the way in while anything else is left. That is safe: nothing a reader can
-    reach names a new file yet, because every file in the store that will name it waits for it.
+    reach names a new file yet, because every file in the store that will name it waits for it. And a file
+    sent so, ahead of what it names, is not finished: what names it waits on until everything it leads to
+    is up (the feed naming a new share page whose new older page is still to come; found by the 100-kill
+    run, where the feed went up one wave after the share pages and a kill left it naming pages not there).
     """
-    waiting = {name: {t for t in refs if t in names and t not in stored and t != name} for name, refs in names.items()}
+    targets = {name: {t for t in refs if t in names and t not in stored and t != name} for name, refs in names.items()}
+    namers: dict[str, list[str]] = {}
+    for name, found in targets.items():
+        for target in found:
+            namers.setdefault(target, []).append(name)
+    up: set[str] = set()
     left = {name for name in names if name not in _WAY_IN}
     waves: list[list[str]] = []
     while left:
-        wave = [n for n in left if not waiting[n]]
+        unfinished = _leading_to(names.keys() - up, namers)  # not up, or up but naming (in turn) one that is not
+        wave = [n for n in left if not targets[n] & unfinished]
         if not wave:  # a cycle (or a wait for the way in): its new files, lowest rank first
             new = [n for n in left if n not in stored] or list(left)
             level = min(rank(n) for n in new)
             wave = [n for n in new if rank(n) == level]
         waves.append(sorted(wave, key=lambda n: (rank(n), n)))
-        done = set(wave)
-        left -= done
-        for name in left:
-            waiting[name] -= done
+        up.update(wave)
+        left.difference_update(wave)
     last = [name for name in _WAY_IN if name in names]
     if "live.json" in last and "live.json" not in stored and len(last) > 1:
         waves.append(["live.json"])
@@ -209,6 +216,19 @@ def upload_waves(names: Mapping[str, Collection[str]], stored: Collection[str]) 
     if last:
         waves.append(last)
     return waves
+
+
+def _leading_to(ends: Collection[str], namers: Mapping[str, Collection[str]]) -> set[str]:
+    """``ends`` and every file that names one of them, directly or through others (``namers``: file → the
+    files naming it)."""
+    found = set(ends)
+    stack = list(found)
+    while stack:
+        for name in namers.get(stack.pop(), ()):
+            if name not in found:
+                found.add(name)
+                stack.append(name)
+    return found
 
 
 def named_by(uploads: Mapping[str, Collection[str]], candidates: Iterable[str]) -> set[str]:
