@@ -429,6 +429,7 @@ class ObjectStoreOutlet:
                 error = error or etag
                 continue
             self._have[name] = (uploads[name].md5, etag or uploads[name].md5)
+            self._lacking.pop(name, None)  # the store holds the folder's version now, which names what it names
             done += 1
         with self._cond:
             self._uploaded += done
