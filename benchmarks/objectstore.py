@@ -10,7 +10,9 @@ entry is dropped into ``entries/`` and the clock runs until:
   (what a newsroom scripts today), the same change into a prefix of its own.
 
 It also times the local drop → published alone, with the outlet attached, so the figures show the outlet
-does not slow it. Run: ``.venv/bin/python benchmarks/objectstore.py [--sizes 1000 10000] [--drops 15]``.
+does not slow it, and the outlet's own part (from the end of the watcher's build to the change in the store),
+and records the machine's load average before the drops and after each pair of them.
+Run: ``.venv/bin/python benchmarks/objectstore.py [--sizes 1000 10000] [--drops 15]``.
 """
 
 from __future__ import annotations
@@ -78,7 +80,9 @@ def run_size(n: int, drops: int, store: Seaweed, work: Path, env: dict[str, str]
     first_sync = time.perf_counter() - started
     ours: list[float] = []
     local: list[float] = []
+    built: list[float] = []  # drop → the watcher's build done (the outlet has been handed the change)
     theirs: list[float] = []
+    loads: list[float] = [os.getloadavg()[0]]
     for k in range(drops):
         for tag, times in (("o", ours), ("s", theirs)):
             item = drop_item(night, k, tag)
@@ -94,12 +98,15 @@ def run_size(n: int, drops: int, store: Seaweed, work: Path, env: dict[str, str]
                 local.append(time.perf_counter() - started)
             wait(lambda builds=builds: watcher.builds > builds)
             if tag == "o":
+                built.append(time.perf_counter() - started)
                 outlet.wait_caught_up(600)
             else:
                 subprocess.run(aws, env=env, check=True)
             times.append(time.perf_counter() - started)
+        loads.append(os.getloadavg()[0])
     watcher.stop()
     outlet.stop(drain=0)
+    outlet = [o - b for o, b in zip(ours, built, strict=True)]
     objects = sum(1 for p in (root / "site").rglob("*") if p.is_file() and not p.name.startswith("."))
     result = {
         "entries": n,
@@ -114,6 +121,14 @@ def run_size(n: int, drops: int, store: Seaweed, work: Path, env: dict[str, str]
         "speedup_median": round(statistics.median(theirs) / statistics.median(ours), 1),
         "local_publish_median_ms": round(statistics.median(local) * 1000),
         "local_publish_p95_ms": round(percentile(local, 95) * 1000),
+        # the outlet's own part: from the end of the watcher's build to the whole change in the store
+        "outlet_after_build_median_ms": round(statistics.median(outlet) * 1000),
+        "outlet_after_build_p95_ms": round(percentile(outlet, 95) * 1000),
+        # the machine's 1-minute load average (2 cores, shared): before the drops and after each pair of them
+        "load_1min_min": min(loads),
+        "load_1min_median": round(statistics.median(loads), 2),
+        "load_1min_max": max(loads),
+        "cores": os.cpu_count(),
     }
     print(json.dumps(result), flush=True)
     return result

@@ -312,7 +312,14 @@ def _read(client: object, bucket: str, key: str) -> bytes:
     return data
 
 
-def unresolved(client: object, bucket: str, prefix: str = "", *, reachable: bool = False) -> list[str]:
+def unresolved(
+    client: object,
+    bucket: str,
+    prefix: str = "",
+    *,
+    reachable: bool = False,
+    reads: dict[tuple[str, str], bytes] | None = None,
+) -> list[str]:
     """Every reference to a file the store does not hold: ``PAGE -> MISSING``. Empty when a reader can
     follow every link.
 
@@ -321,15 +328,22 @@ def unresolved(client: object, bucket: str, prefix: str = "", *, reachable: bool
     every page they lead to. That is the check while uploads are under way: new files that name each
     other (a new older page and its new share pages) have no order, and go up before anything a reader
     can reach names them.
+
+    ``reads``: objects already read, by (name, ETag), kept for the next call (the kill test checks the same
+    store twice; at thousands of pages the reading is most of a kill's time).
     """
     objects = listing(client, bucket, prefix)
+    reads = {} if reads is None else reads
     documents = [n for n in objects if n.endswith((".html", ".json", ".xml")) and n != "results.json"]
     queue = [n for n in ENTRY_POINTS if n in objects] if reachable else sorted(documents)
     seen = set(queue)
     problems = []
     while queue:
         name = queue.pop(0)
-        for target in sorted(links_of(name, _read(client, bucket, prefix + name))):
+        key = (name, objects[name])
+        if key not in reads:
+            reads[key] = _read(client, bucket, prefix + name)
+        for target in sorted(links_of(name, reads[key])):
             if target not in objects:
                 problems.append(f"{name} -> {target}")
             elif reachable and target not in seen and target.endswith((".html", ".json", ".xml")):

@@ -219,6 +219,17 @@ def test_watch_publish_sends_a_dropped_entry_to_the_store(
         _wait(lambda: b"After hours" in http_get(seaweed.url(prefix, "index.html"))[2], "the new entry in the store")
         assert http_get(seaweed.url(prefix, "update/0701-after-hours.html"))[0] == 200
         assert unresolved(seaweed.client(), BUCKET, prefix) == []
+        # The live channel's files (which pages polling the store read first) follow every message, not only
+        # what the first upload found: the head as the folder has it, and the message it names.
+        head = night / "site" / "live" / "head.json"
+        _wait(lambda: http_get(seaweed.url(prefix, "live/head.json"))[2] == head.read_bytes(), "the channel's head")
+        _, headers, _ = http_get(seaweed.url(prefix, "live/head.json"))
+        assert headers["cache-control"] == "public, max-age=10, must-revalidate"
+        seq = json.loads(head.read_bytes())["seq"]
+        assert seq >= 2, "the drop's message, after the first build's"
+        message = (night / "site" / "live" / f"{seq}.json").read_bytes()
+        assert http_get(seaweed.url(prefix, f"live/{seq}.json"))[2] == message
+        assert b"0701-after-hours" in message
     finally:
         process.terminate()
         process.wait(TIMEOUT)

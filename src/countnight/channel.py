@@ -47,7 +47,8 @@ class LiveChannel:
     """The live outlet (changes.Outlet): numbers each build's message and sends it out; see the module's
     docstring. ``send`` only queues: the channel's own thread makes the message and sends it, in build order.
 
-    ``warn`` hears of trouble once when the engine stops taking messages, and ``note`` once when it is back.
+    ``warn`` hears of trouble once when the engine stops taking messages, and ``note`` once when it is back;
+    ``wrote`` of every message's files written into and removed from the output folder (for an object store).
     """
 
     needs = frozenset({"live.json"})  # the only file it reads from a build's changes: the rest need not be made
@@ -62,6 +63,7 @@ class LiveChannel:
         local: bool = False,
         warn: Callable[[str], None] = lambda message: None,
         note: Callable[[str], None] = lambda message: None,
+        wrote: Callable[[list[str], list[str]], None] = lambda written, removed: None,
     ) -> None:
         self.folder = out / FOLDER
         self.publish_url = publish_url
@@ -69,6 +71,7 @@ class LiveChannel:
         self.keep = keep
         self.timeout = timeout
         self.warn, self.note = warn, note
+        self.wrote = wrote  # told the paths (in the output folder) of each message's files written and removed
         self.seq = _read_seq(self.folder / HEAD)
         self._sent: dict[str, PanelState] | None = None  # the panels as pages were last sent them
         self._revs: dict[str, str] | None = None  # the entries' revisions in the live.json last sent
@@ -147,8 +150,13 @@ class LiveChannel:
         # "channel": whether pages may subscribe (a static host without one would answer each page with a 404)
         head = {"seq": seq, "first": max(1, seq - self.keep + 1), "channel": self.local or self.publish_url is not None}
         write_atomic(self.folder / HEAD, json.dumps(head, separators=(",", ":")).encode())
+        removed = []
         with contextlib.suppress(FileNotFoundError):
             (self.folder / f"{seq - self.keep}.json").unlink()
+            removed.append(f"{FOLDER}/{seq - self.keep}.json")
+        # An object store mirroring the folder hears of these files too: the build's changes, which it is sent,
+        # never hold them, and a store left with an old head would show polling readers nothing new.
+        self.wrote([f"{FOLDER}/{seq}.json", f"{FOLDER}/{HEAD}"], removed)
 
     # -- the engine's side -------------------------------------------------------------------------
 

@@ -136,16 +136,32 @@ def _watch_options(command: Callable[..., None]) -> Callable[..., None]:
 
 
 def _watcher(
-    site: Site, poll: bool, rescan: float, quiet: bool, verbose: bool, *, preview: bool = False
+    site: Site,
+    poll: bool,
+    rescan: float,
+    quiet: bool,
+    verbose: bool,
+    *,
+    preview: bool = False,
+    stores: Sequence[ObjectStoreOutlet] = (),
 ) -> tuple[Watcher, LiveChannel]:
     """The watcher, with the live channel (channel.py) among the site's outlets; ``preview``: serve offers
-    the channel's event stream itself."""
+    the channel's event stream itself. The object ``stores`` get the channel's files as it writes them."""
     from .channel import LiveChannel, publish_url
     from .watch import Watcher
 
+    def wrote(written: list[str], removed: list[str]) -> None:
+        for store in stores:
+            store.take(written, removed, build=False)
+
     console = Console(verbosity=QUIET if quiet else VERBOSE if verbose else NORMAL)
     channel = LiveChannel(
-        site.out, publish_url=publish_url(site.root), local=preview, warn=console.warning, note=console.info
+        site.out,
+        publish_url=publish_url(site.root),
+        local=preview,
+        warn=console.warning,
+        note=console.info,
+        wrote=wrote,
     )
     site.outlets = (*site.outlets, channel)
     return Watcher(site, console=console, poll=poll, rescan=rescan), channel
@@ -174,12 +190,12 @@ def watch(
     outlets = _store_outlets(root, out, (publish_to, endpoint, profile), quiet, verbose)
     site = _site(root, out, watching=True, outlets=outlets)
     with _writer(root, "watch"):  # one writer per blog folder (lock.py)
-        watcher, channel = _watcher(site, poll, rescan, quiet, verbose)
-        try:
-            with _outlets_running(outlets):
+        watcher, channel = _watcher(site, poll, rescan, quiet, verbose, stores=outlets)
+        with _outlets_running(outlets):
+            try:
                 watcher.run_forever()
-        finally:
-            channel.close()
+            finally:
+                channel.close()  # its last files, then the stores: they finish what is pending
 
 
 @main.command()
@@ -209,7 +225,7 @@ def serve(
     outlets = _store_outlets(root, out, (publish_to, endpoint, profile), quiet, verbose)
     site = _site(root, out, watching=True, outlets=outlets)
     with _outlets_running(outlets):
-        _serve(*_watcher(site, poll, rescan, quiet, verbose, preview=True), host, port, outlets=outlets)
+        _serve(*_watcher(site, poll, rescan, quiet, verbose, preview=True, stores=outlets), host, port, outlets=outlets)
 
 
 def _serve(

@@ -113,18 +113,22 @@ class ObjectStoreOutlet:
         self._have: dict[str, storerecord.Entry] = {}  # name → (md5, ETag): what the store holds, as far as known
         self._foreign: set[str] = set()  # objects under the prefix that countnight did not put there
         self._dangling_since: dict[str, float] = {}  # a file naming a missing one → when it was first held back
+        self._record_due = False  # the store changed since the record was last written
+        self._lacking: dict[str, set[str]] = {}  # a stored file → the files it names the store lacks (_unsound)
         self._thread: threading.Thread | None = None
 
     # -- what the build and the commands call ------------------------------------------------------
 
-    def take(self, written: Iterable[str], removed: Iterable[str]) -> None:
-        """One build's changes: the paths it wrote and removed, in order. Returns at once."""
+    def take(self, written: Iterable[str], removed: Iterable[str], *, build: bool = True) -> None:
+        """One build's changes: the paths it wrote and removed, in order. Returns at once. ``build=False``:
+        files another outlet wrote into the folder after the build (the live channel's messages and head),
+        which go up like the build's but are not a build the store can be behind by."""
         with self._cond:
             for name in written:
                 self._dirty[name] = None
             for name in removed:
                 self._dirty[name] = None
-            self._taken += 1
+            self._taken += build
             self._cond.notify_all()
 
     def send(self, changes: Changes) -> None:
@@ -182,7 +186,7 @@ class ObjectStoreOutlet:
             with self._cond:
                 self._cond.wait_for(lambda: self._stopping or self._dirty or self._full or self._done < self._taken)
                 if self._stopping:
-                    return
+                    break
                 seq, names, full = self._taken, list(self._dirty), self._full
                 self._dirty.clear()
                 self._busy = True
@@ -192,7 +196,7 @@ class ObjectStoreOutlet:
                     names = self._reconcile() + names
                     with self._cond:
                         self._full = False
-                held, changed = self._round(names)
+                held, changed = self._round(names, full)
             except Exception as err:  # StoreError, or the disk: the paths wait for the next try
                 self._failed(names, err)
                 continue
@@ -202,8 +206,17 @@ class ObjectStoreOutlet:
                 except Exception as err:  # the CDN keeps the old copy until its max-age: say so, go on
                     self.console.warning(f"CDN purge failed ({type(err).__name__}: {err})")
             self._succeeded(seq, held, changed, time.monotonic() - started)
-            if changed or full:  # after the round is out: readers never wait for the record
+            # The record (a megabyte at 10,000 entries, written and synced) after the round is out, and only
+            # once nothing else waits: a build that came meanwhile goes up first. A record a kill leaves stale
+            # costs a few uploads again at most: the listing at start decides what the store holds.
+            self._record_due = self._record_due or bool(changed) or full
+            with self._cond:
+                idle = not (self._dirty or self._full or self._done < self._taken)
+            if self._record_due and idle:
+                self._record_due = False
                 self._save_record()
+        if self._record_due:
+            self._save_record()
 
     def _save_record(self) -> None:
         try:
@@ -282,10 +295,11 @@ class ObjectStoreOutlet:
             names += [prefix + f for f in files if not f.startswith(".")]
         return names
 
-    def _round(self, names: list[str]) -> tuple[set[str], list[str]]:
-        """Upload and delete what ``names`` need, in order; (names held back for a later round, names changed)."""
+    def _round(self, names: list[str], full: bool = False) -> tuple[set[str], list[str]]:
+        """Upload and delete what ``names`` need, in order; (names held back for a later round, names changed).
+        ``full``: the store was just listed (``_plan``)."""
         for attempt in range(_REREADS):
-            uploads, deletes, dangling = self._plan(names)
+            uploads, deletes, dangling = self._plan(names, full and attempt == 0)
             if not dangling or attempt == _REREADS - 1:
                 break
             time.sleep(0.005 * (attempt + 1))  # the build is renaming its files into place: read them again
@@ -325,11 +339,15 @@ class ObjectStoreOutlet:
             del uploads[name]
         return waiting
 
-    def _plan(self, names: Iterable[str]) -> tuple[dict[str, _Upload], set[str], set[str]]:
-        """(uploads, deletions, names named but neither in the store nor in the folder)."""
+    def _plan(self, names: Iterable[str], full: bool = False) -> tuple[dict[str, _Upload], set[str], set[str]]:
+        """(uploads, deletions, names named but neither in the store nor in the folder). ``full``: the store
+        was just listed; what the files it holds unchanged name is looked at too (``_unsound``)."""
         uploads: dict[str, _Upload] = {}
         deletes: set[str] = set()
+        stored: dict[str, set[str]] = {}  # full: files the store holds as the folder has them → what they name
         queue = list(names)
+        # Only a file the store lacks can leave another unsound: with none (a clean restart), nothing to read.
+        full = full and any(name not in self._have for name in queue if is_site_file(name))
         seen: set[str] = set()
         while queue:
             name = queue.pop()
@@ -346,25 +364,72 @@ class ObjectStoreOutlet:
             payload = body(data, meta)
             md5 = _md5(payload)
             if self._have.get(name, ("", ""))[0] == md5:
+                if full and name.endswith(_SCANNED):
+                    stored[name] = references(name, data, self.base_url)
                 continue
             named = references(name, data, self.base_url) if name.endswith(_SCANNED) else set()
             uploads[name] = _Upload(payload, meta, md5, named)
             queue += [target for target in named if target not in self._have and target not in seen]
+        if full:
+            self._lacking = self._unsound(stored, uploads)
+        have = self._have.keys()
+        self._lacking = {name: lack - have for name, lack in self._lacking.items() if not lack <= have}
+        for up in uploads.values():  # naming such a file is naming what it lacks
+            up.names |= {t for target in up.names & self._lacking.keys() for t in self._lacking[target]}
         dangling = {t for up in uploads.values() for t in up.names if t not in self._have and t not in uploads}
         return uploads, deletes, dangling
 
+    def _unsound(self, stored: dict[str, set[str]], uploads: dict[str, _Upload]) -> dict[str, set[str]]:
+        """Files the store holds that name, themselves or through others it holds, a file it lacks: each → the
+        files it lacks (which this round uploads).
+
+        A round cut off (the process killed, the store failing) can leave in the store new files that name
+        each other without all of them (upload_waves: nothing a reader reaches names them yet). Taken as sound,
+        they would let a later upload that names one make the gap reachable: a restart's new older page
+        naming a stored page whose own older page never went up. So an upload naming such a file waits for
+        what it lacks, as if it named that itself."""
+        namers: dict[str, list[str]] = {}
+        for name, targets in stored.items():
+            for target in targets:
+                namers.setdefault(target, []).append(name)
+        lacking: dict[str, set[str]] = {}
+        for missing in [t for t in namers if t not in self._have and t in uploads]:
+            found, stack = {missing}, [missing]
+            while stack:
+                for name in namers.get(stack.pop(), ()):
+                    if name not in found:
+                        found.add(name)
+                        lacking.setdefault(name, set()).add(missing)
+                        stack.append(name)
+        return lacking
+
     def _put(self, wave: list[str], uploads: dict[str, _Upload]) -> None:
-        """One wave side by side; what went up is kept even when another failed (then that error is raised)."""
-        futures = {name: self._pool.submit(self._put_one, name, uploads[name]) for name in wave}
-        error: BaseException | None = None
-        done = 0
+        """One wave side by side; what went up is kept even when another failed (then that error is raised).
+
+        The largest object goes up from this thread while the pool sends the rest: a wave of one (the feed,
+        or live.json and the index when alone) then never waits for a pool thread to be woken, which on a
+        loaded machine can cost more than the request itself."""
+        own = max(wave, key=lambda name: len(uploads[name].payload))
+        futures = {name: self._pool.submit(self._put_one, name, uploads[name]) for name in wave if name != own}
+        answers: dict[str, str | BaseException] = {}
+        try:
+            answers[own] = self._put_one(own, uploads[own])
+        except Exception as err:
+            answers[own] = err
         for name, future in futures.items():
             try:
-                etag = future.result()
-            except BaseException as err:
-                error = error or err
+                answers[name] = future.result()
+            except BaseException as err:  # a cancelled future (the pool shut down) too
+                answers[name] = err
+        error: BaseException | None = None
+        done = 0
+        for name in wave:
+            etag = answers[name]
+            if isinstance(etag, BaseException):
+                error = error or etag
                 continue
             self._have[name] = (uploads[name].md5, etag or uploads[name].md5)
+            self._lacking.pop(name, None)  # the store holds the folder's version now, which names what it names
             done += 1
         with self._cond:
             self._uploaded += done

@@ -112,6 +112,10 @@ class Store:
             read_timeout=20,
             retries={"mode": "standard", "max_attempts": 2},  # the publisher retries whole batches, with backoff
             max_pool_connections=pool,
+            # Content-MD5 (sent with every upload) already makes the store refuse damaged bytes: no second
+            # checksum (CRC32, botocore's default since 1.36) computed and checked for every object as well.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
         )
         region = session.region_name or "us-east-1"  # a custom endpoint (MinIO, R2: "auto") rarely needs one
         self.client: BaseClient = session.client("s3", endpoint_url=endpoint, region_name=region, config=config)
