@@ -221,3 +221,23 @@ def test_a_watcher_draws_the_waiting_cards_by_itself_between_saves(blog: BlogMak
     named = {_card(site_folder, f"update/23{minute:02d}-note.html")[0] for minute in range(12)}
     assert len(named) == 12 and len(list((site_folder / "cards").iterdir())) == 13  # theirs and the night's
     assert out.getvalue().count("published") == 12, out.getvalue()  # one line each, none for the cards
+
+
+def test_a_reporter_s_save_is_published_before_its_card_is_drawn(sample_night: Path) -> None:
+    """Under a watcher a build for changed files draws no card: the entry goes out at once, naming the blog's
+    card, and the next build (the watcher's, a moment later) draws its own."""
+    site = Site(sample_night, long_lived=True)
+    site.build(AFTER_THE_NIGHT, changed=None)
+    while site.build(AFTER_THE_NIGHT, changed=[]).cards_pending:
+        pass
+    out = sample_night / "site"
+    blog = _card(out, "index.html")[0]  # (any card but the entry's own will do to compare with)
+    (sample_night / "entries" / "0705-late.md").write_text('---\ntime: "07:05"\ntitle: A late word\n---\nWords.\n')
+    report = site.build(AFTER_THE_NIGHT, changed=["entries/0705-late.md"])
+    assert [v.id for v in report.published] == ["0705-late"] and report.cards_pending == 1
+    waiting, _ = _card(out, "update/0705-late.html")
+    assert waiting != blog and not any(path.endswith(".png") and path != waiting for path in report.changes.files)
+    report = site.build(AFTER_THE_NIGHT, changed=[])
+    own, data = _card(out, "update/0705-late.html")
+    assert report.cards_pending == 0 and own != waiting and not (out / waiting).exists()
+    assert Image.open(io.BytesIO(data)).size == (WIDTH, HEIGHT)

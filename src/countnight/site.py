@@ -37,8 +37,9 @@ from .uptodate import Inputs, Signature, disk_outputs, signature
 from .views import EntryView
 
 # Share cards a build may draw that it never drew before (pages._Cards): a one-off build draws the newest 64
-# entries' (the sample night's all; a cold build at 10,000 ~0.3 s of its cores), a watcher 8 a build, in its own
-# process, then builds again while any wait, between reporters' saves.
+# entries' (the sample night's all; a cold build at 10,000 ~0.3 s of its cores); a watcher none in a build for
+# files that changed (a reporter's save is published without waiting for a picture) and 8 in the builds it
+# makes while any wait, in its own process, between reporters' saves.
 CARDS_PER_BUILD = 64
 CARDS_PER_WATCH_BUILD = 8
 
@@ -159,7 +160,11 @@ class Site:
             )
             night = self.stream.night(setup, now, views_changed)
             work = self._page_cache.working_copy()
-            output = render_changes(setup.theme, night, work, self.cards, self.cards_per_build)
+            budget = self.cards_per_build
+            if self.long_lived and changed and budget is not None:
+                # A reporter's save goes out now; its share card is drawn by the next build, a moment later.
+                budget = 0
+            output = render_changes(setup.theme, night, work, self.cards, budget)
         except jinja2.TemplateError as err:
             report.problems.append(_template_problem(err))
             self._pages_stale = True
