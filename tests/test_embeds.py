@@ -288,6 +288,15 @@ def test_a_bad_embed_is_the_entry_s_error_with_its_line(context: Context, front:
     assert [str(p) for p in caught.value.problems] == [f"entries/x.md:{expected}"]
 
 
+def test_a_summary_takes_no_embed(context: Context) -> None:
+    text = b'---\nkind: summary\ntime: "01:00"\nembed: https://youtu.be/dQw4w9WgXcQ\n---\n- Labour ahead\n'
+    with pytest.raises(InputError) as caught:
+        parse_entry(text, "entries/s.md", context)
+    assert [str(p) for p in caught.value.problems] == [
+        "entries/s.md:4: embed: the summary box shows its text only: put the post in an update of its own"
+    ]
+
+
 def test_a_misspelt_field_name_suggests_embed(context: Context) -> None:
     with pytest.raises(InputError) as caught:
         parse_entry(_entry("embeds: https://youtu.be/dQw4w9WgXcQ\n"), "entries/x.md", context)

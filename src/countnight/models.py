@@ -474,6 +474,12 @@ class SummaryEntry(EntryBase):
     kind: Literal["summary"]
     body: Text
 
+    @model_validator(mode="after")
+    def _text_only(self) -> SummaryEntry:
+        if self.embed:  # the summary box shows the body alone: an embed there would be published nowhere
+            raise ValueError("embed: the summary box shows its text only: put the post in an update of its own")
+        return self
+
 
 Entry = Annotated[
     UpdateEntry | ResultEntry | TurnoutEntry | QuoteEntry | SummaryEntry,
