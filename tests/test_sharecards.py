@@ -241,3 +241,28 @@ def test_a_reporter_s_save_is_published_before_its_card_is_drawn(sample_night: P
     own, data = _card(out, "update/0705-late.html")
     assert report.cards_pending == 0 and own != waiting and not (out / waiting).exists()
     assert Image.open(io.BytesIO(data)).size == (WIDTH, HEIGHT)
+
+
+def test_a_result_s_save_keeps_the_night_s_card_until_the_next_build_draws_the_new_tally(sample_night: Path) -> None:
+    site = Site(sample_night, long_lived=True)
+    site.build(DURING_THE_NIGHT, changed=None)
+    while site.build(DURING_THE_NIGHT, changed=[]).cards_pending:
+        pass
+    out = sample_night / "site"
+    night, _ = _card(out, "index.html")
+    result = (sample_night / "entries" / "0338-stafford-result.md").read_text().replace('"03:38"', '"03:25"')
+    assert '"03:25"' in result
+    (sample_night / "entries" / "0338-stafford-result.md").unlink()
+    (sample_night / "entries" / "0325-stafford-result.md").write_text(result)  # declared before 03:30 now
+    names = ["entries/0325-stafford-result.md", "entries/0338-stafford-result.md"]
+    report = site.build(DURING_THE_NIGHT, changed=names)
+    assert [v.id for v in report.published] == ["0325-stafford-result"] and report.cards_pending == 2
+    assert not any(
+        path.endswith(".png")
+        for path in report.changes.files
+        if path != _card(out, "update/0325-stafford-result.html")[0]
+    )
+    assert _card(out, "index.html")[0] == _card(out, "results.html")[0] == night  # the tally's card, a moment old
+    report = site.build(DURING_THE_NIGHT, changed=[])
+    assert report.cards_pending == 0 and _card(out, "index.html")[0] == _card(out, "results.html")[0] != night
+    assert not (out / night).exists()

@@ -48,7 +48,7 @@ class Output:
     fresh: dict[str, Content]
     paths: set[str]
     panels: tuple[str, ...] = ()  # the index's panels made from changed inputs (pages.PANELS order)
-    cards_pending: int = 0  # share pages that name the blog's card until their own is drawn (see _Cards)
+    cards_pending: int = 0  # cards still to draw: share pages naming the blog's, and the night's (see _Cards)
 
 
 def page_name(number: int) -> str:
@@ -372,9 +372,14 @@ def render_changes(
     count = len(paging.older)
     # The share cards the previous build published: the entries', the night's (the index's and results.html's)
     # and the blog's (named by share pages whose own card is not drawn yet).
-    published = {*work.cards.values(), work.pages.get("night card"), work.pages.get("blog card")}
+    shown_card = work.pages.get("night card")  # the night's card as the previous build published it
+    last_card = shown_card if isinstance(shown_card, Card) else None
+    published = {*work.cards.values(), last_card.path if last_card else None, work.pages.get("blog card")}
     chosen = _Cards(cards if cards is not None else CardStore(None), published, budget)
     card = night_card(event, night.scoreboard, ended)
+    night_waits = chosen.left == 0 and last_card is not None and not chosen.own(card)
+    if night_waits and last_card is not None:  # the tally changed: out now with the card as it was, the new one
+        card = last_card  # drawn by the next build
     fallback = blog_card(event)
 
     def index() -> bytes:
@@ -430,7 +435,7 @@ def render_changes(
         if path not in published:
             fresh[path] = functools.partial(chosen.store.png, made)
     work.made_cards = []
-    work.pages["night card"] = card.path
+    work.pages["night card"] = card
     work.pages["blog card"] = fallback.path if work.pending else None
     paths.update(work.cards.values())
     paths.update({card.path, fallback.path} if work.pending else {card.path})
@@ -459,7 +464,7 @@ def render_changes(
     for number in range(count + 1, len(previous.older) + 1 if previous is not None else 0):
         work.pages.pop(page_name(number), None)  # pages the night no longer fills (entries withdrawn)
     work.paging = paging
-    return Output(fresh, paths, panels_changed, len(work.pending))
+    return Output(fresh, paths, panels_changed, len(work.pending) + night_waits)
 
 
 def _setting(theme: Theme, night: Night) -> str:
