@@ -35,6 +35,8 @@ YOUTUBE = "https://youtu.be/dQw4w9WgXcQ"
 POST = "https://x.com/ProfJaneGreen/status/1809167489123456789"
 BLUESKY = "https://bsky.app/profile/jess.bsky.social/post/3kj2umze7zj2n"
 STAND_IN = "<!doctype html><title>stand-in</title><p>A stand-in for the service's embed, served by the test.</p>"
+# Bluesky's embed tells its parent how tall the post is; the stand-in does the same (its own page, with no CSP).
+SAYS_HEIGHT = STAND_IN + "<script>parent.postMessage({height: 777}, '*');</script>"
 
 
 def entry(time: str, title: str, address: str) -> str:
@@ -63,8 +65,10 @@ class Served:
         watched = open_page(self.server.url, **options)
 
         def elsewhere(route: Route) -> None:
-            self.caught.append(route.request.url)
-            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=STAND_IN)
+            url = route.request.url
+            self.caught.append(url)
+            body = SAYS_HEIGHT if urlsplit(url).hostname == "embed.bsky.app" else STAND_IN
+            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=body)
 
         watched.page.context.route(lambda url: urlsplit(url).hostname != "127.0.0.1", elsewhere)
         return watched
@@ -185,6 +189,16 @@ def test_a_remembered_choice_applies_after_a_reload_and_to_entries_that_arrive_l
     expect(frame).to_have_attribute("src", parse_embed(BLUESKY).frame)
     expect(frame).to_have_attribute("sandbox", SANDBOX)
     served.wait_for(page, parse_embed(BLUESKY).frame)
+    # The frame says how tall its post is, and only it is heeded: the page itself cannot make it 5,000 px.
+    expect(frame).to_have_css("height", "777px")
+    page.evaluate(  # messages are handled in order: once the second has come, the first has been handled
+        """() => new Promise((done) => {
+            window.addEventListener("message", (event) => event.data === "after" && done());
+            window.postMessage({height: 5000}, "*");
+            window.postMessage("after", "*");
+        })"""
+    )
+    expect(frame).to_have_css("height", "777px")
     assert not any("youtube" in url for url in served.caught), served.caught
     served.settle(watched)
 

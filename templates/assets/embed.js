@@ -10,7 +10,9 @@
  *
  * The frame's address comes from the page, made by the build from a checked address (embeds.py); it is loaded
  * only from the services' own embed origins below (the same list the Content-Security-Policy allows as
- * frame sources), with the same sandbox, whatever the page says.
+ * frame sources), with the same sandbox, whatever the page says. A loaded frame may say how tall its post is
+ * (Bluesky's embed posts {height} to its parent): only a message from that very frame, from its own origin,
+ * is heeded, and the height is kept within bounds.
  */
 (function () {
   "use strict";
@@ -123,6 +125,18 @@
     } else {
       load(figure);
     }
+  });
+
+  window.addEventListener("message", function (event) {
+    var data = event.data;
+    if (!data || typeof data !== "object" || typeof data.height !== "number" || !isFinite(data.height)) {
+      return;
+    }
+    Array.prototype.forEach.call(document.querySelectorAll("iframe.embed__frame"), function (frame) {
+      if (event.source === frame.contentWindow && event.origin === new URL(frame.src).origin) {
+        frame.style.height = Math.max(120, Math.min(2400, Math.round(data.height))) + "px";
+      }
+    });
   });
 
   prepare(document);
