@@ -29,7 +29,7 @@ from .night import INDEX, Night, Panel
 from .pagecache import Fragments, PageCache, Paging
 from .render import Theme, entry_rev, render_entry, render_summary, render_template
 from .results_page import render_results_page, result_rows
-from .sharecards import Card, CardStore, blog_card, entry_card, night_card
+from .sharecards import Card, CardBudget, CardStore, blog_card, entry_card, night_card
 from .views import EntryView
 
 PANELS = ("notice", "summary", "key_events", "pinned", "scoreboard", "follow", "map")
@@ -48,7 +48,7 @@ class Output:
     fresh: dict[str, Content]
     paths: set[str]
     panels: tuple[str, ...] = ()  # the index's panels made from changed inputs (pages.PANELS order)
-    cards_pending: int = 0  # cards still to draw: share pages naming the blog's, and the night's (see _Cards)
+    cards_pending: int = 0  # cards to draw: share pages naming the blog's, and the night's (see CardBudget)
 
 
 def page_name(number: int) -> str:
@@ -297,32 +297,7 @@ def _span(night: Night, views: Sequence[EntryView]) -> str:
     return f"{show_time(first, zone)} to {show_time(last, zone)}"
 
 
-@dataclass
-class _Cards:
-    """This build's share cards: those published already, and how many more may be drawn.
-
-    A card is a few milliseconds to draw (4-8 on a busy machine, most of it the PNG encoder): 10,000 of them
-    would make a cold build of 2.5 s take a minute. So a build draws at most ``left`` cards it has never drawn
-    (those kept in .countnight/cards cost a read), the newest entries' first; a share page whose card is not
-    drawn yet names the blog's card (the night's title, which changes with nothing but the config), and gets
-    its own in a later build: the watcher builds again while any wait, a few at a time between reporters' saves.
-    """
-
-    store: CardStore
-    published: set[str | None]
-    left: int | None  # None: no limit
-
-    def own(self, card: Card) -> bool:
-        """Whether ``card`` can be named now: drawn already, or drawn in this build."""
-        if card.path in self.published or self.left is None or self.store.kept(card.digest):
-            return True
-        if self.left > 0:
-            self.left -= 1
-            return True
-        return False
-
-
-def _name_card(work: PageCache, cards: _Cards, ident: str, card: Card, fallback: Card) -> Card:
+def _name_card(work: PageCache, cards: CardBudget, ident: str, card: Card, fallback: Card) -> Card:
     """The card an entry's share page names: its own, or the blog's until its own is drawn."""
     if cards.own(card):
         work.cards[ident] = card.path
@@ -348,7 +323,7 @@ def render_changes(
     ``work`` is a working copy of the build's cache, updated here; the caller commits it once the files
     are written. Files it says are unchanged are not in ``fresh``; ``paths`` names every file. ``cards``: where
     share cards are kept once drawn (None: drawn every time they are made); ``budget``: how many cards never
-    drawn before this build may draw (None: every one; see _Cards).
+    drawn before this build may draw (None: every one; see CardBudget).
     """
     setting = _setting(theme, night)
     if setting != work.setting:  # the theme, the event or "ended" changed: every page is made anew
@@ -375,7 +350,7 @@ def render_changes(
     shown_card = work.pages.get("night card")  # the night's card as the previous build published it
     last_card = shown_card if isinstance(shown_card, Card) else None
     published = {*work.cards.values(), last_card.path if last_card else None, work.pages.get("blog card")}
-    chosen = _Cards(cards if cards is not None else CardStore(None), published, budget)
+    chosen = CardBudget(cards if cards is not None else CardStore(None), published, budget)
     card = night_card(event, night.scoreboard, ended)
     night_waits = chosen.left == 0 and last_card is not None and not chosen.own(card)
     if night_waits and last_card is not None:  # the tally changed: out now with the card as it was, the new one
@@ -495,7 +470,7 @@ def _older_page(
 
 
 def _share_pages(
-    theme: Theme, night: Night, paging: Paging, work: PageCache, cards: _Cards, fallback: Card
+    theme: Theme, night: Night, paging: Paging, work: PageCache, cards: CardBudget, fallback: Card
 ) -> dict[str, Content]:
     """The share pages that changed: those of changed entries and of entries that moved page.
 
@@ -531,7 +506,7 @@ def _share_pages(
 
 
 def _catch_up(
-    theme: Theme, night: Night, paging: Paging, work: PageCache, cards: _Cards, fallback: Card
+    theme: Theme, night: Night, paging: Paging, work: PageCache, cards: CardBudget, fallback: Card
 ) -> dict[str, Content]:
     """The share pages of entries still waiting for their card that this build can draw, newest first, made
     again to name it."""

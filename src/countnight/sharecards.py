@@ -316,6 +316,31 @@ def _bar(pen: ImageDraw.ImageDraw, parts: Sequence[tuple[str, int]], y: int) -> 
             pen.rectangle((start, y, end - 1, y + 23), fill=192 + index)
 
 
+@dataclass
+class CardBudget:
+    """This build's share cards: those published already, and how many more may be drawn.
+
+    A card is a few milliseconds to draw (4-8 on a busy machine, most of it the PNG encoder): 10,000 of them
+    would make a cold build of 2.5 s take a minute. So a build draws at most ``left`` cards it has never drawn
+    (those kept in .countnight/cards cost a read), the newest entries' first; a share page whose card is not
+    drawn yet names the blog's card (the night's title, which changes with nothing but the config), and gets
+    its own in a later build: the watcher builds again while any wait, a few at a time between reporters' saves.
+    """
+
+    store: CardStore
+    published: set[str | None]
+    left: int | None  # None: no limit
+
+    def own(self, card: Card) -> bool:
+        """Whether ``card`` can be named now: drawn already, or drawn in this build."""
+        if card.path in self.published or self.left is None or self.store.kept(card.digest):
+            return True
+        if self.left > 0:
+            self.left -= 1
+            return True
+        return False
+
+
 class CardStore:
     """Cards as PNGs, kept by digest in a folder (``.countnight/cards``) so none is drawn twice."""
 

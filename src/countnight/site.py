@@ -36,7 +36,7 @@ from .stream import Stream
 from .uptodate import Inputs, Signature, disk_outputs, signature
 from .views import EntryView
 
-# Share cards a build may draw that it never drew before (pages._Cards): a one-off build draws the newest 64
+# Share cards a build may draw that it never drew before (sharecards.CardBudget): a one-off build draws the newest 64
 # entries' (the sample night's all; a cold build at 10,000 ~0.3 s of its cores); a watcher none in a build for
 # files that changed (a reporter's save is published without waiting for a picture) and 8 in the builds it
 # makes while any wait, in its own process, between reporters' saves.
