@@ -67,12 +67,13 @@ def json_ld(root: Path) -> dict:
 
 
 def site_texts(root: Path) -> dict[str, str]:
-    """Every output file readers can load, except live.json (its withdrawn list names gone ids on purpose)."""
+    """Every text file readers can load, except live.json (its withdrawn list names gone ids on purpose); the
+    share cards are pictures (test_sharecards: a withdrawn entry's goes too)."""
     site = root / "site"
     return {
         str(p.relative_to(site)): p.read_text()
         for p in site.rglob("*")
-        if p.is_file() and p.name != "live.json" and not p.name.startswith(".")
+        if p.is_file() and p.name != "live.json" and not p.name.startswith(".") and p.suffix != ".png"
     }
 
 

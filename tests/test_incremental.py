@@ -158,7 +158,7 @@ def _fresh_build(root: Path, copy: Path, now: datetime) -> dict[str, bytes]:
     if copy.exists():
         shutil.rmtree(copy)
     shutil.copytree(root, copy, ignore=shutil.ignore_patterns("site"))
-    report = Site(copy).build(now)
+    report = Site(copy, cards_per_build=None).build(now)  # every share card drawn (see the test of the rest)
     assert report.built
     return _files(copy / "site")
 
@@ -167,7 +167,9 @@ def _fresh_build(root: Path, copy: Path, now: datetime) -> dict[str, bytes]:
 def test_incremental_builds_match_a_build_from_nothing(tmp_path: Path, seed: int) -> None:
     root = copy_sample(tmp_path / "night")
     night = Night(root, random.Random(seed))
-    site = Site(root, long_lived=True)  # as the watcher keeps it: fragments packed (the fresh build keeps text)
+    # As the watcher keeps it (fragments packed; the fresh build keeps text), drawing every share card at once: a
+    # watcher draws a few a build (test_sharecards: what it publishes meanwhile, and that it ends up the same).
+    site = Site(root, long_lived=True, cards_per_build=None)
     assert site.build(night.now).built
     for number in range(STEPS):
         touched = night.step()
@@ -184,7 +186,7 @@ def test_a_full_scan_after_hints_changes_nothing(tmp_path: Path) -> None:
     """The watcher's rescan (no hints) after hinted builds finds nothing new to write."""
     root = copy_sample(tmp_path / "night")
     night = Night(root, random.Random(7))
-    site = Site(root, long_lived=True)
+    site = Site(root, long_lived=True, cards_per_build=None)  # every card at once: the hints are the point
     site.build(night.now)
     for _ in range(15):
         site.build(night.now, changed=night.step())
@@ -197,7 +199,7 @@ def test_a_full_scan_after_hints_changes_nothing(tmp_path: Path) -> None:
 def test_files_no_event_named_are_found_by_the_next_full_scan(tmp_path: Path) -> None:
     """A hint covers only what it names: a file written without an event waits for the rescan."""
     root = copy_sample(tmp_path / "night")
-    site = Site(root, long_lived=True)
+    site = Site(root, long_lived=True, cards_per_build=None)  # every card at once: the hints are the point
     site.build(DURING_THE_NIGHT)
     (root / "entries" / "0300-unannounced.md").write_text(
         '---\nkind: update\ntime: "03:00"\ntitle: Unannounced\n---\nNo event said so.\n'

@@ -89,7 +89,10 @@ def test_a_build_returns_its_changes_and_the_live_delta(blog: BlogMaker) -> None
     withdrawn = site.build(AFTER_THE_NIGHT, changed=["entries/0110-b.md"]).changes
     assert withdrawn is not None
     assert withdrawn.live == LiveDelta(withdrawn=("0110-b",), panels=("key_events",))
-    assert withdrawn.deleted == {"update/0110-b.html"} and "update/0110-b.html" not in withdrawn.paths
+    # Its share page goes, and with it its share card (named by what it showed, so named by no other page).
+    card = {path for path in withdrawn.deleted if path.startswith("cards/")}
+    assert withdrawn.deleted == {"update/0110-b.html", *card} and len(card) == 1
+    assert "update/0110-b.html" not in withdrawn.paths
     assert not (root / "site/update/0110-b.html").exists()
 
 

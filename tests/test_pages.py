@@ -352,7 +352,9 @@ def test_every_entry_has_a_share_page_with_cards(ended: Path) -> None:
     page = parse(ended / "update/0216-cannock-chase-result.html")
     headline = "Labour gain Cannock Chase from the Conservatives"
     assert page.meta["og:title"] == page.meta["twitter:title"] == headline
-    assert page.meta["og:type"] == "article" and page.meta["twitter:card"] == "summary"
+    assert page.meta["og:type"] == "article" and page.meta["twitter:card"] == "summary_large_image"
+    assert re.fullmatch(r"https://example\.org/election/cards/[0-9a-f]{20}\.png", page.meta["og:image"])
+    assert (page.meta["og:image:width"], page.meta["og:image:height"]) == ("1200", "630")
     assert page.meta["og:url"] == "https://example.org/election/update/0216-cannock-chase-result.html"
     assert page.meta["description"] == page.meta["og:description"] == page.meta["twitter:description"]
     assert page.meta["description"].startswith("Josh Newbury (Labour) wins Cannock Chase with a majority of 3,125")

@@ -104,7 +104,7 @@ def test_every_address_resolves_to_a_file_of_the_site(sample_night: Path, base_u
         wrong.append(_check(site, origin, what, "atom.xml", address))
     problems = [w for w in wrong if w]
     assert not problems, "\n".join(problems[:20])
-    expected = {"JSON-LD", "Atom link", "Atom content"} | ({"og:url", "canonical"} if base_url else set())
+    expected = {"JSON-LD", "Atom link", "Atom content", "og:image"} | ({"og:url", "canonical"} if base_url else set())
     assert expected <= seen.keys(), seen
     # Every page a crawler lands on says what it is: JSON-LD everywhere but results.html, and with base_url (where
     # it can be absolute: search engines and Lighthouse want no relative one) a canonical link on the index,
@@ -114,3 +114,8 @@ def test_every_address_resolves_to_a_file_of_the_site(sample_night: Path, base_u
         assert (page == "results.html") != bool(_LD.search(text)), page
         wants_canonical = base_url and (page in ("index.html", "results.html") or page.startswith("update/"))
         assert bool(_CANONICAL.search(text)) == wants_canonical, page
+        # Every share page, the index and results.html name their share card (resolved above), absolute with
+        # base_url as Open Graph requires, else relative to the page.
+        images = [address for prop, address in _OG.findall(text) if prop == "image"]
+        if page.startswith("update/") or page in ("index.html", "results.html"):
+            assert len(images) == 1 and images[0].startswith(BASE_URL) == base_url, (page, images)

@@ -22,9 +22,9 @@ Content = bytes | Callable[[], bytes]  # a file's bytes, or how to make them (re
 
 
 def write_order(path: str) -> tuple[int, str]:
-    """The order files go out in: assets first, then pages, then ``live.json`` (what open pages poll) and
-    ``index.html`` last, so no published file ever names one that is not out yet."""
-    if path.startswith(("assets/", "media/")):  # the theme's files and the made pictures
+    """The order files go out in: assets (and made pictures and share cards) first, then pages, then ``live.json``
+    (what open pages poll) and ``index.html`` last, so no published file ever names one that is not out yet."""
+    if path.startswith(("assets/", "media/", "cards/")):  # the theme's files, the made pictures, the share cards
         return (0, path)
     if path.startswith(("page/", "update/")):  # before the feed and the results, which name them
         return (1, path)

@@ -10,7 +10,18 @@ from pydantic import TypeAdapter, ValidationError
 
 from .errors import InputError, Problem
 from .frontmatter import EntrySource, read_entry
-from .models import KINDS, Candidate, Context, Entry, EntryBase, Picture, QuoteEntry, ResultEntry, TurnoutEntry
+from .models import (
+    KINDS,
+    MAX_EMBEDS,
+    Candidate,
+    Context,
+    Entry,
+    EntryBase,
+    Picture,
+    QuoteEntry,
+    ResultEntry,
+    TurnoutEntry,
+)
 from .names import entry_id, is_id
 from .parties import fold_party, is_known, near_party, party_name
 
@@ -122,6 +133,8 @@ def _problems(err: ValidationError, source: EntrySource) -> list[Problem]:
         loc = tuple(error["loc"])
         if loc and loc[0] in KINDS:  # the discriminated union puts the kind first
             loc = loc[1:]
+        if loc[:1] == ("embed",) and len(loc) == 2 and not isinstance(source.front.get("embed"), list):
+            loc = ("embed",)  # one address, written as one: no [1] after its name
         message = error["msg"].removeprefix("Value error, ")
         if not loc:  # a whole-entry check names its field at the start of the message
             head = message.split(":", 1)[0]
@@ -166,6 +179,10 @@ def _describe(loc: tuple[Any, ...], error: Any, message: str) -> str:
         return f"{name}: must be {want}"
     if kind == "too_short" and loc and loc[-1] == "candidates":
         return f"{name}: list at least one candidate"
+    if kind == "too_short" and loc == ("embed",):
+        return f"{name}: the list is empty: give at least one address, or remove the line"
+    if kind == "too_long" and loc == ("embed",):
+        return f"{name}: at most {MAX_EMBEDS} posts or videos an entry (make a second entry for the rest)"
     if not name:
         return message
     return f"{name}: {message}"

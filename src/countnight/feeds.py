@@ -263,10 +263,17 @@ def atom(night: Night, fragments: Mapping[str, str]) -> bytes:
 _FEED_ENTRY_XML: dict[str, tuple[EntryView, str, str, str]] = {}
 
 
+# An embed's consent step (partials/embed.html): a button and a box that only embed.js on the page can act on.
+_CONSENT = re.compile(r'<div class="embed__consent" data-embed-consent hidden>.*?</div>\n?', re.S)
+
+
 def _linked_to_share_page(fragment: str, ident: str) -> str:
     """The fragment with its time link ("#id", made for the page that holds it) pointing at the entry's own
-    page: in a feed reader "#id" would resolve to atom.xml or the index, where the entry may no longer be."""
+    page: in a feed reader "#id" would resolve to atom.xml or the index, where the entry may no longer be.
+    An embed's consent step is left out: a feed reader runs no script, so there the embed is its card and link."""
     anchor = f'class="entry__time" href="#{_html_escape(ident)}"'
+    if "data-embed-consent" in fragment:
+        fragment = _CONSENT.sub("", fragment)
     return fragment.replace(anchor, f'class="entry__time" href="{_html_escape(share_path(ident))}"', 1)
 
 

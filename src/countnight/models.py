@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from .clock import Window
+from .embeds import Embed, parse_embed
 from .names import NAME_MAX, PICTURE_SUFFIXES, SHARE_SUFFIX
 from .parties import is_known, near_party, party_code, party_name
 
@@ -197,6 +198,23 @@ Later = Annotated[datetime, BeforeValidator(_moment(inside=False))]  # a correct
 Status = Annotated[Literal["published", "draft", "withdrawn"], BeforeValidator(_choice(STATUSES))]
 
 
+def _embeds(value: Any) -> Any:
+    """``embed:`` takes one address or a list of them; each is read by parse_embed (as ``embed`` or ``embed[N]``)."""
+    if value is None:
+        raise ValueError("is empty: give the address of the post or video, or remove the line")
+    return [value] if isinstance(value, str) else value
+
+
+def _embed(value: Any) -> Embed:
+    return value if isinstance(value, Embed) else parse_embed(_as_text(value))
+
+
+MAX_EMBEDS = 10  # a live entry with more is a mistake (a pasted list), and each one is a card to scroll past
+_EmbedList = Annotated[list[Annotated[Embed, BeforeValidator(_embed)]], Field(min_length=1, max_length=MAX_EMBEDS)]
+# The check runs before None is let through: `embed:` left blank is a mistake to say, not "no embed".
+Embeds = Annotated[_EmbedList | None, BeforeValidator(_embeds)]
+
+
 def _known_constituency(name: str, info: ValidationInfo) -> str:
     baseline = _context(info).baseline
     if baseline is None:
@@ -313,6 +331,7 @@ class EntryBase(_Strict):
     correction: Text | None = None
     constituency: Constituency | None = None
     image: Annotated[list[Picture], Field(max_length=MAX_PICTURES)] = []
+    embed: Embeds = None  # posts and videos from social and video services, shown after the body
 
     @model_validator(mode="before")
     @classmethod
@@ -454,6 +473,12 @@ class QuoteEntry(EntryBase):
 class SummaryEntry(EntryBase):
     kind: Literal["summary"]
     body: Text
+
+    @model_validator(mode="after")
+    def _text_only(self) -> SummaryEntry:
+        if self.embed:  # the summary box shows the body alone: an embed there would be published nowhere
+            raise ValueError("embed: the summary box shows its text only: put the post in an update of its own")
+        return self
 
 
 Entry = Annotated[

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .sharecards import Card
 from .views import EntryView
 
 
@@ -38,6 +39,9 @@ class PageCache:
     share_paths: set[str] = field(default_factory=set)  # the share pages the site holds
     fragments: Fragments = field(default_factory=dict)  # panels, the follow list and results rows (see _fragment)
     media: frozenset[str] = frozenset()  # the made pictures the site holds (media/…: a name never changes bytes)
+    cards: dict[str, str] = field(default_factory=dict)  # entry id → the path of its share page's card
+    made_cards: list[Card] = field(default_factory=list)  # the cards of the share pages made in this build
+    pending: set[str] = field(default_factory=set)  # entry ids whose share page names the blog's card for now
 
     def clear(self) -> None:
         self.media = frozenset()
@@ -46,10 +50,23 @@ class PageCache:
         self.setting = ""
         self.share_paths.clear()
         self.fragments.clear()
+        self.cards.clear()
+        self.pending.clear()
 
     def working_copy(self) -> PageCache:
-        return PageCache(dict(self.pages), self.paging, self.setting, set(self.share_paths), self.fragments, self.media)
+        return PageCache(
+            dict(self.pages),
+            self.paging,
+            self.setting,
+            set(self.share_paths),
+            self.fragments,
+            self.media,
+            cards=dict(self.cards),
+            pending=set(self.pending),
+        )
 
     def commit(self, work: PageCache) -> None:
         self.pages, self.paging, self.setting, self.media = work.pages, work.paging, work.setting, work.media
         self.share_paths = work.share_paths
+        self.cards = work.cards
+        self.pending = work.pending

@@ -29,6 +29,7 @@ from .night import INDEX, Night, Panel
 from .pagecache import Fragments, PageCache, Paging
 from .render import Theme, entry_rev, render_entry, render_summary, render_template
 from .results_page import render_results_page, result_rows
+from .sharecards import Card, CardBudget, CardStore, blog_card, entry_card, night_card
 from .views import EntryView
 
 PANELS = ("notice", "summary", "key_events", "pinned", "scoreboard", "follow", "map")
@@ -47,6 +48,7 @@ class Output:
     fresh: dict[str, Content]
     paths: set[str]
     panels: tuple[str, ...] = ()  # the index's panels made from changed inputs (pages.PANELS order)
+    cards_pending: int = 0  # cards to draw: share pages naming the blog's, and the night's (see CardBudget)
 
 
 def page_name(number: int) -> str:
@@ -295,17 +297,33 @@ def _span(night: Night, views: Sequence[EntryView]) -> str:
     return f"{show_time(first, zone)} to {show_time(last, zone)}"
 
 
-def render_pages(theme: Theme, night: Night) -> dict[str, bytes]:
+def _name_card(work: PageCache, cards: CardBudget, ident: str, card: Card, fallback: Card) -> Card:
+    """The card an entry's share page names: its own, or the blog's until its own is drawn."""
+    if cards.own(card):
+        work.cards[ident] = card.path
+        work.made_cards.append(card)
+        work.pending.discard(ident)
+        return card
+    work.cards.pop(ident, None)
+    work.pending.add(ident)
+    return fallback
+
+
+def render_pages(theme: Theme, night: Night, cards: CardStore | None = None) -> dict[str, bytes]:
     """Every output file of the night, made from nothing (what ``render_changes`` must always agree with)."""
-    fresh = render_changes(theme, night, PageCache()).fresh
+    fresh = render_changes(theme, night, PageCache(), cards).fresh
     return {path: content() if callable(content) else content for path, content in fresh.items()}
 
 
-def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
+def render_changes(
+    theme: Theme, night: Night, work: PageCache, cards: CardStore | None = None, budget: int | None = None
+) -> Output:
     """The night's output files, rendering only those whose inputs changed since ``work`` was made.
 
     ``work`` is a working copy of the build's cache, updated here; the caller commits it once the files
-    are written. Files it says are unchanged are not in ``fresh``; ``paths`` names every file.
+    are written. Files it says are unchanged are not in ``fresh``; ``paths`` names every file. ``cards``: where
+    share cards are kept once drawn (None: drawn every time they are made); ``budget``: how many cards never
+    drawn before this build may draw (None: every one; see CardBudget).
     """
     setting = _setting(theme, night)
     if setting != work.setting:  # the theme, the event or "ended" changed: every page is made anew
@@ -327,6 +345,17 @@ def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
     event = night.event
     ended = night.ended
     count = len(paging.older)
+    # The share cards the previous build published: the entries', the night's (the index's and results.html's)
+    # and the blog's (named by share pages whose own card is not drawn yet).
+    shown_card = work.pages.get("night card")  # the night's card as the previous build published it
+    last_card = shown_card if isinstance(shown_card, Card) else None
+    published = {*work.cards.values(), last_card.path if last_card else None, work.pages.get("blog card")}
+    chosen = CardBudget(cards if cards is not None else CardStore(None), published, budget)
+    card = night_card(event, night.scoreboard, ended)
+    night_waits = chosen.left == 0 and last_card is not None and not chosen.own(card)
+    if night_waits and last_card is not None:  # the tally changed: out now with the card as it was, the new one
+        card = last_card  # drawn by the next build
+    fallback = blog_card(event)
 
     def index() -> bytes:
         return render_template(
@@ -339,6 +368,8 @@ def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
             fragments=_first_eager({v.id: Markup(night.fragments[v.id]) for v in paging.front}),
             json_ld=json_ld(night, paging.front, INDEX, paging.where),
             canonical=page_url(event, INDEX, INDEX),
+            og_image=page_url(event, INDEX, card.path),
+            og_image_alt=card.alt,
             page=INDEX,
             root="",
             newer=None,
@@ -368,19 +399,32 @@ def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
         if work.pages.get(path) != key:
             fresh[path] = functools.partial(_older_page, theme, night, paging, path, views, number, count)
             work.pages[path] = key
-    fresh.update(_share_pages(theme, night, paging, work))
+    fresh.update(_share_pages(theme, night, paging, work, chosen, fallback))
+    if work.pending and chosen.left != 0:
+        fresh.update(_catch_up(theme, night, paging, work, chosen, fallback))
     paths |= work.share_paths
+    # Each card is made where it is written (a cold build: on every core), once, under a name no other card has;
+    # a card no page names any more is left out of ``paths``, so it goes with the build's other deleted files.
+    made_cards = [card, *work.made_cards, *([fallback] if work.pending else [])]
+    for path, made in {c.path: c for c in made_cards}.items():
+        if path not in published:
+            fresh[path] = functools.partial(chosen.store.png, made)
+    work.made_cards = []
+    work.pages["night card"] = card
+    work.pages["blog card"] = fallback.path if work.pending else None
+    paths.update(work.cards.values())
+    paths.update({card.path, fallback.path} if work.pending else {card.path})
     fresh["live.json"] = lambda: live_json(night, theme, panels())
-    if work.pages.get("results") != results_key:
+    if work.pages.get("results") != (results_key, card.path):
 
         def results_page() -> bytes:
             # Made where it is written, like the older and share pages (a cold build: in a worker, where
             # the rows it keeps in ``work`` are lost with the worker; a later build would make them again).
             rows = result_rows(theme, night, paging.where, work.fragments, setting, paging.moved)
-            return render_results_page(theme, night, rows, work.fragments)
+            return render_results_page(theme, night, rows, work.fragments, card)
 
         fresh["results.html"] = results_page
-        work.pages["results"] = results_key
+        work.pages["results"] = (results_key, card.path)
     if work.pages.get("results.json") != results_key[0]:  # it links to no page: only the results matter
         fresh["results.json"] = functools.partial(results_json, night)
         work.pages["results.json"] = results_key[0]
@@ -395,7 +439,7 @@ def render_changes(theme: Theme, night: Night, work: PageCache) -> Output:
     for number in range(count + 1, len(previous.older) + 1 if previous is not None else 0):
         work.pages.pop(page_name(number), None)  # pages the night no longer fills (entries withdrawn)
     work.paging = paging
-    return Output(fresh, paths, panels_changed)
+    return Output(fresh, paths, panels_changed, len(work.pending) + night_waits)
 
 
 def _setting(theme: Theme, night: Night) -> str:
@@ -425,7 +469,9 @@ def _older_page(
     ).encode()
 
 
-def _share_pages(theme: Theme, night: Night, paging: Paging, work: PageCache) -> dict[str, Content]:
+def _share_pages(
+    theme: Theme, night: Night, paging: Paging, work: PageCache, cards: CardBudget, fallback: Card
+) -> dict[str, Content]:
     """The share pages that changed: those of changed entries and of entries that moved page.
 
     Without that knowledge (a first build, a new setting) every shown entry's page is looked at.
@@ -436,12 +482,16 @@ def _share_pages(theme: Theme, night: Night, paging: Paging, work: PageCache) ->
         for gone in work.share_paths - paths:
             work.pages.pop(gone, None)
         work.share_paths = paths
+        work.cards = {ident: path for ident, path in work.cards.items() if ident in shown}
+        work.pending &= shown.keys()
     else:
         candidates = set(night.changed) | paging.moved
         shown = {ident: view for ident in candidates if (view := _find(paging, ident)) is not None}
         for ident in candidates - shown.keys():  # no longer shown: its page goes
             work.share_paths.discard(share_path(ident))
             work.pages.pop(share_path(ident), None)
+            work.cards.pop(ident, None)
+            work.pending.discard(ident)
     files: dict[str, Content] = {}
     for ident, view in shown.items():
         path = share_path(ident)
@@ -449,8 +499,29 @@ def _share_pages(theme: Theme, night: Night, paging: Paging, work: PageCache) ->
         where = paging.where.get(ident, INDEX)
         key = (view, where)
         if work.pages.get(path) != key:
-            files[path] = functools.partial(share_page, theme, night, view, where)
+            card = _name_card(work, cards, ident, entry_card(view, night.event), fallback)
+            files[path] = functools.partial(share_page, theme, night, view, where, card)
             work.pages[path] = key
+    return files
+
+
+def _catch_up(
+    theme: Theme, night: Night, paging: Paging, work: PageCache, cards: CardBudget, fallback: Card
+) -> dict[str, Content]:
+    """The share pages of entries still waiting for their card that this build can draw, newest first, made
+    again to name it."""
+    files: dict[str, Content] = {}
+    for view in night.shown:
+        if not work.pending or cards.left == 0:
+            break
+        if view.id not in work.pending:
+            continue
+        card = _name_card(work, cards, view.id, entry_card(view, night.event), fallback)
+        if card is fallback:
+            break
+        path, where = share_path(view.id), paging.where.get(view.id, INDEX)
+        files[path] = functools.partial(share_page, theme, night, view, where, card)
+        work.pages[path] = (view, where)
     return files
 
 
@@ -473,7 +544,7 @@ def _promote_headline(html: str, ident: str) -> str:
     return f"{html[:start]}<h1{opening[3:]}{html[start + len(opening) : end]}</h1>{html[end + 5 :]}"
 
 
-def share_page(theme: Theme, night: Night, view: EntryView, where: str) -> bytes:
+def share_page(theme: Theme, night: Night, view: EntryView, where: str, card: Card | None = None) -> bytes:
     """An entry's own page, with the title, description and cards that links to it show.
 
     It reuses the entry's fragment (rendering Markdown again for every entry would dominate a big
@@ -490,6 +561,8 @@ def share_page(theme: Theme, night: Night, view: EntryView, where: str) -> bytes
         article=Markup(article),
         description=describe(view),
         canonical=site_url(night.event, path) if night.event.base_url else None,
+        og_image=page_url(night.event, path, card.path) if card is not None else None,
+        og_image_alt=card.alt if card is not None else None,
         json_ld=share_json_ld(night, view, path),
         where=where,
         page=path,

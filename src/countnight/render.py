@@ -23,6 +23,7 @@ import jinja2.utils
 from markupsafe import Markup, escape
 
 from . import __version__
+from .embeds import FRAME_ORIGINS
 from .markup import render_markdown
 from .names import default_theme, is_theme_file, theme_files
 from .parties import (
@@ -39,12 +40,14 @@ from .views import EntryView, memo
 # No inline script or style anywhere: a sanitiser slip can never run code (the tests switch it off to prove it).
 # The page's <meta> carries CSP_META; a web server should send CSP as a header (deploy/nginx.conf does):
 # browsers ignore frame-ancestors in a <meta>, and complain about it in the console.
+# Frames: only the embed origins of the services an entry's ``embed:`` may name (embeds.py), which embed.js
+# loads once the reader allows them; nothing else of theirs (no script, image or font on the page itself).
 CSP_META = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
-    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'"
+    f"connect-src 'self'; font-src 'self'; frame-src {' '.join(FRAME_ORIGINS)}; base-uri 'none'; form-action 'none'"
 )
 CSP = f"{CSP_META}; frame-ancestors 'none'"
-ASSETS = ("style.css", "live.js", "sort.js", "results.css", "follow.js")
+ASSETS = ("style.css", "live.js", "sort.js", "results.css", "follow.js", "embed.js")
 
 
 try:  # the function markupsafe.escape itself calls (its C speedup, or its pure-Python twin)

@@ -34,6 +34,7 @@ class BuildReport:
     held: list[str] = field(default_factory=list)  # ids whose file is gone, kept through the grace period
     hold_until: float | None = None  # time.monotonic() when the first held id's grace period ends
     valid_until: datetime | None = None  # when the site changes with time alone (an embargo lifts, coverage ends)
+    cards_pending: int = 0  # share cards still to draw: a later build draws them (sharecards.CardBudget)
     # uptodate.disk_outputs of the site as it went out, for uptodate.record_build: taken while a publish into
     # an empty folder waited on the disk (None: not taken, record_build looks at the folder)
     outputs_digest: str | None = None

@@ -22,6 +22,7 @@ from .hexmap import render_map
 from .night import INDEX, Night
 from .pagecache import Fragments
 from .render import Theme, render_template
+from .sharecards import Card
 from .views import EntryView
 
 __all__ = ["ResultRow", "render_results_page", "result_rows"]
@@ -81,7 +82,9 @@ def _by_name(row: ResultRow) -> str:
     return row.constituency.casefold()
 
 
-def render_results_page(theme: Theme, night: Night, rows: list[ResultRow], store: Fragments | None = None) -> bytes:
+def render_results_page(
+    theme: Theme, night: Night, rows: list[ResultRow], store: Fragments | None = None, card: Card | None = None
+) -> bytes:
     """The whole ``results.html``, from the rows of :func:`result_rows`; ``store`` keeps the map and the charts'
     totals as made, for the next to be made from."""
     hexmap = render_map(night.results, labelled_by="map-h", store=store)
@@ -96,6 +99,8 @@ def render_results_page(theme: Theme, night: Night, rows: list[ResultRow], store
         hexmap_html=Markup(hexmap.html) if hexmap is not None else None,
         charts={name: Markup(svg) for name, svg in charts(night.scoreboard, night.results, store).items()},
         canonical=page_url(night.event, "results.html", "results.html"),
+        og_image=page_url(night.event, "results.html", card.path) if card is not None else None,
+        og_image_alt=card.alt if card is not None else None,
         root="",
     )
     return html.encode()

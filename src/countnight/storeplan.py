@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 # Hashed assets and made pictures never change under their name (render.py names them NAME.<10 hex>.EXT, and
-# picturemake.py the same).
-_HASHED = re.compile(r"^(?:assets|media)/[^/]+\.[0-9a-f]{10}\.[A-Za-z0-9]+$")
+# picturemake.py the same), nor do share cards (sharecards.py names them by what they show: cards/<20 hex>.png).
+_HASHED = re.compile(r"^(?:(?:assets|media)/[^/]+\.[0-9a-f]{10}\.[A-Za-z0-9]+|cards/[0-9a-f]{20}\.png)$")
 _TYPES = {
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
@@ -157,7 +157,7 @@ def _target(folder: str, address: bytes, base_url: str | None, content: bool) ->
 def rank(name: str) -> int:
     """Where a kind of file goes when nothing it names decides: assets, share pages, older pages, results
     and the rest, the feed, live.json, the index."""
-    if name.startswith(("assets/", "media/")):
+    if name.startswith(("assets/", "media/", "cards/")):  # (a page names its share card where storeplan cannot see)
         return 0
     if name.startswith("update/"):
         return 1

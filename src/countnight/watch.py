@@ -65,6 +65,9 @@ _OVERFLOW = "\0overflow"  # queued instead of a path
 # The longest wait between tries while builds keep failing (a state path of the wrong kind, a full disk): the
 # wait doubles from ``retry`` up to this, where a fixed quarter second logged four errors a second all night.
 MAX_BACKOFF = 30.0
+# Seconds after a build that left share cards to draw before the next draws a few more (site.CARDS_PER_WATCH_BUILD):
+# a reporter's save in the meantime is built at once as ever, and draws some too.
+CARDS_AFTER = 0.25
 _WAKE = "\0wake"
 
 
@@ -180,7 +183,7 @@ class Watcher:
         self._changed = threading.Condition()
         self._trouble: str | None = None  # a watcher-level error the preview banner shows
         self._now_at = _utc_now()  # the clock at the previous build: to tell entries come due from missed ones
-        self._timers = dict.fromkeys(("rescan", "due", "hold", "retry", "record"), math.inf)
+        self._timers = dict.fromkeys(("rescan", "due", "hold", "retry", "record", "cards"), math.inf)
         self._health_at = 0.0
         self._failures = 0  # builds in a row that failed or could not build the site: the retry backs off
 
@@ -357,7 +360,7 @@ class Watcher:
 
     def _build(self, why: set[str], touched: dict[str, float]) -> None:
         started = time.monotonic()
-        for name in ("due", "hold", "retry", "record"):
+        for name in ("due", "hold", "retry", "record", "cards"):
             self._timers[name] = math.inf
         if why & {"start", "rescan", "overflow", "back"} or self._timers["rescan"] == math.inf:
             self._timers["rescan"] = started + self.rescan
@@ -366,7 +369,7 @@ class Watcher:
         now = self.clock()
         # Only entry events, due entries and held files: the build looks at just the files named. Anything
         # else (the first build, the rescan, an overflow, the config or theme, a folder back) looks at all.
-        partial = not why - {"entry", "due", "hold"}
+        partial = not why - {"entry", "due", "hold", "cards"}
         try:
             report = self.site.build(now, grace=self.grace, changed=touched.keys() if partial else None)
         except Exception as err:  # a bug, or the disk: the last good site stays; try again shortly
@@ -426,6 +429,8 @@ class Watcher:
             self._timers["due"] = mono + max(0.0, (report.next_due - now).total_seconds()) + 0.001
         if report.hold_until is not None:
             self._timers["hold"] = report.hold_until + 0.001
+        if report.built and report.cards_pending:  # share cards still to draw: a few more once things are quiet
+            self._timers["cards"] = mono + CARDS_AFTER
         rejected = set(report.rejected)
         if "retry" not in why and rejected & set(touched):  # caught half-written? read it once more
             self._timers["retry"] = mono + self.retry

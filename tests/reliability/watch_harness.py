@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import random
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from PIL import Image
 
 from conftest import REPO
 
@@ -163,13 +165,18 @@ def file_problem(path: Path, data: bytes) -> str | None:
             json.loads(data)
         elif suffix == ".xml":
             ET.fromstring(data)
+        elif suffix == ".png":  # a share card (sharecards.py): a whole picture of the size every card has
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+                if image.size != (1200, 630):
+                    return f"a picture of {image.size}, not 1200×630"
         elif suffix in (".css", ".js"):
             hashed = _HASHED.search(path.name)  # assets are named by the hash of what they hold
             if hashed and hashlib.sha256(data).hexdigest()[:10] != hashed[1]:
                 return "its content does not match the hash in its name"
         else:
             return f"an unexpected file ({len(data)} bytes)"
-    except (ValueError, ET.ParseError) as err:
+    except (ValueError, ET.ParseError, OSError, SyntaxError) as err:  # (Pillow: OSError and SyntaxError)
         return f"does not parse: {err}"
     return None
 
