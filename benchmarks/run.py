@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import signal
@@ -379,6 +380,9 @@ class Watch:
         self.tree.__exit__()
 
 
+_WATCHING = re.compile(rb"(\d\d:\d\d:\d\d )?watching ")
+
+
 def start_countnight_watch(root: Path, out: Path, logfile: Path, restart: bool = False) -> Watch:
     """A new ``countnight watch`` and the seconds until it has published.
 
@@ -409,7 +413,10 @@ def start_countnight_watch(root: Path, out: Path, logfile: Path, restart: bool =
             assert proc.stdout is not None
             with logfile.open("ab") as sink:
                 for line in proc.stdout:
-                    if not said.is_set() and (b": up to date" in line or line.startswith(b"watching ")):
+                    # "HH:MM:SS watching …": the console stamps its lines with the time
+                    if not said.is_set() and (
+                        b": up to date" in line or re.match(rb"(\d\d:\d\d:\d\d )?watching ", line)
+                    ):
                         moments.append(time.perf_counter())
                         said.set()
                     sink.write(line)

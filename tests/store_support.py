@@ -312,6 +312,18 @@ def _read(client: object, bucket: str, key: str) -> bytes:
     return data
 
 
+def _stored_now(client: object, bucket: str, key: str, objects: dict[str, str], name: str) -> bool:
+    """Whether the store holds ``key`` now: asked only for a name the listing lacked. The listing was taken
+    before the page naming it was read, and an upload in between (the page's new version and the file it
+    names, in that order) is what a reader meets too: it reads the page, then follows the link."""
+    try:
+        answer = client.head_object(Bucket=bucket, Key=key)  # type: ignore[attr-defined]
+    except Exception:  # botocore's ClientError (404), or the store going down: not there for a reader
+        return False
+    objects[name] = str(answer.get("ETag", "")).strip('"')
+    return True
+
+
 def unresolved(
     client: object,
     bucket: str,
@@ -344,7 +356,7 @@ def unresolved(
         if key not in reads:
             reads[key] = _read(client, bucket, prefix + name)
         for target in sorted(links_of(name, reads[key])):
-            if target not in objects:
+            if target not in objects and not _stored_now(client, bucket, prefix + target, objects, target):
                 problems.append(f"{name} -> {target}")
             elif reachable and target not in seen and target.endswith((".html", ".json", ".xml")):
                 seen.add(target)

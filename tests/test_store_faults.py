@@ -109,7 +109,8 @@ def test_the_store_killed_mid_night_and_started_again_loses_nothing_and_keeps_th
     checker.start()
     try:
         night.write("0321-before.md", UPDATE.format(time="03:21", title="Before the crash"))
-        wait_until(lambda: night.outlet.wait_caught_up(0) and night.local_has("0321-before"), "the first entry out")
+        wait_until(lambda: "update/0321-before.html" in listing(client, BUCKET, night.prefix), "the first entry out")
+        assert night.outlet.wait_caught_up(TIMEOUT), night.console.getvalue()
         wait_until(lambda: checker.checks >= 1, "a first check of the store")
         own_seaweed.kill()
         for n in range(5):  # the night goes on while the store is away: the local site keeps up
