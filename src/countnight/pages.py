@@ -3,7 +3,7 @@
 The index holds the newest ``page_size`` entries; older pages are numbered from the start of the
 night so their addresses never change as entries arrive; every entry also has a page of its own
 (``update/ID.html``) to share. The index's side panels (summary, key events, pinned, seats, the
-constituencies followed) are rendered once and go both into the page and into ``live.json``, so an
+constituencies followed; panels.py) are rendered once and go both into the page and into ``live.json``, so an
 open page refreshes them without a reload.
 """
 
@@ -13,31 +13,24 @@ import functools
 import hashlib
 import operator
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, TypeVar
 
 from markupsafe import Markup, escape
 
-from .baseline import fold_name
 from .changes import Content
 from .clock import show_time
 from .feeds import atom, describe, json_ld, page_url, share_json_ld, share_path, site_url
-from .hexmap import own_seats, render_map
 from .jsonfiles import live_json, results_json
 from .night import INDEX, Night, Panel
-from .pagecache import Fragments, PageCache, Paging
-from .render import Theme, entry_rev, render_entry, render_summary, render_template
+from .pagecache import PageCache, Paging
+from .panels import PANELS, panel_sources, panels_of
+from .render import Theme, render_template
 from .results_page import render_results_page, result_rows
 from .sharecards import Card, CardBudget, CardStore, blog_card, entry_card, night_card
 from .views import EntryView
 
-PANELS = ("notice", "summary", "key_events", "pinned", "scoreboard", "follow", "map")
-PANEL_PREFIX = "panel:"  # panels are kept in PageCache.fragments under these keys
-PINNED_PREFIX = "pinned-"
 _ID = operator.attrgetter("id")
-T = TypeVar("T")
-_FOLLOW_STATE = "follow"  # in the fragment store: the follow list as last made
 
 
 @dataclass(frozen=True)
@@ -101,158 +94,6 @@ def paginate(night: Night, previous: Paging | None = None) -> Paging:
 def _same_views(a: Sequence[EntryView], b: Sequence[EntryView]) -> bool:
     """The very same view objects in the same order (a view is replaced whenever its entry changes)."""
     return len(a) == len(b) and all(map(operator.is_, a, b))
-
-
-def _linker(where: Mapping[str, str], page: str) -> Callable[[str], str]:
-    """``href(id)``: a link from ``page`` to the entry, on whichever page holds it."""
-    root = "../" if "/" in page else ""
-
-    def href(ident: str) -> str:
-        target = where.get(ident)
-        if target is None or target == page:
-            return f"#{ident}"
-        return f"{root}{target}#{ident}"
-
-    return href
-
-
-def _fragment(store: Fragments | None, name: str, key: object, make: Callable[[], T]) -> T:
-    """A rendered piece of a page, made again only when what it is made from (``key``) changed."""
-    if store is not None:
-        hit = store.get(name)
-        if hit is not None and hit[0] == key:
-            return hit[1]  # type: ignore[no-any-return]
-    made = make()
-    if store is not None:
-        store[name] = (key, made)
-    return made
-
-
-class FollowRow(NamedTuple):
-    """A constituency in the follow list, with its result once declared."""
-
-    name: str
-    result: EntryView | None
-    html: Markup  # the row as the theme's partials/follow_row.html renders it
-
-
-def _follow(
-    theme: Theme,
-    night: Night,
-    href: Callable[[str], str],
-    setting: str,
-    store: Fragments | None,
-    moved: Collection[str] | None = None,
-) -> list[FollowRow]:
-    """Every constituency followed, each row rendered by partials/follow_row.html.
-
-    With the previous list in ``store`` and ``moved`` (the ids whose page may have changed), only the rows
-    whose result changed or moved are rendered again: with 650 (or 2,500) seats, going through every row
-    was a third of a one-entry rebuild.
-    """
-    if night.baseline is None:
-        return []
-    declared = {fold_name(v.entry.constituency or ""): v for v in night.results}
-    state = store.get(_FOLLOW_STATE) if store is not None else None
-    if state is None or moved is None or state[0][0] != setting or state[0][1] is not night.baseline:
-        names = night.baseline.names()
-        rows = [_follow_row(theme, name, declared.get(fold_name(name)), href) for name in names]
-        index = {fold_name(name): i for i, name in enumerate(names)}
-    else:
-        before, previous, index = state[1]
-        check = {fold for fold, view in declared.items() if before.get(fold) is not view}
-        check |= before.keys() - declared.keys()
-        if moved:
-            check |= {fold for fold, view in declared.items() if view.id in moved}
-        rows = list(previous)
-        for fold in check:
-            at = index.get(fold)
-            if at is not None:  # a seat outside the baseline has no row
-                rows[at] = _follow_row(theme, rows[at].name, declared.get(fold), href)
-    if store is not None:
-        store[_FOLLOW_STATE] = ((setting, night.baseline), (declared, rows, index))
-    return rows
-
-
-def _follow_row(theme: Theme, name: str, view: EntryView | None, href: Callable[[str], str]) -> FollowRow:
-    link = href(view.id) if view is not None else None
-    html = render_template(theme, "partials/follow_row.html", seat=name, v=view, href=link)
-    return FollowRow(name, view, Markup(html))
-
-
-def _flagged(night: Night) -> tuple[Sequence[EntryView], Sequence[EntryView]]:
-    """The shown key events and pinned entries, newest first."""
-    key_events = night.key_events if night.key_events is not None else [v for v in night.shown if v.entry.key]
-    pinned_views = night.pinned if night.pinned is not None else [v for v in night.shown if v.entry.pinned]
-    return key_events, pinned_views
-
-
-def _panel_sources(theme: Theme, night: Night, where: Mapping[str, str], results: object) -> dict[str, object]:
-    """What each panel is made from, beyond the theme and the event (in the setting): a panel is rendered
-    again only when that changes, and the live delta names the panels whose sources changed."""
-    fingerprint = theme.fingerprint
-
-    def revs(views: Sequence[EntryView]) -> tuple[tuple[str, str, str | None], ...]:
-        return tuple((v.id, entry_rev(fingerprint, v), where.get(v.id)) for v in views)
-
-    key_events, pinned_views = _flagged(night)
-    return {
-        "notice": (),
-        "summary": revs([night.summary] if night.summary else []),
-        "key_events": revs(key_events),
-        "pinned": revs(pinned_views),
-        "scoreboard": results,
-        "follow": results,
-        "map": (results, night.baseline),  # the baseline's seats are the ones the compact map zooms to
-    }
-
-
-def _panels(
-    theme: Theme,
-    night: Night,
-    where: Mapping[str, str],
-    setting: str,
-    results: object,
-    store: Fragments | None = None,
-    moved: Collection[str] | None = None,
-) -> dict[str, Panel]:
-    """The index's side panels; ``results`` is what the scoreboard and follow list are made from."""
-    key_events, pinned_views = _flagged(night)
-    made_from = _panel_sources(theme, night, where, results)
-    event = night.event
-    href = _linker(where, INDEX)
-    context: dict[str, Any] | None = None
-    panels = {}
-    for name in PANELS:
-
-        def make(name: str = name) -> Panel:
-            nonlocal context
-            if context is None:
-                context = {
-                    "event": event,
-                    "ended": night.ended,
-                    "coverage_end_shown": show_time(event.coverage_end, event.timezone) if event.coverage_end else None,
-                    "summary": night.summary,
-                    "summary_html": render_summary(night.summary),
-                    "key_events": key_events,
-                    "pinned": [Markup(render_entry(theme, v, prefix=PINNED_PREFIX)) for v in pinned_views],
-                    "scoreboard": night.scoreboard,
-                    "href": href,
-                }
-            if name == "follow":
-                context["follow"] = rows = _follow(theme, night, href, setting, store, moved)
-                context["follow_html"] = Markup("".join(row.html for row in rows))
-            hexmap = None
-            if name == "map":
-                own = own_seats(night.baseline) if night.baseline is not None else None
-                hexmap = render_map(night.results, own=own, labelled_by="map-h", store=store)
-                context["hexmap_html"] = Markup(hexmap.html) if hexmap is not None else None
-            html = render_template(theme, f"partials/{name}.html", **context).strip()
-            parts = hexmap.parts if hexmap is not None else None
-            return Panel(Markup(html), hashlib.sha256(html.encode()).hexdigest()[:12], parts)
-
-        panels[name] = _fragment(store, f"{PANEL_PREFIX}{name}", (setting, made_from[name]), make)
-    return panels
 
 
 def _older_fragment(html: str) -> str:
@@ -340,7 +181,7 @@ def render_changes(
     def panels() -> dict[str, Panel]:
         # Made where index.html and live.json are (both in the writer's first span: a cold build makes them
         # while a worker makes share pages, not before the workers start): the follow list alone is 2,571 rows.
-        return _panels(theme, night, paging.where, setting, results_key, work.fragments, paging.moved)
+        return panels_of(theme, night, paging.where, setting, results_key, work.fragments, paging.moved)
 
     event = night.event
     ended = night.ended
@@ -430,8 +271,8 @@ def render_changes(
         work.pages["results.json"] = results_key[0]
     fresh["atom.xml"] = atom(night, night.fragments)
     # The panels whose sources changed since the pages this cache holds (for the live delta; made again
-    # here rather than kept from _panels, which may run in a cold build's worker).
-    sources = {name: (setting, made) for name, made in _panel_sources(theme, night, paging.where, results_key).items()}
+    # here rather than kept from panels_of, which may run in a cold build's worker).
+    sources = {name: (setting, made) for name, made in panel_sources(theme, night, paging.where, results_key).items()}
     before = work.pages.get("panels")
     panels_changed = tuple(n for n in PANELS if not isinstance(before, dict) or before.get(n) != sources[n])
     work.pages["panels"] = sources

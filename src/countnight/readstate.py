@@ -14,9 +14,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from .clock import Window, show_time
+from .clock import show_time
 from .entries import entry_warnings, parse_entry
 from .errors import InputError, Problem, describe_os_error
 from .figures import MadePicture
@@ -31,6 +30,7 @@ from .reading import FilePath, read_regular, taken_down
 from .report import BuildReport
 from .rules import Setup
 from .seats import second_results
+from .shown import Outcome, as_shown
 from .uptodate import Signature, of_stat, racy
 from .views import EntryView
 
@@ -48,18 +48,6 @@ class Parsed:
     # it (uptodate.racy); its bytes are read and compared at each look until it has been still long enough
     settled: bool = True
     warnings: tuple[Problem, ...] | None = None  # entries.entry_warnings, worked out when first asked for
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one entry file gives the stream: its entry (or, when it fails validation, the version readers
-    were last shown), its problems, and a withdrawal it says it is even though it fails."""
-
-    entry: Entry | None
-    problems: tuple[Problem, ...] = ()
-    taken: str | None = None
-    redated: str = ""  # the time new rules give a file readers were shown, while they keep the old version
-    made: tuple[MadePicture, ...] = ()  # its pictures, made (for a last good version: those it was shown with)
 
 
 class ReadState:
@@ -503,24 +491,4 @@ def _picture_signature(path: str) -> Signature | None:
     try:
         return of_stat(os.stat(path))
     except OSError:
-        return None
-
-
-def window_text(window: Window) -> str:
-    """A window as a journal record keeps it (``Record.window``)."""
-    return f"{window.start.isoformat()} {window.end.isoformat()} {window.zone.key}"
-
-
-def as_shown(record: Record, path: str, context: Context) -> Entry | None:
-    """A version readers were shown that the rules now in force refuse (the coverage window moved, the
-    baseline lost its constituency), read under the rules it was shown under: its own window, and no baseline
-    (the baseline only narrows what is accepted). A change of config or baseline refuses the file, never takes
-    down the version readers see. None only when even that fails (a record from before windows were kept)."""
-    window = context.window
-    with contextlib.suppress(ValueError, KeyError):
-        start, end, zone = record.window.split(" ")
-        window = Window(ZoneInfo(zone), datetime.fromisoformat(start), datetime.fromisoformat(end))
-    try:
-        return parse_entry(record.text.encode(), path, Context(window, None, shown=True))
-    except InputError:
         return None

@@ -28,10 +28,11 @@ from .models import Context
 from .names import entry_id, is_id, longest_id
 from .pages import Output, PageCache, render_changes
 from .publish import PublishError
-from .readstate import ENTRIES, ReadState, window_text
+from .readstate import ENTRIES, ReadState
 from .report import BuildReport, CheckReport
 from .rules import Rules, Setup
 from .sharecards import CACHE, CardStore
+from .shown import window_text
 from .stream import Stream
 from .uptodate import Inputs, Signature, disk_outputs, signature
 from .views import EntryView
@@ -106,7 +107,7 @@ class Site:
         self.cards_per_build = cards_per_build
         self._pages_stale = False  # a build failed after rendering: the next one looks at every page
         self._setup_key = ""
-        self._window = ""  # the coverage window of this build, as the journal keeps it (readstate.window_text)
+        self._window = ""  # the coverage window of this build, as the journal keeps it (shown.window_text)
         self._journal: tuple[Signature, Journal] | None = None  # (file signature, journal)
         # Where the changes go: the folder (what this process wrote there is its state), then the others.
         self.folder = FolderOutlet(self.out, workers=not long_lived)
@@ -144,7 +145,7 @@ class Site:
             return self._done(report, started)
         try:  # the record unreadable, entries/ not a folder: nothing is published without them
             journal = self._open_journal(report)
-            self._window = window_text(setup.event.window)  # kept with each version shown: see readstate.as_shown
+            self._window = window_text(setup.event.window)  # kept with each version shown: see shown.as_shown
             if self.stream.at is None or now < self.stream.at:
                 changed = None  # a first build, new rules, a journal someone else wrote, or the clock went back
             context = Context(setup.event.window, setup.baseline, self.longest_id)
