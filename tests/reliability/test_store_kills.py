@@ -16,12 +16,14 @@ import random
 import signal
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from watch_harness import CONFIG, TIMEOUT, Dropper, WatchProcess, Writer, count, record, wait_for
 
 from conftest import write_blog
+from countnight.sharecards import FOLDER
 from store_support import BUCKET, Seaweed, listing, unresolved
 
 pytest_plugins = ["store_support"]
@@ -29,6 +31,30 @@ pytest_plugins = ["store_support"]
 KILLS = count(3, 100)
 SEED = 20240705
 PREFIX = "night/"
+
+
+def wait_while_cards_come(differences: Callable[[], list[str]], cards: Path) -> None:
+    """Wait for the store to hold the site while the watcher still draws share cards, a few every quarter second
+    (sharecards.CardBudget): each card changes its share page, so the site keeps changing until the last card of
+    thousands of entries is drawn, minutes on a loaded machine. Fail only when no new card came for the
+    deadline and the store still differs."""
+    drawn, deadline = -1, 0.0
+    while differs := differences():
+        now = time.monotonic()
+        count_now = sum(1 for _ in cards.iterdir()) if cards.is_dir() else 0
+        if count_now != drawn:
+            drawn, deadline = count_now, now + TIMEOUT * 2
+        elif now > deadline:
+            pytest.fail(
+                f"timed out waiting for the store to hold the site ({drawn} cards drawn); "
+                f"{len(differs)} objects differ, among them: {differs[:10]}"
+            )
+        time.sleep(0.5)
+
+
+def differences(store: dict[str, str], site: dict[str, str]) -> list[str]:
+    """The names whose object in the store is missing, extra or not the site's file, sorted."""
+    return sorted(name for name in store.keys() | site.keys() if store.get(name) != site.get(name))
 
 
 def local_site(out: Path) -> dict[str, str]:
@@ -94,7 +120,7 @@ def test_sigkill_during_uploads_never_leaves_a_reference_to_nothing_in_the_store
         wanted = list(dropper.dropped)
         # The backlog of every kill goes up now: minutes on a loaded two-core machine.
         wait_for(lambda: in_store(wanted), "the last restart to catch up", TIMEOUT * 5, detail=watcher.tail)
-        wait_for(lambda: listing(client, BUCKET, PREFIX) == local_site(out), "the store to hold the site", TIMEOUT * 2)
+        wait_while_cards_come(lambda: differences(listing(client, BUCKET, PREFIX), local_site(out)), out / FOLDER)
         assert unresolved(client, BUCKET, PREFIX) == []
     finally:
         returncode = watcher.stop()
