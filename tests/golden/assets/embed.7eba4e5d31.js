@@ -16,9 +16,11 @@
  *
  * The frame's address comes from the page, made by the build from a checked address (embeds.py); it is loaded
  * only from that service's own embed origin below (the list the Content-Security-Policy allows as frame
- * sources), with the same sandbox, whatever the page says. A loaded frame may say how tall its post is
- * (Bluesky's embed posts {height} to its parent): only a message from that very frame, from its own origin,
- * is heeded, and the height is kept within bounds.
+ * sources), with the same sandbox, whatever the page says. Frames are sized by service (style.css): YouTube
+ * and TikTok keep their video's aspect ratio, Facebook a fixed height (its plugin says nothing of its size to a
+ * page without Facebook's script). X, Instagram and Bluesky tell their parent how tall the post is, each in its
+ * own message (HEIGHTS): a message is heeded only from the very frame it sizes, from that service's origin
+ * exactly, and only as a number of pixels within bounds.
  */
 (function () {
   "use strict";
@@ -37,6 +39,33 @@
   var REFERRER = "strict-origin";
   var ALLOW = { youtube: "fullscreen; picture-in-picture; encrypted-media", tiktok: "fullscreen; encrypted-media" };
   var KEY = "countnight.embeds"; // {"youtube": true, ...}: the services the reader chose to allow every time
+  // A post's frame is never shorter than a line of text with its footer, nor longer than a few screens; a
+  // height beyond ABSURD is no post's (a broken or hostile message) and is ignored rather than capped.
+  var MIN_HEIGHT = 120;
+  var MAX_HEIGHT = 3000;
+  var ABSURD = 20000;
+
+  // What each service's embed posts to its parent, and where it says the post's height.
+  var HEIGHTS = {
+    // platform.twitter.com/embed/Tweet.html, as widgets.js hears it: a JSON-RPC call to twttr.private.resize
+    // whose first parameter is {height, width}.
+    x: function (message) {
+      var call = message["twttr.embed"];
+      var params = call && call.method === "twttr.private.resize" && call.params;
+      return params && params[0] && typeof params[0] === "object" ? params[0].height : null;
+    },
+    // www.instagram.com/p/ID/embed/, as Instagram's embed.js hears it: {"type": "MEASURE", "details": {height}}.
+    instagram: function (message) {
+      return message.type === "MEASURE" && message.details && typeof message.details === "object"
+        ? message.details.height
+        : null;
+    },
+    // embed.bsky.app, as Bluesky's embed.js hears it: {height, id}.
+    bluesky: function (message) {
+      return message.height;
+    }
+  };
+
   if (!window.URL || !document.querySelectorAll) {
     return;
   }
@@ -286,16 +315,46 @@
     }
   });
 
+  function parsed(data) {
+    if (typeof data === "string") {
+      if (data.charAt(0) !== "{") {
+        return null;
+      }
+      try {
+        data = JSON.parse(data); // Instagram and X may send their message as JSON text
+      } catch (e) {
+        return null;
+      }
+    }
+    return data && typeof data === "object" ? data : null;
+  }
+
   window.addEventListener("message", function (event) {
-    var data = event.data;
-    if (!data || typeof data !== "object" || typeof data.height !== "number" || !isFinite(data.height)) {
+    if (!event.source) {
       return;
     }
-    each(document.querySelectorAll("iframe.embed__frame"), function (frame) {
-      if (event.source === frame.contentWindow && event.origin === new URL(frame.src).origin) {
-        frame.style.height = Math.max(120, Math.min(2400, Math.round(data.height))) + "px";
+    var frame = null;
+    each(document.querySelectorAll("iframe.embed__frame"), function (candidate) {
+      if (candidate.contentWindow === event.source) {
+        frame = candidate;
       }
     });
+    var figure = frame && frame.closest("[data-embed]");
+    var provider = figure && figure.getAttribute("data-embed");
+    if (!provider || !HEIGHTS.hasOwnProperty(provider) || event.origin !== ORIGINS[provider]) {
+      return;
+    }
+    var message = parsed(event.data);
+    var height;
+    try {
+      height = message ? HEIGHTS[provider](message) : null;
+    } catch (e) {
+      return;
+    }
+    if (typeof height !== "number" || !isFinite(height) || height <= 0 || height > ABSURD) {
+      return;
+    }
+    frame.style.height = Math.max(MIN_HEIGHT, Math.min(MAX_HEIGHT, Math.round(height))) + "px";
   });
 
   // Another tab took a choice back or gave one: the buttons and the footer say what is now remembered.
