@@ -229,3 +229,32 @@ def test_a_remembered_choice_is_taken_back_on_the_page_and_the_service_is_asked_
     expect(page.locator("[data-embed-consent]:not([hidden])")).to_have_count(3)
     assert page.locator("iframe").count() == 0
     served.settle(watched)
+
+
+def test_a_choice_taken_back_in_another_tab_takes_that_services_frames_away_there_too(
+    open_page: OpenPage, served: Served
+) -> None:
+    watched = served.open(open_page)
+    first = watched.page
+    first.goto(f"{served.server.url}index.html")
+    post = figure(first, "0110-post")
+    post.get_by_label("Remember my choice for X").check()
+    post.get_by_role("button", name="Accept and continue to X").click()
+    expect(frame_of(first, "0110-post")).to_have_count(1)
+
+    second = first.context.new_page()  # another tab of the same browser: the same storage
+    second.goto(f"{served.server.url}index.html")
+    expect(frame_of(second, "0110-post")).to_have_attribute("src", parse_embed(POST).frame)
+    figure(second, "0105-video").get_by_role("button", name="Accept and continue to YouTube").click()  # once
+    expect(frame_of(second, "0105-video")).to_have_count(1)
+    expect(second.locator("[data-embed-settings]").get_by_role("button")).to_have_count(1)
+
+    first.locator("[data-embed-settings]").get_by_role("button", name="Stop loading X content automatically").click()
+    expect(frame_of(first, "0110-post")).to_have_count(0)
+    # The other tab hears it from storage: its X frame goes, its settings empty; YouTube, allowed there once, stays.
+    expect(frame_of(second, "0110-post")).to_have_count(0)
+    expect(figure(second, "0110-post").locator("[data-embed-consent]")).to_be_visible()
+    expect(second.locator("[data-embed-forget]")).to_have_count(0)
+    expect(frame_of(second, "0105-video")).to_have_count(1)
+    second.close()
+    served.settle(watched)

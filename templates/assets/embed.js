@@ -13,6 +13,7 @@
  * "Embedded content settings", each with the same button. Either forgets the choice in storage and puts the
  * card and its consent step back in place of every frame of that service on the page (the frame is removed,
  * so nothing more is asked of the service); focus goes to the consent question, or to the footer's status.
+ * Taken back in another tab, the frames this page loaded by that choice go too.
  *
  * The frame's address comes from the page, made by the build from a checked address (embeds.py); it is loaded
  * only from that service's own embed origin below (the list the Content-Security-Policy allows as frame
@@ -154,7 +155,8 @@
     if (!source) {
       return;
     }
-    figure.setAttribute("data-embed-loaded", "");
+    // Why it loaded: a remembered choice (taken back in another tab, the frame goes there too) or this once.
+    figure.setAttribute("data-embed-loaded", remembered()[provider] === true ? "remembered" : "once");
     var frame = document.createElement("iframe");
     frame.setAttribute("sandbox", SANDBOX);
     frame.setAttribute("referrerpolicy", REFERRER);
@@ -357,11 +359,19 @@
     frame.style.height = Math.max(MIN_HEIGHT, Math.min(MAX_HEIGHT, Math.round(height))) + "px";
   });
 
-  // Another tab took a choice back or gave one: the buttons and the footer say what is now remembered.
+  // Another tab took a choice back or gave one: the frames loaded by a choice since taken back go, and the
+  // buttons and the footer say what is now remembered.
   window.addEventListener("storage", function (event) {
-    if (event.key === KEY || event.key === null) {
-      sync();
+    if (event.key !== KEY && event.key !== null) {
+      return;
     }
+    var allowed = remembered();
+    each(document.querySelectorAll('[data-embed-loaded="remembered"]'), function (figure) {
+      if (allowed[figure.getAttribute("data-embed")] !== true) {
+        unload(figure);
+      }
+    });
+    sync();
   });
 
   prepare(document);
