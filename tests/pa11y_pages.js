@@ -5,6 +5,10 @@
  *
  * CHROMIUM is the browser to drive (Debian's /usr/bin/chromium: `npm ci` runs with PUPPETEER_SKIP_DOWNLOAD, so
  * puppeteer has no browser of its own). Errors only: warnings and notices ask for a person's judgement.
+ *
+ * COUNTNIGHT_PA11Y_ACTIONS, if set, is a JSON list of pa11y actions run on each page before it is checked
+ * ("click element SELECTOR", ...): a page in the state a reader leaves it in. Chromium resolves no host name
+ * but loopback's, so nothing a page asks for (an embed the actions allowed) ever leaves the machine.
  */
 "use strict";
 
@@ -21,23 +25,37 @@ async function main() {
   const chromeLaunchConfig = {
     executablePath,
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--no-first-run",
+      "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    ],
   };
+  const actions = JSON.parse(process.env.COUNTNIGHT_PA11Y_ACTIONS || "[]");
   const browser = await puppeteer.launch(chromeLaunchConfig);
   const results = [];
   try {
     for (const width of widthList.split(",").map(Number)) {
       for (const url of urls) {
+        // One Chromium for every page, each page in a context of its own: a first visit, with nothing kept by
+        // the page before it (a choice remembered in localStorage).
+        const context = await browser.createBrowserContext();
+        const page = await context.newPage();
         const result = await pa11y(url, {
-          browser, // one Chromium for every page; pa11y opens and closes a tab per page
+          browser,
+          page,
           chromeLaunchConfig,
           standard: "WCAG2AA",
           runners: ["htmlcs"],
+          actions,
           includeNotices: false,
           includeWarnings: false,
           viewport: { width, height: 900, isMobile: width < 600, hasTouch: width < 600 },
           timeout: 120000, // a loaded two-core machine
         });
+        await context.close();
         results.push({
           url,
           width,

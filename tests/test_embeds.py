@@ -95,21 +95,21 @@ GOOD: list[tuple[str, str, str, str, str | None]] = [
         "https://www.instagram.com/p/C8xYz12AbCd/",
         "instagram",
         "https://www.instagram.com/p/C8xYz12AbCd/",
-        "https://www.instagram.com/p/C8xYz12AbCd/embed/",
+        "https://www.instagram.com/p/C8xYz12AbCd/embed/?cr=1&v=14",
         None,
     ),
     (
         "https://www.instagram.com/reel/C8xYz12AbCd/?igsh=abc",
         "instagram",
         "https://www.instagram.com/reel/C8xYz12AbCd/",
-        "https://www.instagram.com/reel/C8xYz12AbCd/embed/",
+        "https://www.instagram.com/reel/C8xYz12AbCd/embed/?cr=1&v=14",
         None,
     ),
     (
         "https://instagram.com/bbcnews/p/C8xYz12AbCd",
         "instagram",
         "https://www.instagram.com/p/C8xYz12AbCd/",
-        "https://www.instagram.com/p/C8xYz12AbCd/embed/",
+        "https://www.instagram.com/p/C8xYz12AbCd/embed/?cr=1&v=14",
         "@bbcnews",
     ),
     (
@@ -347,8 +347,12 @@ def test_the_csp_allows_exactly_the_services_frames_and_embed_js_agrees() -> Non
     nginx = (REPO / "deploy" / "nginx.conf").read_text()
     assert f'add_header Content-Security-Policy "{CSP}" always;' in nginx
     script = (REPO / "templates" / "assets" / "embed.js").read_text()
-    listed = re.search(r"var ORIGINS = \[(.*?)\];", script, re.S)
-    assert listed and tuple(re.findall(r'"([^"]+)"', listed[1])) == FRAME_ORIGINS
+    # Each service's frame loads from its own origin only, and the footer names it as the consent step does.
+    listed = re.search(r"var ORIGINS = \{(.*?)\};", script, re.S)
+    assert listed and dict(re.findall(r'(\w+): "([^"]+)"', listed[1])) == {k: p.origin for k, p in PROVIDERS.items()}
+    assert tuple(re.findall(r'"([^"]+)"', listed[1])) == FRAME_ORIGINS
+    names = re.search(r"var NAMES = \{(.*?)\};", script, re.S)
+    assert names and dict(re.findall(r'(\w+): "([^"]+)"', names[1])) == {k: p.name for k, p in PROVIDERS.items()}
     assert f'var SANDBOX = "{SANDBOX}";' in script
     assert f'var REFERRER = "{REFERRER_POLICY}";' in script
     assert "allow-top-navigation" not in SANDBOX and "allow-forms" not in SANDBOX

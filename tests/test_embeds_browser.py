@@ -3,115 +3,46 @@ with the Content-Security-Policy as a header), the live channel publishing to it
 
 No request reaches a service before the reader allows it: the request log of the page, its frames included,
 shows none. Nothing leaves the machine either way: every request to a host other than the test's nginx is
-caught by the browser context's route and answered with a small page of the test's own (a request the
-Content-Security-Policy refused would never reach the route, so each one caught was also allowed by it).
+caught by the browser context's route and answered with a small page of the test's own (embeds_support.py).
+A choice the reader remembered is taken back on the page, and from then on the service is asked for nothing.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Locator, Page, Route, expect
+from playwright.sync_api import expect
 
-from conftest import DURING_THE_NIGHT, write_blog
-from countnight.channel import LiveChannel
 from countnight.embeds import REFERRER_POLICY, SANDBOX, parse_embed
-from countnight.site import Site
 
-pytest.register_assert_rewrite("browser_support")
-from browser_support import TIMEOUT, Nginx, Watched  # noqa: E402
+pytest.register_assert_rewrite("browser_support", "embeds_support")
+from browser_support import TIMEOUT, Nginx  # noqa: E402
+from embeds_support import (  # noqa: E402
+    BLUESKY,
+    POST,
+    YOUTUBE,
+    OpenPage,
+    Served,
+    entry,
+    figure,
+    frame_of,
+    serve_blog,
+)
 
 pytest_plugins = ["browser_support"]
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=TIMEOUT * 1000)
 
-OpenPage = Callable[..., Watched]
-YOUTUBE = "https://youtu.be/dQw4w9WgXcQ"
-POST = "https://x.com/ProfJaneGreen/status/1809167489123456789"
-BLUESKY = "https://bsky.app/profile/jess.bsky.social/post/3kj2umze7zj2n"
-STAND_IN = "<!doctype html><title>stand-in</title><p>A stand-in for the service's embed, served by the test.</p>"
-# Bluesky's embed tells its parent how tall the post is; the stand-in does the same (its own page, with no CSP).
-SAYS_HEIGHT = STAND_IN + "<script>parent.postMessage({height: 777}, '*');</script>"
-
-
-def entry(time: str, title: str, address: str) -> str:
-    return f'---\ntime: "{time}"\ntitle: {title}\nembed: {address}\n---\nFrom the count.\n'
-
-
-@dataclass
-class Served:
-    root: Path
-    site: Site
-    server: Nginx
-    channel: LiveChannel
-    caught: list[str] = field(default_factory=list)  # every request to another host, as the route caught it
-
-    def write(self, name: str, text: str) -> None:
-        path = self.root / "entries" / name
-        temp = path.with_name(f".{name}.tmp")
-        temp.write_text(text)
-        temp.replace(path)
-        report = self.site.build(DURING_THE_NIGHT)
-        assert report.built and not report.problems, report.problems
-        assert self.channel.flush(TIMEOUT)
-
-    def open(self, open_page: OpenPage, **options: object) -> Watched:
-        """A page of the site in a fresh context, every request to another host caught and answered here."""
-        watched = open_page(self.server.url, **options)
-
-        def elsewhere(route: Route) -> None:
-            url = route.request.url
-            self.caught.append(url)
-            body = SAYS_HEIGHT if urlsplit(url).hostname == "embed.bsky.app" else STAND_IN
-            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=body)
-
-        watched.page.context.route(lambda url: urlsplit(url).hostname != "127.0.0.1", elsewhere)
-        return watched
-
-    def wait_for(self, page: Page, url: str, times: int = 1) -> None:
-        """Wait until the route has caught ``url`` ``times`` times (Playwright runs the route while it waits)."""
-        deadline = time.monotonic() + TIMEOUT
-        while self.caught.count(url) < times:
-            if time.monotonic() > deadline:
-                pytest.fail(f"timed out waiting for a request to {url} (caught: {self.caught})")
-            page.wait_for_timeout(20)
-
-    def settle(self, watched: Watched) -> None:
-        """The fixture checks that a page asked nothing of another host; here, the requests this test let the
-        reader allow were its point (each asserted on): they leave the log once checked."""
-        watched.requests[:] = [u for u in watched.requests if u.startswith(self.server.url)]
-
 
 @pytest.fixture
 def served(tmp_path: Path, serve: Callable[[Path], Nginx]) -> Iterator[Served]:
-    root = write_blog(
-        tmp_path / "blog",
-        {
-            "entries/0105-video.md": entry("01:05", "The count on video", YOUTUBE),
-            "entries/0110-post.md": entry("01:10", "A professor's view", POST),
-        },
-    )
-    site = Site(root)
-    server = serve(site.out)
-    channel = LiveChannel(site.out, publish_url=server.publish_url)
-    site.outlets = (channel,)
-    report = site.build(DURING_THE_NIGHT)
-    assert report.built and not report.problems and channel.flush(TIMEOUT), report.problems
-    yield Served(root, site, server, channel)
-    channel.close()
-
-
-def figure(page: Page, ident: str) -> Locator:
-    return page.locator(f'article[id="{ident}"] figure[data-embed]')
-
-
-def frame_of(page: Page, ident: str) -> Locator:
-    return page.locator(f'article[id="{ident}"] figure[data-embed] iframe')
+    entries = {
+        "entries/0105-video.md": entry("01:05", "The count on video", YOUTUBE),
+        "entries/0110-post.md": entry("01:10", "A professor's view", POST),
+    }
+    yield from serve_blog(tmp_path, serve, entries)
 
 
 def test_no_request_to_a_service_before_consent_and_its_sandboxed_frame_after(
@@ -136,7 +67,11 @@ def test_no_request_to_a_service_before_consent_and_its_sandboxed_frame_after(
     expect(frame).to_have_attribute("sandbox", SANDBOX)
     expect(frame).to_have_attribute("referrerpolicy", REFERRER_POLICY)
     expect(frame).to_have_attribute("title", "YouTube content")
-    expect(figure(page, "0105-video").locator("[data-embed-consent]")).to_have_count(0)
+    expect(figure(page, "0105-video").locator("[data-embed-consent]")).to_be_hidden()
+    expect(frame).to_be_focused()  # the reader goes on to what the button loaded
+    # Allowed once, not remembered: nothing to take back beside the frame, and nothing in the footer.
+    assert figure(page, "0105-video").locator("[data-embed-forget]").count() == 0
+    expect(page.locator("[data-embed-settings]")).to_be_hidden()
     served.wait_for(page, expected)
     # Only that service was asked, once, for that frame; the other embed still waits for its own consent.
     assert served.caught == [expected], served.caught
@@ -212,3 +147,114 @@ def test_without_javascript_an_embed_is_a_plain_link(open_page: OpenPage, served
     expect(link).to_be_visible()
     expect(page.locator("[data-embed-consent]")).to_be_hidden()
     assert page.locator("iframe").count() == 0 and served.caught == [] and watched.third_party() == []
+
+
+def note(time: str, title: str) -> str:
+    return f'---\ntime: "{time}"\ntitle: {title}\n---\nFrom the count.\n'
+
+
+def test_a_remembered_choice_is_taken_back_on_the_page_and_the_service_is_asked_for_nothing_more(
+    open_page: OpenPage, served: Served
+) -> None:
+    served.write("0115-second-post.md", entry("01:15", "A second view", "https://x.com/bbcpolitics/status/42"))
+    served.pinging.add("platform.twitter.com")  # X's stand-in keeps asking X for more while it is loaded
+    tweets = [parse_embed(POST).frame, parse_embed("https://x.com/bbcpolitics/status/42").frame]
+    pings = lambda: [u for u in served.caught if u.startswith("https://platform.twitter.com/ping")]  # noqa: E731
+    watched = served.open(open_page)
+    page = watched.page
+    page.goto(f"{served.server.url}index.html")
+    expect(page.locator("main[data-live-mode=push]")).to_have_count(1)
+    expect(page.locator("[data-embed-settings]")).to_be_hidden()  # nothing remembered: nothing to list
+    post = figure(page, "0110-post")
+    post.get_by_label("Remember my choice for X").check()
+    post.get_by_role("button", name="Accept and continue to X").click()
+
+    page.reload()  # remembered: both X posts load at once, each with the button that takes the choice back
+    for ident, tweet in (("0110-post", parse_embed(POST).frame), ("0115-second-post", tweets[1])):
+        expect(frame_of(page, ident)).to_have_attribute("src", tweet)
+        expect(figure(page, ident).get_by_role("button", name="Stop loading X content automatically")).to_be_visible()
+    assert figure(page, "0105-video").locator("[data-embed-forget]").count() == 0  # YouTube: never allowed
+    settings = page.locator("[data-embed-settings]")
+    expect(settings).to_be_visible()
+    expect(settings.get_by_role("heading", name="Embedded content settings")).to_be_visible()
+    expect(settings.get_by_role("button")).to_have_text(["Stop loading X content automatically"])
+    loaded = len(pings())
+    served.wait_until(page, lambda: len(pings()) >= loaded + 3, "X's stand-in asking for more")  # it is live
+
+    figure(page, "0115-second-post").get_by_role("button", name="Stop loading X content automatically").click()
+    # Every X frame on the page is gone, the card and its consent step back in its place, the choice forgotten.
+    expect(page.locator("iframe")).to_have_count(0)
+    for ident in ("0110-post", "0115-second-post"):
+        consent = figure(page, ident).locator("[data-embed-consent]")
+        expect(consent).to_be_visible()
+        expect(consent.get_by_label("Remember my choice for X")).not_to_be_checked()
+        assert figure(page, ident).locator("[data-embed-forget]").count() == 0
+    expect(figure(page, "0115-second-post").locator(".embed__ask")).to_be_focused()
+    expect(settings.locator("[role=status]")).to_have_text("X content will no longer load without asking you first.")
+    expect(settings.get_by_role("button")).to_have_count(0)
+    assert page.evaluate("window.localStorage.getItem('countnight.embeds')") is None
+    withdrawn = len(served.caught)
+
+    # The service is asked for nothing more. A request already on its way when the frame went may still land
+    # while the next entry comes live; after that, two more entries come and go with nothing asked of X.
+    served.write("0120-note.md", note("01:20", "A note"))
+    expect(page.locator('article[id="0120-note"]')).to_have_count(1)
+    quiet = len(served.caught)
+    served.write("0125-note.md", note("01:25", "Another note"))
+    expect(page.locator('article[id="0125-note"]')).to_have_count(1)
+    page.reload()  # forgotten for good: the cards stay, nothing loads
+    expect(page.locator("main[data-live-mode=push]")).to_have_count(1)
+    expect(page.locator("[data-embed-consent]:not([hidden])")).to_have_count(3)
+    assert page.locator("iframe").count() == 0
+    expect(page.locator("[data-embed-settings]")).to_be_hidden()
+    assert not [u for u in served.caught[withdrawn:] if not u.startswith("https://platform.twitter.com/ping")]
+    assert served.caught[quiet:] == [], served.caught[quiet:]
+
+    # The footer takes a choice back too, from a page that shows that service's posts or not.
+    post = figure(page, "0110-post")
+    post.get_by_label("Remember my choice for X").check()
+    post.get_by_role("button", name="Accept and continue to X").click()
+    expect(frame_of(page, "0115-second-post")).to_have_count(1)
+    page.goto(f"{served.server.url}update/0105-video.html")  # a share page with YouTube's video alone
+    settings = page.locator("[data-embed-settings]")
+    settings.get_by_role("button", name="Stop loading X content automatically").click()
+    status = settings.locator("[role=status]")
+    expect(status).to_be_focused()
+    expect(status).to_have_text("X content will no longer load without asking you first.")
+    expect(settings.locator(".embed-settings__intro")).to_have_text(
+        "No service’s content loads without asking you first."
+    )
+    assert page.evaluate("window.localStorage.getItem('countnight.embeds')") is None
+    page.goto(f"{served.server.url}index.html")
+    expect(page.locator("[data-embed-consent]:not([hidden])")).to_have_count(3)
+    assert page.locator("iframe").count() == 0
+    served.settle(watched)
+
+
+def test_a_choice_taken_back_in_another_tab_takes_that_services_frames_away_there_too(
+    open_page: OpenPage, served: Served
+) -> None:
+    watched = served.open(open_page)
+    first = watched.page
+    first.goto(f"{served.server.url}index.html")
+    post = figure(first, "0110-post")
+    post.get_by_label("Remember my choice for X").check()
+    post.get_by_role("button", name="Accept and continue to X").click()
+    expect(frame_of(first, "0110-post")).to_have_count(1)
+
+    second = first.context.new_page()  # another tab of the same browser: the same storage
+    second.goto(f"{served.server.url}index.html")
+    expect(frame_of(second, "0110-post")).to_have_attribute("src", parse_embed(POST).frame)
+    figure(second, "0105-video").get_by_role("button", name="Accept and continue to YouTube").click()  # once
+    expect(frame_of(second, "0105-video")).to_have_count(1)
+    expect(second.locator("[data-embed-settings]").get_by_role("button")).to_have_count(1)
+
+    first.locator("[data-embed-settings]").get_by_role("button", name="Stop loading X content automatically").click()
+    expect(frame_of(first, "0110-post")).to_have_count(0)
+    # The other tab hears it from storage: its X frame goes, its settings empty; YouTube, allowed there once, stays.
+    expect(frame_of(second, "0110-post")).to_have_count(0)
+    expect(figure(second, "0110-post").locator("[data-embed-consent]")).to_be_visible()
+    expect(second.locator("[data-embed-forget]")).to_have_count(0)
+    expect(frame_of(second, "0105-video")).to_have_count(1)
+    second.close()
+    served.settle(watched)

@@ -9,6 +9,7 @@ from tests/pa11y_pages.js; nginx serves the built sites with deploy/nginx.conf o
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -20,6 +21,8 @@ import pytest
 
 pytest.register_assert_rewrite("browser_support", "served_nights")
 from browser_support import CHROMIUM, REPO, Nginx, need  # noqa: E402
+from conftest import DURING_THE_NIGHT, write_blog  # noqa: E402
+from countnight.site import Site  # noqa: E402
 
 pytest_plugins = ["browser_support", "served_nights"]  # nginx and the two nights served
 pytestmark = pytest.mark.browser
@@ -39,12 +42,13 @@ def pages(night: Nginx) -> list[str]:
     return ["index.html", "page/1.html", share.group(1), "results.html"]
 
 
-def run_pa11y(urls: list[str], widths: tuple[int, ...] = WIDTHS) -> list[dict[str, Any]]:
-    """pa11y's findings on each URL at each width: [{url, width, issues: [...]}]."""
+def run_pa11y(urls: list[str], widths: tuple[int, ...] = WIDTHS, actions: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """pa11y's findings on each URL at each width, after ``actions`` (pa11y's): [{url, width, issues: [...]}]."""
     need(CHROMIUM.exists(), f"Chromium is not installed at {CHROMIUM}")
     need(PA11Y.exists() and shutil.which("node") is not None, f"pa11y is not installed at {PA11Y}")
     command = ["node", str(SCRIPT), str(CHROMIUM), ",".join(map(str, widths)), *urls]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, check=False, cwd=REPO)
+    env = os.environ | {"COUNTNIGHT_PA11Y_ACTIONS": json.dumps(list(actions))}
+    run = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, check=False, cwd=REPO, env=env)
     assert run.returncode == 0, run.stderr
     results: list[dict[str, Any]] = json.loads(run.stdout)
     assert len(results) == len(urls) * len(widths)  # every page at every width was looked at
@@ -82,3 +86,36 @@ def test_pa11y_reports_what_wcag_forbids_under_the_sites_own_headers(
     found = errors(run_pa11y([server.url + "index.html"], (375,)), server.url)
     assert any(".H37" in f for f in found), found  # the image's missing alt
     assert any("4_1_2" in f and "button" in f.lower() for f in found), found  # the button's missing name
+
+
+def test_pa11y_finds_no_error_in_the_embeds_consent_step_and_its_withdrawal(
+    serve: Callable[[Path], Nginx], tmp_path: Path
+) -> None:
+    """A page of embeds as a reader leaves it: X allowed and remembered (its frames, the button under each,
+    the footer's settings listing it), then that choice taken back (the consent step back, the footer's
+    status). Chromium resolves no host but loopback's: the frames never reach X."""
+    post = "https://x.com/ProfJaneGreen/status/1809167489123456789"
+    root = write_blog(
+        tmp_path / "blog",
+        {
+            f"entries/{name}.md": f'---\ntime: "{time}"\ntitle: A view\nembed: {address}\n---\nFrom the count.\n'
+            for name, time, address in (
+                ("0105-video", "01:05", "https://youtu.be/dQw4w9WgXcQ"),
+                ("0110-post", "01:10", post),
+                ("0115-post", "01:15", "https://x.com/bbcpolitics/status/42"),
+            )
+        },
+    )
+    site = Site(root)
+    assert site.build(DURING_THE_NIGHT).built
+    server = serve(site.out)
+    allowed = (
+        'check field [data-embed="x"] [data-embed-remember]',
+        'click element [data-embed="x"] [data-embed-allow]',
+        "wait for element .embed__withdraw to be visible",
+        "wait for element [data-embed-settings] to be visible",
+    )
+    withdrawn = (*allowed, "click element .embed__forget", "wait for element .embed__withdraw to be removed")
+    found = errors(run_pa11y([server.url + "index.html"], actions=allowed), server.url)
+    found += errors(run_pa11y([server.url + "index.html"], (375,), actions=withdrawn), server.url)
+    assert not found, "\n".join(found)

@@ -9,7 +9,10 @@ copied from what was typed, so nothing of a hostile address can reach a page.
 The page shows a card made from the address (the service, the account where the address names it, a link)
 and asks nothing of the service until the reader allows it (templates/partials/embed.html and
 assets/embed.js): then the service's documented embed address loads in a sandboxed frame, from one of
-``FRAME_ORIGINS``, which render.CSP allows as frame sources and nothing else.
+``FRAME_ORIGINS``, which render.CSP allows as frame sources and nothing else. A choice the reader asked to
+remember is taken back on the page (a button under each frame, and the footer's "Embedded content settings"),
+which removes that service's frames; frames take the height their service's own messages say, from that
+frame and that origin alone, or keep a fixed size by service (assets/style.css).
 """
 
 from __future__ import annotations
@@ -254,7 +257,8 @@ def _instagram(host: str, path: str, query: str) -> Embed | None:
     ident = match["id"]
     handle = match["handle"]
     url = f"https://www.instagram.com/{kind}/{ident}/"
-    frame = f"https://www.instagram.com/{kind}/{ident}/embed/"
+    # cr=1 asks the embed to tell its parent its height (MEASURE messages), as Instagram's own embed.js asks.
+    frame = f"https://www.instagram.com/{kind}/{ident}/embed/?cr=1&v=14"
     return Embed(provider="instagram", url=url, frame=frame, handle=f"@{handle}" if handle else None)
 
 
