@@ -292,7 +292,7 @@ class Picture(_Strict):
 def _pictures(data: Any) -> Any:
     """``image: NAME`` with ``alt``, ``caption`` and ``credit`` beside it, a single ``{file, alt, …}``, or a
     list of them: always a list of pictures, each with its own alt."""
-    if not isinstance(data, dict) or ("image" not in data and not data.keys() & set(_LOOSE)):
+    if not isinstance(data, dict) or ("image" not in data and data.keys().isdisjoint(_LOOSE)):
         return data
     data = dict(data)
     loose = {key: data.pop(key) for key in _LOOSE if key in data}
@@ -330,7 +330,8 @@ class EntryBase(_Strict):
     updated: Later | None = None
     correction: Text | None = None
     constituency: Constituency | None = None
-    image: Annotated[list[Picture], Field(max_length=MAX_PICTURES)] = []
+    # A factory, not ``= []``: pydantic deep-copies a mutable default for every entry validated (~1 µs each).
+    image: Annotated[list[Picture], Field(default_factory=list, max_length=MAX_PICTURES)]
     embed: Embeds = None  # posts and videos from social and video services, shown after the body
 
     @model_validator(mode="before")

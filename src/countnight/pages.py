@@ -138,9 +138,11 @@ def _span(night: Night, views: Sequence[EntryView]) -> str:
     return f"{show_time(first, zone)} to {show_time(last, zone)}"
 
 
-def _name_card(work: PageCache, cards: CardBudget, ident: str, card: Card, fallback: Card) -> Card:
+def _name_card(work: PageCache, cards: CardBudget, view: EntryView, night: Night, fallback: Card) -> Card:
     """The card an entry's share page names: its own, or the blog's until its own is drawn."""
-    if cards.own(card):
+    ident = view.id
+    card = fallback if cards.spent() else entry_card(view, night.event)
+    if card is not fallback and cards.own(card):
         work.cards[ident] = card.path
         work.made_cards.append(card)
         work.pending.discard(ident)
@@ -340,7 +342,7 @@ def _share_pages(
         where = paging.where.get(ident, INDEX)
         key = (view, where)
         if work.pages.get(path) != key:
-            card = _name_card(work, cards, ident, entry_card(view, night.event), fallback)
+            card = _name_card(work, cards, view, night, fallback)
             files[path] = functools.partial(share_page, theme, night, view, where, card)
             work.pages[path] = key
     return files
@@ -357,7 +359,7 @@ def _catch_up(
             break
         if view.id not in work.pending:
             continue
-        card = _name_card(work, cards, view.id, entry_card(view, night.event), fallback)
+        card = _name_card(work, cards, view, night, fallback)
         if card is fallback:
             break
         path, where = share_path(view.id), paging.where.get(view.id, INDEX)

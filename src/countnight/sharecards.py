@@ -330,6 +330,17 @@ class CardBudget:
     store: CardStore
     published: set[str | None]
     left: int | None  # None: no limit
+    _spent: bool | None = field(default=None, init=False)
+
+    def spent(self) -> bool:
+        """Whether no entry's own card can be named any more in this build: none left to draw, none published,
+        none kept. A cold build past its newest entries then need not work out the other cards at all (~8 µs
+        an entry, in the build's own process before its workers start: ~0.1 s at 10,000 entries)."""
+        if self.left != 0:
+            return False
+        if self._spent is None:
+            self._spent = not self.published - {None} and not self.store.holds_any()
+        return self._spent
 
     def own(self, card: Card) -> bool:
         """Whether ``card`` can be named now: drawn already, or drawn in this build."""
@@ -350,12 +361,19 @@ class CardStore:
 
     def kept(self, digest: str) -> bool:
         """Whether the folder held this card when first asked (listed once: a build asks for every entry)."""
+        return digest in self._listing()
+
+    def holds_any(self) -> bool:
+        """Whether the folder held any card when first asked."""
+        return bool(self._listing())
+
+    def _listing(self) -> set[str]:
         if self._kept is None:
             self._kept = set()
             if self.folder is not None:
                 with contextlib.suppress(OSError):  # no folder yet
                     self._kept = {name[:-4] for name in os.listdir(self.folder) if name.endswith(".png")}
-        return digest in self._kept
+        return self._kept
 
     def png(self, card: Card) -> bytes:
         """The card's PNG: from the folder, else drawn and kept there (quietly not, where it cannot write)."""
