@@ -170,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     scratch.mkdir(parents=True, exist_ok=True)
     failed = False
     try:
-        print("check-web: building the sample night and the national replay…", flush=True)
+        nights = "the national replay" if args.lighthouse_only else "the sample night and the national replay"
+        print(f"check-web: building {nights}…", flush=True)
         sites = {"national": build_national(scratch / "national")}
         if not args.lighthouse_only:
             sites["sample"] = build_sample(scratch / "sample")
