@@ -9,7 +9,11 @@
 
 Exit 1 on any Nu error or any Lighthouse category below 95; 0 otherwise. Run from the repository:
 
-    .venv/bin/python scripts/check_web.py [--runs 3] [--keep DIR]
+    .venv/bin/python scripts/check_web.py [--runs 3] [--keep DIR] [--lighthouse-only] [--pages results.html]
+
+``--lighthouse-only`` builds only the national replay and skips the Nu checker: Lighthouse alone on the pages
+named, each run's metrics printed with the machine's load average (the scores follow the load of a shared
+machine: total blocking time and largest contentful paint say why).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,11 +101,20 @@ def nu(urls: dict[str, str]) -> NuFigures:
     return NuFigures(len(errors), len(warnings), said)
 
 
+# The metrics that make up Lighthouse 12's performance score, with the unit each is printed in.
+METRICS = {
+    "first-contentful-paint": "FCP", "largest-contentful-paint": "LCP", "total-blocking-time": "TBT",
+    "cumulative-layout-shift": "CLS", "speed-index": "SI",
+}  # fmt: skip
+
+
 def lighthouse(url: str, runs: int, keep: Path) -> dict[str, Any]:
-    """Lighthouse ``runs`` times on ``url``: the report of the run with the median performance score."""
+    """Lighthouse ``runs`` times on ``url``: the report of the run with the median performance score. Each run's
+    score and metrics are printed as it ends, with the load average when it started and the UTC time."""
     env = {**os.environ, "CHROME_PATH": str(CHROMIUM)}
     reports = []
     for number in range(runs):
+        started, load = time.strftime("%H:%M:%S", time.gmtime()), os.getloadavg()[0]
         out = keep / f"lighthouse-{url.rsplit('/', 1)[1].removesuffix('.html')}-{number + 1}.json"
         subprocess.run(
             [
@@ -110,10 +124,21 @@ def lighthouse(url: str, runs: int, keep: Path) -> dict[str, Any]:
             check=True, env=env, cwd=keep,
         )  # fmt: skip
         reports.append(json.loads(out.read_text()))
+        print(f"    run {number + 1} at {started} UTC, load {load:.2f}: {run_figures(reports[-1])}", flush=True)
     reports.sort(key=lambda r: r["categories"]["performance"]["score"] or 0)
     median = reports[len(reports) // 2]
     median["_performance_runs"] = [round((r["categories"]["performance"]["score"] or 0) * 100) for r in reports]
     return median
+
+
+def run_figures(report: dict[str, Any]) -> str:
+    """One run said in a line: its performance score and the metrics it is made of."""
+    audits = report["audits"]
+    said = [f"performance {scores(report)['performance']}"]
+    for audit, name in METRICS.items():
+        value = audits.get(audit, {}).get("numericValue")
+        said.append(f"{name} {value:.3f}" if name == "CLS" else f"{name} {value:.0f} ms" if value is not None else name)
+    return ", ".join(said)
 
 
 def scores(report: dict[str, Any]) -> dict[str, int]:
@@ -133,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--runs", type=int, default=3, help="Lighthouse runs per page (the median is reported)")
     parser.add_argument("--keep", type=Path, help="build and keep everything here (default: a temporary folder)")
+    parser.add_argument("--pages", nargs="+", default=["index.html", "results.html"], help="the pages for Lighthouse")
+    parser.add_argument("--lighthouse-only", action="store_true", help="no Nu checker, no sample night")
     args = parser.parse_args(argv)
     for need, what in ((VNU, "vnu-jar"), (LIGHTHOUSE, "lighthouse"), (CHROMIUM, "chromium")):
         if not need.exists():
@@ -143,23 +170,27 @@ def main(argv: list[str] | None = None) -> int:
     scratch.mkdir(parents=True, exist_ok=True)
     failed = False
     try:
-        print("check-web: building the sample night and the national replay…", flush=True)
-        sites = {"sample": build_sample(scratch / "sample"), "national": build_national(scratch / "national")}
+        nights = "the national replay" if args.lighthouse_only else "the sample night and the national replay"
+        print(f"check-web: building {nights}…", flush=True)
+        sites = {"national": build_national(scratch / "national")}
+        if not args.lighthouse_only:
+            sites["sample"] = build_sample(scratch / "sample")
         servers = {night: start_nginx(site, scratch / f"nginx-{night}") for night, site in sites.items()}
         try:
             urls = {
                 f"{night}/{page}": servers[night].url + page for night in sites for page in page_kinds(sites[night])
             }
-            figures = nu(urls)
-            print(f"\nNu Html Checker ({len(urls)} pages: {', '.join(urls)})")
-            print(f"  {figures.errors} errors, {figures.warnings} warnings")
-            print("\n".join(figures.messages) or "  (nothing said)")
-            failed |= figures.errors > 0
+            if not args.lighthouse_only:
+                figures = nu(urls)
+                print(f"\nNu Html Checker ({len(urls)} pages: {', '.join(urls)})")
+                print(f"  {figures.errors} errors, {figures.warnings} warnings")
+                print("\n".join(figures.messages) or "  (nothing said)")
+                failed |= figures.errors > 0
 
             server = servers["national"]
             print(f"\nLighthouse {_version()} (mobile), the national replay served by nginx at {server.url}")
             print(f"  {'page':<14}" + "".join(f"{c:>16}" for c in CATEGORIES) + "   DOM elements   performance runs")
-            for page in ("index.html", "results.html"):
+            for page in args.pages:
                 report = lighthouse(server.url + page, args.runs, scratch)
                 got = scores(report)
                 dom = report["audits"].get("dom-size", {}).get("numericValue")

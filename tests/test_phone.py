@@ -44,8 +44,10 @@ def test_the_newest_headline_is_within_the_first_1000_px(open_page: OpenPage, ni
 
 
 def test_results_rows_read_without_sideways_scrolling(open_page: OpenPage, night: Nginx) -> None:
-    page = open_page(night.url, width=PHONE).page
+    page = open_page(night.url, width=PHONE, bypass_csp=True).page  # the CSP would refuse the style added below
     page.goto(night.url + "results.html")
+    # Every row drawn, not only those in sight (the others wait, skipped, until scrolled near): each must fit.
+    page.add_style_tag(content=".results-table tbody tr { content-visibility: visible !important; }")
     widths = page.evaluate(
         """() => { const s = document.querySelector('.table-scroll');
                   return {scroll: s.scrollWidth, client: s.clientWidth, page: document.documentElement.scrollWidth,
@@ -58,6 +60,30 @@ def test_results_rows_read_without_sideways_scrolling(open_page: OpenPage, night
         "() => [...document.querySelectorAll('.results-table thead th')].filter(th => th.offsetWidth).map(th => th.textContent.trim())"
     )
     assert [s.rstrip("↕↑↓ ") for s in shown] == ["Constituency", "Party", "Result", "Majority", "Turnout"]
+
+
+def test_results_rows_out_of_sight_wait_until_scrolled_near(open_page: OpenPage, national: Nginx) -> None:
+    """A table lays out all its rows to size its columns: 650 of them were most of a phone's work loading the
+    national results.html (Lighthouse's total blocking time 160-620 ms). On a phone each row is a grid of its
+    own, and the rows out of sight are skipped (content-visibility) until the reader scrolls near them."""
+    page = open_page(national.url, width=PHONE).page
+    page.goto(national.url + "results.html#table")
+    drawn = """(n) => document.querySelector(`.results-table tbody tr:nth-child(${n}) th a`)
+                        .checkVisibility({contentVisibilityAuto: true})"""
+    page.wait_for_function(drawn, arg=1)  # the first row, in sight, is drawn (once the page has scrolled to #table)
+    assert not page.evaluate(drawn, 650), "the last row, far out of sight, waits"
+    skipped = page.evaluate(
+        """() => [...document.querySelectorAll('.results-table tbody tr th a')]
+                   .filter((a) => !a.checkVisibility({contentVisibilityAuto: true})).length"""
+    )
+    assert skipped >= 600, f"only {skipped} of 650 rows wait"
+    last = page.locator(".results-table tbody tr").last
+    last.scroll_into_view_if_needed()
+    expect(last.locator("th a")).to_be_visible()
+    page.wait_for_function(drawn, arg=650)
+    box = last.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE, box
+    assert last.inner_text().split("\n")[0] == "York Outer"  # the last in constituency order, its name readable
 
 
 def test_all_results_is_at_the_top_of_the_first_screen(open_page: OpenPage, night: Nginx) -> None:
