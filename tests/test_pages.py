@@ -242,7 +242,7 @@ def test_a_result_card_has_the_figures(ended: Path) -> None:
     assert "Turnout 56.0% (−5.3 pts)" in card
     assert "Swing 25.1 pts from Con to Lab" in card
     html = article(ended, "0216-cannock-chase-result")
-    assert '<rect class="party-lab" width="36.48" height="6"/>' in html
+    assert '<span class="bar" aria-hidden="true"><svg class="party-lab" width="36.5%"></svg></span>' in html
 
 
 def test_a_hold_says_so(ended: Path) -> None:
