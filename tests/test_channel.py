@@ -19,8 +19,10 @@ from hypothesis import strategies as st
 from conftest import DURING_THE_NIGHT, REPO, copy_sample
 from countnight.changes import LiveDelta
 from countnight.channel import CHANNEL_PATH, HEAD, LiveChannel
+from countnight.elections import Scoreboard
 from countnight.livedelta import MAX_DIFF, LiveState, PanelState, _resynced, changed_lines, encode_message, panel_change
 from countnight.oneoff import build_once
+from countnight.render import load_theme
 from countnight.report import BuildReport
 from countnight.serve import PreviewServer
 from countnight.site import Site
@@ -94,6 +96,34 @@ def test_a_new_result_sends_its_entry_and_only_the_lines_that_changed(night: tup
     assert message(channel, 3)["withdrawn"] == ["0329-stafford-result"]
     head = json.loads((channel.folder / HEAD).read_bytes())
     assert head == {"seq": 3, "first": 1, "channel": False}
+
+
+def test_a_party_that_gains_changes_its_own_lines_of_the_seats_and_no_other_partys(tmp_path: Path) -> None:
+    """The seat bar's parts and the rows' bars are each sized by their own attribute, so a seat won by the first
+    party moves none of the parties after it: the message carries the count and the two parties' lines."""
+    board = load_theme(tmp_path).env.get_template("partials/scoreboard.html")
+    parties = ("Lab", "Con", "LD", "SNP", "RUK", "Green")
+
+    def drawn(seats: tuple[int, ...], gains: dict[str, int], losses: dict[str, int]) -> PanelState:
+        tally = Scoreboard(dict(zip(parties, seats, strict=True)), gains, losses, sum(seats), 650)
+        return PanelState(str(sum(seats)), board.render(scoreboard=tally))
+
+    before = drawn((300, 100, 40, 9, 4, 2), {"Lab": 150}, {"Con": 150})
+    after = drawn((301, 100, 40, 9, 4, 2), {"Lab": 151}, {"Con": 151})  # Labour gains a seat from the Conservatives
+    change = panel_change(before, after)
+    assert change is not None and set(change) == {"rev", "from", "lines"}
+    changed = [line for _, _, lines in change["lines"] for line in lines]
+    assert "<strong>456</strong> of 650 seats declared" in changed[0]
+    assert (
+        len(changed) == 6
+    )  # the count; Labour's part of the bar, its row's bar, seats, gains; the Conservatives' losses
+    named = {
+        code for line in changed for code in ("lab", "con", "ld", "snp", "ruk", "green") if f"party-{code}" in line
+    }
+    assert named == {"lab"}  # the parties after Labour keep their lines (their parts used to move along)
+    assert "−151" in changed[-1]
+    assert all(len(line) < 120 for line in changed)
+    assert '<svg class="party-lab" width="46.31%"></svg>' in after.html  # 301 of 650
 
 
 def test_numbers_go_on_rising_across_restarts_and_old_messages_are_pruned(night: tuple[Path, Site]) -> None:

@@ -203,10 +203,15 @@ def test_the_scoreboard_shows_seats_gains_and_declared(ended: Path) -> None:
     html = (ended / "index.html").read_text()
     board = html[html.index('id="seats-h"') : html.index("</section>", html.index('id="seats-h"'))]
     assert "<strong>14</strong> of 14 seats declared" in board
-    rows = re.findall(r'<th scope="row">.*?</th>\s*<td class="num scoreboard__seats">(\d+)</td>', board, re.S)
+    rows = re.findall(r'<th scope="row">.*?</th>\s*<td class="scoreboard__seats">(\d+)</td>', board, re.S)
     assert rows == ["11", "3"]
     assert "Labour" in board and "Conservative" in board and "+11" in board and "−11" in board
-    assert 'class="party-lab" x="0" width="11"' in board and 'class="party-con" x="11" width="3"' in board
+    # The seat bar's parts, each as wide as its seats of the 14 (style.css lays them side by side)
+    bar = board[board.index('<div class="seatbar"') : board.index("</div>", board.index('<div class="seatbar"'))]
+    assert re.findall(r'<svg class="([^"]+)" width="([^"]+)"></svg>', bar) == [
+        ("party-lab", "78.57%"),
+        ("party-con", "21.43%"),
+    ]
 
 
 def test_key_events_link_to_the_page_that_holds_each(ended: Path) -> None:
