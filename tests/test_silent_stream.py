@@ -110,7 +110,8 @@ def wait_for(what: str, condition: Callable[[], bool], page: Page) -> float:
     return time.monotonic() - started
 
 
-def silent_stream_is_given_up(open_page: OpenPage, live: Live) -> None:
+def silent_stream_is_given_up(open_page: OpenPage, live: Live) -> float:
+    """The seconds from the stall to the page's closing the stream (RELIABILITY.md has them: 2.25-2.49 s)."""
     proxy = live.proxy
     watched = open_page(proxy.url)
     page = watched.page
@@ -128,7 +129,7 @@ def silent_stream_is_given_up(open_page: OpenPage, live: Live) -> None:
     assert proxy.stall(CHANNEL_PATH) == 1  # open, and from now on nothing comes through it
     live.publish("0329-silent.md", "Published while the stream was silent")  # the engine has it; the page not
     took = wait_for("the page to give the silent stream up", lambda: stalled in proxy.hung_up, page)
-    assert took < TIMEOUT  # 2.5 intervals of silence (the last ping may have come up to one interval earlier)
+    assert took > 1.0  # 2.5 intervals after the last ping, which came at most one interval before the stall
     expect(page.locator('[data-stream] > article[id="0329-silent"]')).to_have_count(1)  # caught up
     expect(page.locator("main[data-live-mode=push]")).to_have_count(1)  # and subscribed again
     again = [line for line in proxy.requests if CHANNEL_PATH in line][1:]
@@ -140,14 +141,15 @@ def silent_stream_is_given_up(open_page: OpenPage, live: Live) -> None:
     expect(page.locator('[data-stream] > article[id="0330-after"]')).to_have_count(1)
     assert sum("/live/head.json" in line for line in proxy.requests) == heads
     page.close()
+    return took
 
 
 def test_a_silent_nchan_stream_is_given_up_caught_up_and_resumed(open_page: OpenPage, through_nginx: Live) -> None:
-    silent_stream_is_given_up(open_page, through_nginx)
+    assert silent_stream_is_given_up(open_page, through_nginx) < 2.5 * FAST + 5  # its deadline, and a loaded machine
 
 
 def test_a_silent_preview_stream_is_given_up_caught_up_and_resumed(open_page: OpenPage, through_preview: Live) -> None:
-    silent_stream_is_given_up(open_page, through_preview)
+    assert silent_stream_is_given_up(open_page, through_preview) < 2.5 * FAST + 5
 
 
 def test_the_shipped_ping_says_its_interval_and_the_preview_pings_alike() -> None:
