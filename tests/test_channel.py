@@ -18,16 +18,18 @@ from hypothesis import strategies as st
 
 from conftest import DURING_THE_NIGHT, REPO, copy_sample
 from countnight.changes import LiveDelta
-from countnight.channel import CHANNEL_PATH, HEAD, LiveChannel
+from countnight.channel import CHANNEL_PATH, HEAD, PING, LiveChannel
+from countnight.elections import Scoreboard
 from countnight.livedelta import MAX_DIFF, LiveState, PanelState, _resynced, changed_lines, encode_message, panel_change
 from countnight.oneoff import build_once
+from countnight.render import load_theme
 from countnight.report import BuildReport
 from countnight.serve import PreviewServer
 from countnight.site import Site
 from countnight.uptodate import up_to_date
 
 pytest.register_assert_rewrite("browser_support")
-from browser_support import NGINX, TIMEOUT, Nginx, need  # noqa: E402
+from browser_support import NGINX, TIMEOUT, Nginx, need, start_nginx  # noqa: E402
 
 pytest_plugins = ["browser_support"]  # the nginx fixture
 
@@ -94,6 +96,34 @@ def test_a_new_result_sends_its_entry_and_only_the_lines_that_changed(night: tup
     assert message(channel, 3)["withdrawn"] == ["0329-stafford-result"]
     head = json.loads((channel.folder / HEAD).read_bytes())
     assert head == {"seq": 3, "first": 1, "channel": False}
+
+
+def test_a_party_that_gains_changes_its_own_lines_of_the_seats_and_no_other_partys(tmp_path: Path) -> None:
+    """The seat bar's parts and the rows' bars are each sized by their own attribute, so a seat won by the first
+    party moves none of the parties after it: the message carries the count and the two parties' lines."""
+    board = load_theme(tmp_path).env.get_template("partials/scoreboard.html")
+    parties = ("Lab", "Con", "LD", "SNP", "RUK", "Green")
+
+    def drawn(seats: tuple[int, ...], gains: dict[str, int], losses: dict[str, int]) -> PanelState:
+        tally = Scoreboard(dict(zip(parties, seats, strict=True)), gains, losses, sum(seats), 650)
+        return PanelState(str(sum(seats)), board.render(scoreboard=tally))
+
+    before = drawn((300, 100, 40, 9, 4, 2), {"Lab": 150}, {"Con": 150})
+    after = drawn((301, 100, 40, 9, 4, 2), {"Lab": 151}, {"Con": 151})  # Labour gains a seat from the Conservatives
+    change = panel_change(before, after)
+    assert change is not None and set(change) == {"rev", "from", "lines"}
+    changed = [line for _, _, lines in change["lines"] for line in lines]
+    assert "<strong>456</strong> of 650 seats declared" in changed[0]
+    assert (
+        len(changed) == 6
+    )  # the count; Labour's part of the bar, its row's bar, seats, gains; the Conservatives' losses
+    named = {
+        code for line in changed for code in ("lab", "con", "ld", "snp", "ruk", "green") if f"party-{code}" in line
+    }
+    assert named == {"lab"}  # the parties after Labour keep their lines (their parts used to move along)
+    assert "−151" in changed[-1]
+    assert all(len(line) < 120 for line in changed)
+    assert '<svg class="party-lab" width="46.31%"></svg>' in after.html  # 301 of 650
 
 
 def test_numbers_go_on_rising_across_restarts_and_old_messages_are_pruned(night: tuple[Path, Site]) -> None:
@@ -197,12 +227,13 @@ def test_the_walk_that_resyncs_makes_the_new_lines_from_the_old_whatever_they_re
 class Subscriber:
     """An event-stream client of the channel (what EventSource does), reading in a thread."""
 
-    def __init__(self, port: int, last_event_id: str | None = None) -> None:
+    def __init__(self, port: int, last_event_id: str | None = None, query: str = "") -> None:
         self.events: list[tuple[str, dict[str, object]]] = []
+        self.pings: list[str] = []  # the data of each "ping" event (the keep-alive), kept apart from the messages
         self.arrived = threading.Condition()
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
         headers = {"Accept": "text/event-stream"} | ({"Last-Event-ID": last_event_id} if last_event_id else {})
-        self.connection.request("GET", CHANNEL_PATH, headers=headers)
+        self.connection.request("GET", CHANNEL_PATH + query, headers=headers)
         self.response = self.connection.getresponse()
         assert self.response.status == 200
         assert self.response.getheader("Content-Type", "").startswith("text/event-stream")
@@ -210,18 +241,30 @@ class Subscriber:
         self.thread.start()
 
     def _read(self) -> None:
-        ident = ""
+        ident = kind = ""
         try:
             while line := self.response.fp.readline():
                 text = line.decode().rstrip("\n")
                 if text.startswith("id: "):
                     ident = text[4:]
+                elif text.startswith("event: "):
+                    kind = text[7:]
                 elif text.startswith("data: "):
                     with self.arrived:
-                        self.events.append((ident, json.loads(text[6:])))
+                        if kind == "ping":
+                            self.pings.append(text[6:])
+                        else:
+                            self.events.append((ident, json.loads(text[6:])))
                         self.arrived.notify_all()
+                elif not text:
+                    kind = ""  # an event's type is its own
         except (OSError, ValueError):
             pass
+
+    def wait_pings(self, count: int) -> list[str]:
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: len(self.pings) >= count, TIMEOUT), self.pings
+            return list(self.pings)
 
     def wait(self, count: int) -> list[tuple[str, dict[str, object]]]:
         with self.arrived:
@@ -336,9 +379,41 @@ def test_the_preview_server_offers_the_same_channel(night: tuple[Path, Site]) ->
         resumed = Subscriber(port, last_event_id="2")
         assert [e["seq"] for _, e in resumed.wait(1)] == [3]
         resumed.close()
+        asked = Subscriber(port, query="?last_event_id=2")  # as a page that subscribes again itself asks (nchan too)
+        assert [e["seq"] for _, e in asked.wait(1)] == [3]
+        asked.close()
     finally:
         channel.close()  # ends the streams
         server.stop()
+
+
+def test_both_channels_ping_with_their_interval_while_no_message_comes(
+    night: tuple[Path, Site], serve: Callable[[Path], Nginx]
+) -> None:
+    """nchan as deploy/nginx.conf sets it up (its interval made short here) and the preview server send the same
+    keep-alive: a "ping" event whose data is the interval in seconds, which the page reads."""
+    _, site = night
+    channel = LiveChannel(site.out, local=True)
+    send(site, channel)
+    preview = PreviewServer(site.out, port=0, channel=channel, ping=0.2)
+    preview.start()
+    nginx = serve(site.out)
+    conf = nginx.runtime / "nginx.conf"
+    assert f"nchan_eventsource_ping_interval {PING};" in conf.read_text()
+    assert f"nchan_eventsource_ping_data {PING};" in conf.read_text()
+    nginx.stop()
+    fast = start_nginx(site.out, nginx.runtime, edit=lambda text: text.replace(f" {PING};", " 1;"))
+    try:
+        subscribers = [Subscriber(preview.server_address[1]), Subscriber(fast.port)]
+        assert subscribers[0].wait_pings(3)[:3] == ["0.2"] * 3
+        assert subscribers[1].wait_pings(2)[:2] == ["1"] * 2
+        assert all(not s.events for s in subscribers)  # pings are not messages
+        for subscriber in subscribers:
+            subscriber.close()
+    finally:
+        channel.close()
+        preview.stop()
+        fast.stop()
 
 
 def test_build_writes_the_channel_files_and_a_restart_is_still_up_to_date(night: tuple[Path, Site]) -> None:

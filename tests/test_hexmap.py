@@ -28,6 +28,7 @@ from countnight.hexmap import (
     render_map,
     shipped_layout,
 )
+from countnight.livedelta import changed_lines
 from countnight.parties import party_code, party_colour, party_name, party_text_colour
 from countnight.site import Site
 from countnight.views import make_view
@@ -270,6 +271,23 @@ def test_render_map_parts_differ_exactly_in_the_new_hex(blog: BlogMaker) -> None
     assert changed == {load_layout().by_name["stafford"].code}
     assert "\n".join(one.parts[h.code] for h in load_layout().hexes) in one.html
     assert one.parts[PARTS_LEGEND] == two.parts[PARTS_LEGEND] and one.parts[PARTS_MISSING] == two.parts[PARTS_MISSING]
+
+
+def test_a_partys_first_seat_adds_one_line_to_the_legend(blog: BlogMaker) -> None:
+    """The legend has a key a line, so the live channel's lines change for a party's first seat is its key and
+    its hex, not the whole legend again."""
+    held = result("03:38", "Stafford", ("Theo Clarke", "Con", 18000), ("Leigh Ingham", "Lab", 13405))
+    root = blog({"baseline.csv": BASELINE, "entries/0216-cannock-chase-result.md": CANNOCK, "entries/0338-s.md": held})
+    site = Site(root)
+    assert site.build(AFTER_THE_NIGHT).built
+    views = list(site.stream.results or [])
+    one = render_map([v for v in views if v.entry.constituency == "Cannock Chase"])
+    two = render_map(views)
+    assert one is not None and two is not None
+    changed = changed_lines(one.html, two.html)
+    added = [line for _, _, lines in changed for line in lines]
+    assert [cut for _, cut, _ in changed] == [1, 0] and len(added) == 2  # Stafford's hex replaced; a key added
+    assert added[1].startswith("<li>") and added[1].endswith("Conservative</li>")
 
 
 def test_a_map_made_from_the_last_one_is_the_map_made_from_nothing(sample_night: Path) -> None:

@@ -38,6 +38,9 @@ from .uptodate import LIVE_FOLDER
 FOLDER = LIVE_FOLDER  # in the output folder; never part of the up-to-date record
 CHANNEL_PATH = "/live/channel"  # where pages subscribe (the page's data-channel; deploy/nginx.conf; serve.py)
 HEAD = "head.json"
+# Seconds between the event stream's "ping" events while no message comes (deploy/nginx.conf's
+# nchan_eventsource_ping_interval and _data, and serve.py): live.js gives a stream up after 2.5 silent intervals.
+PING = 15
 KEEP = 240  # messages kept as files and in memory: a page away longer than that reloads live.json
 TIMEOUT = 2.0  # seconds for one POST to the engine
 RETRY, RETRY_MAX = 1.0, 10.0  # seconds before the engine is tried again after a failure; doubling up to the most

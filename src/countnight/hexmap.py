@@ -340,7 +340,9 @@ def _legend(seats: Mapping[str, int], *, followed: bool = False) -> str:
     items.append(f"<li>{_key_hex()}Not declared yet</li>")
     if followed:
         items.append(f"<li>{_key_hex(look=' o')}Seats we follow (outlined)</li>")
-    return f'<ul class="hexmap__legend" data-map-part="{PARTS_LEGEND}">{"".join(items)}</ul>'
+    # A key a line: the live channel sends a panel's changed lines, so a party's first seat costs its own key
+    keys = "\n".join(items)
+    return f'<ul class="hexmap__legend" data-map-part="{PARTS_LEGEND}">\n{keys}\n</ul>'
 
 
 def _missing(views: Collection[EntryView]) -> str:

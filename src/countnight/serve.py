@@ -22,9 +22,9 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
-from .channel import CHANNEL_PATH
+from .channel import CHANNEL_PATH, PING
 
 if TYPE_CHECKING:
     from .channel import LiveChannel
@@ -56,7 +56,6 @@ font:14px/1.4 system-ui,sans-serif}
 .countnight-preview code{font:13px/1.4 ui-monospace,monospace;white-space:pre-wrap}
 """
 MAX_SHOWN = 20
-KEEP_ALIVE = 15.0  # seconds between comments on an idle event stream, so proxies keep it open
 
 
 def resolve(out: Path, request_path: str) -> Path | None:
@@ -141,9 +140,13 @@ class PreviewHandler(BaseHTTPRequestHandler):
 
     def _stream(self, channel: LiveChannel) -> None:
         """The live channel as an event stream, as nchan sends it behind nginx: each message an event with its
-        number as the id; a page that reconnects with Last-Event-ID gets the kept messages it missed."""
+        number as the id; a page that reconnects with Last-Event-ID (the header, or ``last_event_id`` in the
+        query, as nchan reads it) gets the kept messages it missed. While no message comes, a "ping" event
+        every ``server.ping`` seconds (its data that interval), as deploy/nginx.conf has nchan send: proxies
+        keep the stream open, and a page that hears nothing for a few intervals knows the stream is dead."""
+        asked = parse_qs(urlsplit(self.path).query).get("last_event_id", [""])[-1]
         try:
-            after = int(self.headers.get("Last-Event-ID", ""))
+            after = int(self.headers.get("Last-Event-ID", "") or asked)
         except ValueError:
             after = channel.seq  # a new subscriber: what comes next
         self.send_response(HTTPStatus.OK)
@@ -154,9 +157,10 @@ class PreviewHandler(BaseHTTPRequestHandler):
         with suppress(OSError):  # the page went away
             self.wfile.write(b": countnight live channel\n\n")
             self.wfile.flush()
-            while (messages := channel.messages_after(after, KEEP_ALIVE)) is not None:
+            ping = b"event: ping\ndata: %s\n\n" % f"{self.server.ping:g}".encode()
+            while (messages := channel.messages_after(after, self.server.ping)) is not None:
                 chunk = b"".join(b"id: %d\ndata: %s\n\n" % (seq, data) for seq, data in messages)
-                self.wfile.write(chunk or b": keep-alive\n\n")
+                self.wfile.write(chunk or ping)
                 self.wfile.flush()
                 after = messages[-1][0] if messages else after
 
@@ -188,10 +192,12 @@ class PreviewServer(ThreadingHTTPServer):
         *,
         problems: Callable[[], list[str]] = list,
         channel: LiveChannel | None = None,
+        ping: float = PING,
     ) -> None:
         self.out = out
         self.problems = problems
         self.channel = channel  # the live channel pages subscribe to (None: they poll)
+        self.ping = ping  # seconds between the event stream's pings while no message comes
         self._thread: threading.Thread | None = None
         if ":" in host:  # an IPv6 address such as ::1
             self.address_family = socket.AF_INET6

@@ -5,6 +5,8 @@
  *   each build's message carries only what changed, numbered; a gap in the numbers is filled from
  *   live/N.json, and a reconnect first catches up from live/head.json (until that catch-up has worked the
  *   page goes on polling, so a failure at any moment of a recovery never leaves it waiting for a push);
+ *   a stream that brings nothing, not even the channel's ping, for 2.5 ping intervals is dead though open
+ *   (a proxy holding it): the page closes it, catches up from the files and subscribes again from its last id;
  * - where there is no channel, or while it is down, polls live/head.json (a few dozen bytes) every 10 s
  *   while the tab is visible, every 30 s while hidden (data-poll-visible / data-poll-hidden on <main> may
  *   slow it, never below the floor of 5 s and 15 s), then fetches only the messages it missed; backs off
@@ -66,6 +68,15 @@
   var synced = false; // a catch-up from the files has worked since the channel last opened: pushes alone will do
   var source = null;
   var lost = 0; // times in a row the channel refused the page
+  /* The channel's keep-alive: nchan (deploy/nginx.conf) and `countnight serve` send a "ping" event every PING
+     seconds, its data that interval. A stream that brings no byte (ping or message) for SILENT_PINGS intervals
+     is dead, though still open (a proxy or a network that holds the connection and drops what comes): the
+     page closes it, catches up from the files and subscribes again from the last message it had. */
+  var PING_MS = 15000; // until a ping says otherwise
+  var PING_FLOOR = 1000; // no server's word makes the page give a stream up sooner than 2.5 s
+  var SILENT_PINGS = 2.5;
+  var watchdog = null;
+  var lastId = ""; // the id of the last message the channel sent (the engine's own: nchan's are not ours)
   var offered = false; // the head says this host has a channel (a static host without one: never ask)
   var held = []; // entries not yet on the page, newest first
   var sources = {}; // panel name → its HTML as sent (a lines change applies to it)
@@ -327,6 +338,7 @@
     stopped = true;
     window.clearTimeout(timer);
     window.clearTimeout(retry);
+    window.clearTimeout(watchdog);
     if (source) {
       source.close();
       source = null;
@@ -471,13 +483,55 @@
     }
   }
 
+  /* Something came on the stream (its opening, a ping, a message): it is alive for SILENT_PINGS more intervals. */
+  function heard() {
+    window.clearTimeout(watchdog);
+    watchdog = window.setTimeout(silent, PING_MS * SILENT_PINGS);
+  }
+
+  function silent() {
+    watchdog = null;
+    if (!source || stopped) {
+      return;
+    }
+    source.close(); // a closed EventSource is never reopened by the browser: the page subscribes again itself
+    source = null;
+    pushing = false;
+    synced = false;
+    main.setAttribute("data-live-mode", "poll");
+    window.clearTimeout(timer);
+    timer = null;
+    if (!busy) {
+      busy = true;
+      queue(catchUp).then(function () {
+        busy = false;
+        schedule(); // polls on, in case the new subscription fails too
+      });
+    }
+    connect(); // from the last message had: the engine sends what came after it (the catch-up has it anyway)
+  }
+
   function connect() {
     retry = null;
     if (!channelUrl || stopped || source) {
       return;
     }
-    source = new window.EventSource(channelUrl);
+    var address = channelUrl;
+    if (lastId) {
+      // A new EventSource sends no Last-Event-ID of its own: nchan (and the preview) read it from the query too
+      address += (address.indexOf("?") < 0 ? "?" : "&") + "last_event_id=" + encodeURIComponent(lastId);
+    }
+    source = new window.EventSource(address);
+    heard(); // a stream that never even opens is as dead as one that went silent
+    source.addEventListener("ping", function (event) {
+      var every = Number(event.data) * 1000;
+      if (every > 0) {
+        PING_MS = Math.max(PING_FLOOR, every);
+      }
+      heard();
+    });
     source.onopen = function () {
+      heard();
       pushing = true;
       synced = false;
       opens += 1;
@@ -488,6 +542,10 @@
       queue(catchUp); // whatever was published while the page was not listening; polls go on until it works
     };
     source.onmessage = function (event) {
+      heard();
+      if (event.lastEventId) {
+        lastId = event.lastEventId;
+      }
       var message;
       try {
         message = JSON.parse(event.data);
@@ -504,6 +562,7 @@
       synced = false;
       main.setAttribute("data-live-mode", "poll");
       if (source && source.readyState === window.EventSource.CLOSED) {
+        window.clearTimeout(watchdog);
         source = null; // refused (no channel here, or it is down): try again later
         window.clearTimeout(retry);
         retry = window.setTimeout(connect, Math.min(MAX_DELAY, visibleMs * Math.pow(2, lost)));
