@@ -31,6 +31,7 @@ pytest_plugins = ["store_support"]
 KILLS = count(3, 100)
 SEED = 20240705
 PREFIX = "night/"
+WINDOW_END = "2024-07-05T12:00:00+01:00"  # watch_harness.CONFIG's coverage_end
 
 
 def wait_while_cards_come(differences: Callable[[], list[str]], cards: Path) -> None:
@@ -71,7 +72,11 @@ def test_sigkill_during_uploads_never_leaves_a_reference_to_nothing_in_the_store
     tmp_path: Path, own_seaweed: Seaweed, aws_env: dict[str, str]
 ) -> None:
     rng = random.Random(SEED)
-    root = write_blog(tmp_path / "blog", {}, config=CONFIG.format(page_size=10))
+    # Entries come ten seconds apart in their own time (watch_harness.entry_text) and a slow run drops over
+    # 10,000 of them: a week of coverage keeps every one inside the window, so every one must reach the store.
+    config = CONFIG.format(page_size=10).replace(WINDOW_END, "2024-07-12T12:00:00+01:00")
+    assert WINDOW_END in CONFIG
+    root = write_blog(tmp_path / "blog", {}, config=config)
     out, log = root / "site", tmp_path / "watch.log"
     client = own_seaweed.client()
     dropper = Dropper(root)
