@@ -288,13 +288,12 @@
     var figure = button.closest("[data-embed]");
     forget(provider);
     figuresOf(provider).forEach(unload);
-    sync();
     var panel = settingsPanel();
     var status = panel && panel.querySelector(".embed-settings__status");
     if (status) {
       status.textContent = nameOf(provider) + " content will no longer load without asking you first.";
-      listSettings();
     }
+    sync(); // the buttons, and the footer's list: shown while it has the status to say
     // Focus where the reader was: the consent question that took the frame's place, else the footer's status.
     var ask = figure && figure.querySelector(".embed__ask");
     var target = ask || status;

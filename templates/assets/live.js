@@ -500,14 +500,7 @@
     synced = false;
     main.setAttribute("data-live-mode", "poll");
     window.clearTimeout(timer);
-    timer = null;
-    if (!busy) {
-      busy = true;
-      queue(catchUp).then(function () {
-        busy = false;
-        schedule(); // polls on, in case the new subscription fails too
-      });
-    }
+    poll(); // a catch-up from the files now, and polls on in case the new subscription fails too
     connect(); // from the last message had: the engine sends what came after it (the catch-up has it anyway)
   }
 
