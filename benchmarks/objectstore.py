@@ -6,8 +6,15 @@ entry is dropped into ``entries/`` and the clock runs until:
 
 - countnight: the real watcher has rebuilt and its object-store outlet has the change in the store,
   index.html last (``wait_caught_up``: every object of the build is in the store);
-- aws s3 sync: the same watcher has rebuilt, then ``aws s3 sync site/ s3://… --delete`` has run to the end
-  (what a newsroom scripts today), the same change into a prefix of its own.
+- aws s3 sync: the same watcher has rebuilt (that part timed from the drop), then ``aws s3 sync site/ s3://…
+  --delete`` has run to the end (what a newsroom scripts today), the same change into a prefix of its own.
+
+The site must stand still while ``aws s3 sync`` runs. awscli sends each file with the size it listed; a file
+replaced meanwhile by a shorter one (a share page whose card the watcher has just drawn) leaves the request
+short of its stated length, and the store waits for the rest until awscli's 60 s read timeout: the stalls of the
+first runs at 10,000 entries. So every sync waits until the watcher has drawn every share card
+(``cards_pending``, a few a quarter second: minutes at 10,000 entries) and the outlet has put it all in the
+store, and the same before each drop, so that each drop starts from a site at rest.
 
 It also times the local drop → published alone, with the outlet attached, so the figures show the outlet
 does not slow it, and the outlet's own part (from the end of the watcher's build to the change in the store),
@@ -58,6 +65,20 @@ def wait(predicate, timeout: float = 600.0) -> None:  # type: ignore[no-untyped-
         time.sleep(0.001)
 
 
+def settle(watcher: Watcher, outlet: ObjectStoreOutlet, timeout: float = 3600.0) -> None:
+    """Wait until the site stands still: every share card drawn, and the outlet caught up with every build."""
+    deadline = time.monotonic() + timeout
+    while True:
+        report = watcher.last
+        if report is not None and not report.cards_pending:
+            break
+        if time.monotonic() > deadline:
+            raise TimeoutError("the watcher still draws share cards")
+        time.sleep(0.05)
+    if not outlet.wait_caught_up(max(1.0, deadline - time.monotonic())):
+        raise TimeoutError("the outlet did not catch up")
+
+
 def run_size(n: int, drops: int, store: Seaweed, work: Path, env: dict[str, str]) -> dict[str, object]:
     root = work / f"night-{n}"
     night = make_night(n)
@@ -73,15 +94,19 @@ def run_size(n: int, drops: int, store: Seaweed, work: Path, env: dict[str, str]
     watcher.start()
     outlet.wait_caught_up(1800)
     first = time.perf_counter() - started
+    settle(watcher, outlet)
+    drawn = time.perf_counter() - started
     aws = [sys.executable, "-m", "awscli", "s3", "sync", str(root / "site"), f"s3://{BUCKET}/sync-{n}/"]
-    aws += ["--delete", "--endpoint-url", store.endpoint, "--only-show-errors", "--exclude", ".*"]
+    aws += ["--delete", "--endpoint-url", store.endpoint, "--only-show-errors"]
+    aws += ["--exclude", ".*", "--exclude", "*/.*"]  # countnight's own files and any temporary file, in any folder
     started = time.perf_counter()
     subprocess.run(aws, env=env, check=True)
     first_sync = time.perf_counter() - started
     ours: list[float] = []
     local: list[float] = []
     built: list[float] = []  # drop → the watcher's build done (the outlet has been handed the change)
-    theirs: list[float] = []
+    theirs: list[float] = []  # drop → rebuilt, plus the sync's own run on the site at rest
+    sync_alone: list[float] = []
     loads: list[float] = [os.getloadavg()[0]]
     for k in range(drops):
         for tag, times in (("o", ours), ("s", theirs)):
@@ -100,9 +125,15 @@ def run_size(n: int, drops: int, store: Seaweed, work: Path, env: dict[str, str]
             if tag == "o":
                 built.append(time.perf_counter() - started)
                 outlet.wait_caught_up(600)
+                times.append(time.perf_counter() - started)
+                settle(watcher, outlet)  # its card, drawn a quarter second later, and that in the store
             else:
+                rebuilt = time.perf_counter() - started
+                settle(watcher, outlet)  # the site at rest before the sync lists it (see the top)
+                synced = time.perf_counter()
                 subprocess.run(aws, env=env, check=True)
-            times.append(time.perf_counter() - started)
+                sync_alone.append(time.perf_counter() - synced)
+                times.append(rebuilt + sync_alone[-1])
         loads.append(os.getloadavg()[0])
     watcher.stop()
     outlet.stop(drain=0)
@@ -112,12 +143,14 @@ def run_size(n: int, drops: int, store: Seaweed, work: Path, env: dict[str, str]
         "entries": n,
         "objects": objects,
         "first_publish_s": round(first, 2),
+        "every_card_drawn_s": round(drawn, 1),
         "first_aws_sync_s": round(first_sync, 2),
         "drops": drops,
         "countnight_median_ms": round(statistics.median(ours) * 1000),
         "countnight_p95_ms": round(percentile(ours, 95) * 1000),
         "aws_sync_median_ms": round(statistics.median(theirs) * 1000),
         "aws_sync_p95_ms": round(percentile(theirs, 95) * 1000),
+        "aws_sync_run_alone_median_ms": round(statistics.median(sync_alone) * 1000),
         "speedup_median": round(statistics.median(theirs) / statistics.median(ours), 1),
         "local_publish_median_ms": round(statistics.median(local) * 1000),
         "local_publish_p95_ms": round(percentile(local, 95) * 1000),
