@@ -61,14 +61,18 @@ def test_forked_workers_write_the_same_site_as_one_process(blog: BlogMaker, monk
     forks: list[int] = []
     real = parallel.map_forked
 
-    def counting(work, count, workers):  # type: ignore[no-untyped-def]
+    def counting(work, count, workers, **kwargs):  # type: ignore[no-untyped-def]
         forks.append(count)
-        return real(work, count, workers)
+        alongside.append(kwargs.get("alongside"))
+        return real(work, count, workers, **kwargs)
 
+    alongside: list[object] = []
     monkeypatch.setattr(publish, "map_forked", counting)
     monkeypatch.setattr(publish, "usable_cpus", lambda: 2)
-    assert Site(root, root / "parallel").build(AFTER_THE_NIGHT).built
+    report = Site(root, root / "parallel").build(AFTER_THE_NIGHT)
+    assert report.built and len(report.published) == ENTRIES
     assert forks and forks[0] > ENTRIES, "the pages were not made by forked workers"
+    assert alongside[0] is not None, "the journal's lines were not made while the workers made the pages"
 
     monkeypatch.setattr(publish, "PARALLEL_MIN", 10**9)
     monkeypatch.setattr(parallel, "PARALLEL_MIN", 10**9)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import functools
 import hashlib
 import os
 import shutil
@@ -231,8 +230,10 @@ def _stage_all(
     *,
     workers: bool = True,
     tree: str | None = None,
+    alongside: _Once | None = None,
 ) -> _Batch:
-    """Stage every file; many files still to be made are made and staged on every core (unless not ``workers``)."""
+    """Stage every file; many files still to be made are made and staged on every core (unless not ``workers``),
+    and ``alongside`` is done in this process meanwhile (else not: the caller does it later)."""
     names = sorted(files)
     cores = usable_cpus() if workers else 1
     made_here = sum(1 for content in files.values() if callable(content))
@@ -243,17 +244,36 @@ def _stage_all(
         def part(start: int, stop: int) -> _Batch:
             return _stage_batch(out, names[start:stop], files, known, tree)
 
-        batches = map_forked(part, len(names), cores)
+        batches = map_forked(part, len(names), cores, alongside=alongside)
     merged = _Batch()
     for batch in batches:
         merged.staged += batch.staged
         merged.digests.update(batch.digests)
         merged.unchanged += batch.unchanged
         merged.error = merged.error or batch.error
+    merged.error = merged.error or (alongside.error if alongside is not None else None)
     if merged.error is not None:
         _unlink(tmp for _, tmp in merged.staged)
         merged.staged = []
     return merged
+
+
+@dataclass
+class _Once:
+    """publish's ``alongside``: done once, its error kept for publish to raise (map_forked's work never raises)."""
+
+    work: Callable[[], object]
+    done: bool = False
+    error: BaseException | None = None
+
+    def __call__(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        try:
+            self.work()
+        except BaseException as err:
+            self.error = err
 
 
 def publish(
@@ -264,6 +284,7 @@ def publish(
     known: Mapping[str, str] | None = None,
     workers: bool = True,
     while_syncing: Callable[[str | None], object] | None = None,
+    alongside: Callable[[], object] | None = None,
 ) -> Published:
     """Make ``out`` hold exactly ``paths`` (plus anything we did not write, which is left alone).
 
@@ -278,6 +299,10 @@ def publish(
     ``while_syncing``: called once everything is staged, before anything is renamed into place, while the
     disk syncs the staged files (an error from it stops the publish as a write error would). It is given
     the staging folder that holds the whole site as it will be (into an empty folder), else None.
+    ``alongside``: more work of the caller's, done once in this process: while forked workers make and stage
+    the files, if they do (it then costs the build half its time: they take the pages this process would have
+    made meanwhile), else while the disk syncs, before ``while_syncing``. An error from it stops the publish as
+    ``while_syncing``'s does.
     """
     names = set(files) if paths is None else paths if isinstance(paths, set | frozenset) else set(paths)
     unknown = (names - known.keys() if known is not None else names) - files.keys()  # the small set first
@@ -303,7 +328,8 @@ def publish(
         # Stage everything first, the manifest too: a full disk fails here, before a single published
         # file has changed. (Written after the renames, a manifest that hit a full disk left the new site
         # up while the build said the previous one was intact and the journal missed what readers saw.)
-        batch = _stage_all(out, files, known, workers=workers, tree=tree)
+        once = _Once(alongside) if alongside is not None else None
+        batch = _stage_all(out, files, known, workers=workers, tree=tree, alongside=once)
         if batch.error is not None:
             raise batch.error
         staged = sorted(batch.staged, key=lambda pair: write_order(pair[0]))
@@ -318,16 +344,17 @@ def publish(
                 staged.append((MANIFEST, _stage(f"{tree}/{MANIFEST}", manifest, sync=False, beside=False)))
             elif known is not None or not _same(out / MANIFEST, manifest):
                 staged.append((MANIFEST, _stage(out / MANIFEST, manifest, sync=False)))
+        meanwhile = _while_syncing(once, while_syncing, tree)
         if len(staged) > _SYNC_EACH_MAX:
-            _sync_filesystem(out, None if while_syncing is None else functools.partial(while_syncing, tree))
+            _sync_filesystem(out, meanwhile)
         else:
             for _, tmp in staged:
                 _fsync_file(tmp)
             if tree is not None:  # the folders made inside it, too (syncfs covers them)
                 for folder in {os.path.dirname(tmp) for _, tmp in staged}:
                     _fsync_dir(folder)
-            if while_syncing is not None:
-                while_syncing(tree)
+            if meanwhile is not None:
+                meanwhile()
         if tree is not None:
             _move_tree(tree, base, [name for name, _ in staged])
             renamed = len(staged)
@@ -359,6 +386,25 @@ def publish(
         del digests[name]
     report.digests = digests
     return report
+
+
+def _while_syncing(
+    once: _Once | None, while_syncing: Callable[[str | None], object] | None, tree: str | None
+) -> Callable[[], None] | None:
+    """What publish does while the disk syncs: ``alongside``, if the workers did not make room for it, then
+    ``while_syncing``."""
+    if (once is None or once.done) and while_syncing is None:
+        return None
+
+    def meanwhile() -> None:
+        if once is not None and not once.done:
+            once()
+            if once.error is not None:
+                raise once.error
+        if while_syncing is not None:
+            while_syncing(tree)
+
+    return meanwhile
 
 
 def _new_tree(base: str) -> str:

@@ -170,11 +170,16 @@ class Site:
             report.problems.append(_template_problem(err))
             self._pages_stale = True
             return self._done(report, started)
-        made: list[_JournalBatch] = []  # the journal's next lines: the folder makes them, once, while the disk syncs
+        # The journal's next lines, made once by the folder's writer in a wait that is otherwise idle: while its
+        # workers make a cold build's pages (they take the pages this process would have made meanwhile), else
+        # while the disk syncs.
+        made: list[_JournalBatch] = []
         sent = self._changes(output)
         try:
             written = self.folder.send(
-                sent, while_syncing=lambda tree: made.append(self._while_syncing(journal, now, report, tree))
+                sent,
+                alongside=lambda: made.append(self._journal_batch(journal, now)),
+                while_syncing=lambda tree: self._while_syncing(report, tree),
             )
         except jinja2.TemplateError as err:  # a page made while it was written; nothing was renamed into place
             report.problems.append(_template_problem(err))
@@ -300,19 +305,18 @@ class Site:
             except Exception as err:  # an outlet's own failure never stops the build or the other outlets
                 report.warnings.append(f"{type(outlet).__name__}: could not take the changes ({err})")
 
-    def _while_syncing(self, journal: Journal, now: datetime, report: BuildReport, tree: str | None) -> _JournalBatch:
-        """What the build's process does while the disk syncs the staged site: the journal's next lines, and
-        for a whole site staged in one folder (a cold build), the signatures of its files for the record of
-        what was published (uptodate.record_build): moved into place, they keep them. Walking the output
-        folder for them after the build took ~0.05 s at 10,000 entries, with the disk idle by then."""
-        batch = self._journal_batch(journal, now)
+    def _while_syncing(self, report: BuildReport, tree: str | None) -> None:
+        """What the build's process does while the disk syncs the staged site: for a whole site staged in one
+        folder (a cold build), the signatures of its files for the record of what was published
+        (uptodate.record_build): moved into place, they keep them. Walking the output folder for them after the
+        build took ~0.05 s at 10,000 entries, with the disk idle by then."""
         if tree is not None:
             report.outputs_digest = disk_outputs(Path(tree))
-        return batch
 
     def _journal_batch(self, journal: Journal, now: datetime) -> _JournalBatch:
         """What the journal must add once the site is out: the versions readers now see and the entries taken
-        down, and what the report says of them. Changes nothing (publish makes it while the disk syncs)."""
+        down, and what the report says of them. Changes nothing (the folder's writer makes it before a file is
+        renamed into place)."""
         batch = _JournalBatch()
         at = stamp(now)
         stream = self.stream
