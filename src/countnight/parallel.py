@@ -139,6 +139,59 @@ def prepare_many(
         yield from part
 
 
+class Aside:
+    """A process forked to do one piece of work of its own while the build goes on (``fork_aside``)."""
+
+    def __init__(self, pid: int, ended: int) -> None:
+        self.pid = pid
+        self.parent = os.getpid()
+        self._ended = ended  # the read end of a pipe only that process holds open: at its end, end of file
+        self.done = False
+
+    def wait(self) -> None:
+        """Until it has ended (at once if it has); from the process that forked it or from any forked since
+        (a cold build's page workers), which cannot wait for another's child but see its pipe close."""
+        if self.done:
+            return
+        with contextlib.suppress(OSError):
+            while os.read(self._ended, 4096):
+                pass
+        if os.getpid() == self.parent:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+            os.close(self._ended)
+        self.done = True
+
+
+def fork_aside(work: Callable[[], object]) -> Aside | None:
+    """``work()`` in a forked process of its own, while this one goes on; None where none could be forked.
+
+    For work whose results it leaves where the build looks for them anyway (a cache on disk): nothing comes
+    back, and work it did not finish, or failed at, is simply not found there (the build does it itself).
+    The caller waits for it (``Aside.wait``) before it ends.
+    """
+    parent = os.getpid()
+    ended, holder = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:  # no memory or processes to spare: the build does without
+        os.close(ended)
+        os.close(holder)
+        return None
+    if pid == 0:
+        code = 0
+        try:
+            os.close(ended)
+            _die_with(parent)
+            work()
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)  # (its end of the pipe closes with it) as map_forked's workers: no atexit handlers
+    os.close(holder)
+    return Aside(pid, ended)
+
+
 @contextlib.contextmanager
 def _shared_with_workers() -> Iterator[None]:
     """Keep the build's objects shared with forked workers: frozen, the collector never walks them (a
