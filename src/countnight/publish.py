@@ -38,6 +38,9 @@ class Published:
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
     digests: dict[str, str] = field(default_factory=dict)  # every file of the site → digest of its bytes, or ON_DISK
+    # Into an empty folder: each file → (mtime_ns, size, inode) as staged, which moving the site into place keeps
+    # (uptodate.outputs_digest: walking the folder for them again was ~0.035 s of a cold build at 10,000 entries)
+    stats: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
 
 def _safe(name: str) -> str:
@@ -176,6 +179,7 @@ class _Batch:
 
     staged: list[tuple[str, str]] = field(default_factory=list)  # (name, temp file beside its target)
     digests: dict[str, str] = field(default_factory=dict)
+    stats: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # see Published.stats
     unchanged: int = 0
     error: BaseException | None = None
 
@@ -202,7 +206,8 @@ def _stage_batch(
             target = os.path.join(tree or base, _safe(name))
             if tree is not None:
                 batch.digests[name] = ON_DISK
-                batch.staged.append((name, _stage(target, data, sync=False, folders=folders, beside=False)))
+                batch.staged.append((name, tmp := _stage(target, data, sync=False, folders=folders, beside=False)))
+                batch.stats[name] = _stat(tmp)
                 continue
             batch.digests[name] = made = digest(data)
             recorded = known.get(name) if known is not None else ON_DISK
@@ -249,6 +254,7 @@ def _stage_all(
     for batch in batches:
         merged.staged += batch.staged
         merged.digests.update(batch.digests)
+        merged.stats.update(batch.stats)
         merged.unchanged += batch.unchanged
         merged.error = merged.error or batch.error
     merged.error = merged.error or (alongside.error if alongside is not None else None)
@@ -341,7 +347,8 @@ def publish(
         if listing:
             manifest = "\n".join(names).encode() + b"\n"  # any order: only prune reads it (sorting cost ms a build)
             if tree is not None:
-                staged.append((MANIFEST, _stage(f"{tree}/{MANIFEST}", manifest, sync=False, beside=False)))
+                staged.append((MANIFEST, tmp := _stage(f"{tree}/{MANIFEST}", manifest, sync=False, beside=False)))
+                batch.stats[MANIFEST] = _stat(tmp)
             elif known is not None or not _same(out / MANIFEST, manifest):
                 staged.append((MANIFEST, _stage(out / MANIFEST, manifest, sync=False)))
         meanwhile = _while_syncing(once, while_syncing, tree)
@@ -385,7 +392,13 @@ def publish(
     for name in digests.keys() - names:
         del digests[name]
     report.digests = digests
+    report.stats = batch.stats
     return report
+
+
+def _stat(path: str) -> tuple[int, int, int]:
+    info = os.stat(path)
+    return info.st_mtime_ns, info.st_size, info.st_ino
 
 
 def _while_syncing(
