@@ -9,6 +9,7 @@ import dataclasses
 import errno
 import functools
 import gc
+import heapq
 import time
 from collections.abc import Collection, Iterator, Sequence
 from collections.abc import Set as AbstractSet
@@ -45,6 +46,7 @@ from .views import EntryView
 # makes while any wait, in its own process, between reporters' saves.
 CARDS_PER_BUILD = 64
 CARDS_PER_WATCH_BUILD = 8
+_AHEAD_SPARE = 16  # entries looked at past a cold build's card budget, for those of the newest it will not show
 
 
 @dataclass
@@ -237,13 +239,13 @@ class Site:
         if not budget or len(rendered) < PARALLEL_MIN or usable_cpus() < 2:
             return
         event = setup.event
-        newest = sorted(
-            (view for entry, view, _ in rendered.values() if entry.kind != "summary" and entry.live_at(now)),
-            key=lambda view: (view.entry.time.timestamp(), view.id),
-            reverse=True,
-        )
+        order = self.stream.order  # the stream's own keys: kept, its update sorts by them next
+        # The newest, then those of them the stream will show (a scheduled entry or a summary is not one)
+        views = (view for _, view, _ in rendered.values())
+        newest = heapq.nlargest(budget + _AHEAD_SPARE, views, key=lambda view: order(view.entry))
+        shown = [view for view in newest if view.entry.kind != "summary" and view.entry.live_at(now)][:budget]
         # (and the blog's, named by the share pages whose own card is still to be drawn)
-        wanted = [*(entry_card(view, event) for view in newest[:budget]), blog_card(event)]
+        wanted = [*(entry_card(view, event) for view in shown), blog_card(event)]
         cards = [card for card in wanted if not self.cards.kept(card.digest)]
         if cards and (painter := fork_aside(functools.partial(self.cards.draw_ahead, cards))) is not None:
             self._painter = painter
