@@ -336,19 +336,25 @@ def _share_pages(
             work.pages.pop(share_path(ident), None)
             work.cards.pop(ident, None)
             work.pending.discard(ident)
-    files: dict[str, Content] = {}
-    framed: list[Frame | None] = []  # share_frame's, worked out for the first page to make
+    jobs: list[tuple[str, EntryView, str, Card]] = []
     for ident, view in shown.items():
         path = share_path(ident)
         work.share_paths.add(path)
         where = paging.where.get(ident, INDEX)
         key = (view, where)
         if work.pages.get(path) != key:
-            card = _name_card(work, cards, view, night, fallback)
-            framed = framed or [share_frame(theme, night)]
-            files[path] = functools.partial(share_page, theme, night, view, where, card, framed[0])
+            jobs.append((path, view, where, _name_card(work, cards, view, night, fallback)))
             work.pages[path] = key
-    return files
+    return _share_jobs(theme, night, jobs)
+
+
+def _share_jobs(theme: Theme, night: Night, jobs: list[tuple[str, EntryView, str, Card]]) -> dict[str, Content]:
+    """The share pages to make (path, view, where, card), in share.html's frame when there are enough of them to
+    pay for rendering it (a watcher's save makes one or two)."""
+    framed = share_frame(theme, night) if len(jobs) >= _FRAMED_MIN else None
+    return {
+        path: functools.partial(share_page, theme, night, view, where, card, framed) for path, view, where, card in jobs
+    }
 
 
 def _catch_up(
@@ -356,8 +362,7 @@ def _catch_up(
 ) -> dict[str, Content]:
     """The share pages of entries still waiting for their card that this build can draw, newest first, made
     again to name it."""
-    files: dict[str, Content] = {}
-    framed: list[Frame | None] = []  # as in _share_pages
+    jobs: list[tuple[str, EntryView, str, Card]] = []
     for view in night.shown:
         if not work.pending or cards.left == 0:
             break
@@ -367,10 +372,9 @@ def _catch_up(
         if card is fallback:
             break
         path, where = share_path(view.id), paging.where.get(view.id, INDEX)
-        framed = framed or [share_frame(theme, night)]
-        files[path] = functools.partial(share_page, theme, night, view, where, card, framed[0])
+        jobs.append((path, view, where, card))
         work.pages[path] = (view, where)
-    return files
+    return _share_jobs(theme, night, jobs)
 
 
 def _find(paging: Paging, ident: str) -> EntryView | None:
@@ -391,6 +395,8 @@ def _promote_headline(html: str, ident: str) -> str:
         return html
     return f"{html[:start]}<h1{opening[3:]}{html[start + len(opening) : end]}</h1>{html[end + 5 :]}"
 
+
+_FRAMED_MIN = 8  # share pages a build makes from which share.html's frame (one render more) pays for itself
 
 # What each share page gives share.html of its own; the rest (the event, whether it ended, the way up to the
 # site's root) is the same on every share page of a build, and frames.py renders it once.
