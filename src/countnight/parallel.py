@@ -22,7 +22,7 @@ import signal
 import struct
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -45,6 +45,7 @@ _PR_SET_PDEATHSIG = 1  # prctl(2)
 _CHUNKS_PER_WORKER = 96
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -139,20 +140,38 @@ def prepare_many(
         yield from part
 
 
-class Aside:
+class Aside(Generic[T]):
     """A process forked to do one piece of work of its own while the build goes on (``fork_aside``)."""
 
-    def __init__(self, pid: int, ended: int) -> None:
+    def __init__(self, pid: int, orders: int, ended: int) -> None:
         self.pid = pid
         self.parent = os.getpid()
+        self._orders: int | None = orders  # the write end of the pipe it waits on for what to work on
         self._ended = ended  # the read end of a pipe only that process holds open: at its end, end of file
         self.done = False
 
+    def hand(self, value: T | None) -> None:
+        """What to work on (None: nothing, it ends): it starts now. Once; a second call, or one after ``wait``,
+        does nothing. Said in a frame, not by closing the pipe: a process forked since holds its end too."""
+        if self._orders is None:
+            return
+        data = b"" if value is None else pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+        try:
+            write_all(self._orders, _FRAME.pack(len(data)) + data)
+        except OSError:  # it ended already (killed): the build does its work itself
+            pass
+        finally:
+            os.close(self._orders)
+            self._orders = None
+
     def wait(self) -> None:
-        """Until it has ended (at once if it has); from the process that forked it or from any forked since
-        (a cold build's page workers), which cannot wait for another's child but see its pipe close."""
+        """Until it has ended; without work handed to it, it ends at once. From the process that forked it or
+        from any forked since (a cold build's page workers), which cannot wait for another's child but see its
+        pipe close."""
         if self.done:
             return
+        if self._orders is not None and os.getpid() == self.parent:
+            self.hand(None)  # nothing to do: it ends
         with contextlib.suppress(OSError):
             while os.read(self._ended, 4096):
                 pass
@@ -163,33 +182,43 @@ class Aside:
         self.done = True
 
 
-def fork_aside(work: Callable[[], object]) -> Aside | None:
-    """``work()`` in a forked process of its own, while this one goes on; None where none could be forked.
+def fork_aside(work: Callable[[T], object]) -> Aside[T] | None:
+    """A forked process of its own that does ``work(value)`` once this one hands it ``value`` (``Aside.hand``),
+    while this one goes on; None where none could be forked. Forked early, while this process is still small
+    (forking a process after it has read 10,000 entries cost it ~5 ms, and then ~25 ms more copying the pages
+    it wrote to that the other still shared), it waits on a pipe until it is told what to do.
 
     For work whose results it leaves where the build looks for them anyway (a cache on disk): nothing comes
     back, and work it did not finish, or failed at, is simply not found there (the build does it itself).
     The caller waits for it (``Aside.wait``) before it ends.
     """
     parent = os.getpid()
+    orders, ordering = os.pipe()
     ended, holder = os.pipe()
     try:
         pid = os.fork()
     except OSError:  # no memory or processes to spare: the build does without
-        os.close(ended)
-        os.close(holder)
+        for fd in (orders, ordering, ended, holder):
+            os.close(fd)
         return None
     if pid == 0:
         code = 0
         try:
+            os.close(ordering)
             os.close(ended)
             _die_with(parent)
-            work()
+            with os.fdopen(orders, "rb") as told:
+                head = told.read(_FRAME.size)
+                data = told.read(_FRAME.unpack(head)[0]) if len(head) == _FRAME.size else b""
+            if data:  # else nothing was handed to it (or this process is gone)
+                work(pickle.loads(data))
         except BaseException:
             code = 1
         finally:
             os._exit(code)  # (its end of the pipe closes with it) as map_forked's workers: no atexit handlers
+    os.close(orders)
     os.close(holder)
-    return Aside(pid, ended)
+    return Aside(pid, ordering, ended)
 
 
 @contextlib.contextmanager

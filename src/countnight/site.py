@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
-import functools
 import gc
 import heapq
 import time
@@ -29,12 +28,12 @@ from .journal import JOURNAL, STATE_DIR, Journal, Record, encode_records, stamp
 from .models import Context
 from .names import entry_id, is_id, longest_id
 from .pages import Output, PageCache, render_changes
-from .parallel import PARALLEL_MIN, Aside, fork_aside, usable_cpus
+from .parallel import Aside, fork_aside, usable_cpus
 from .publish import PublishError
 from .readstate import ENTRIES, ReadState
 from .report import BuildReport, CheckReport
 from .rules import Rules, Setup
-from .sharecards import CACHE, CardStore, blog_card, entry_card
+from .sharecards import CACHE, Card, CardStore, blog_card, entry_card
 from .shown import window_text
 from .stream import Stream
 from .uptodate import Inputs, Signature, outputs_digest, signature
@@ -117,7 +116,9 @@ class Site:
         self.folder = FolderOutlet(self.out, workers=not long_lived)
         self.outlets = tuple(outlets)
         self._paths: AbstractSet[str] | None = None  # every path the last build published; None: not known
-        self._painter: Aside | None = None  # a one-off build's share cards, drawn ahead (_draw_cards_ahead)
+        self._painter: Aside[list[Card]] | None = None  # a one-off build's share cards, drawn ahead
+        if not long_lived:
+            self.read.before_workers = self._fork_painter
 
     def build(
         self, now: datetime | None = None, *, grace: float = 0.0, changed: Collection[str] | None = None
@@ -165,8 +166,7 @@ class Site:
             self.stream.at = None  # (the journal this process holds stays: it is absorbed when the record is back)
             return self._done(report, started)
         self._warn_if_lost(report)
-        if changed is None and not self.long_lived:
-            self._draw_cards_ahead(setup, now)
+        self._draw_cards_ahead(setup, now)
         try:
             views_changed = self.stream.update(
                 setup, journal, touched, now, report, reset=changed is None, pages_stale=self._pages_stale
@@ -227,16 +227,25 @@ class Site:
         self._journal = (signature(journal.path), journal)
         return self._done(report, started)
 
+    def _fork_painter(self) -> None:
+        """The process that draws a one-off cold build's share cards ahead (``_draw_cards_ahead``), forked as the
+        build starts reading on every core, while its process is still small."""
+        if self._painter is None and self.cards_per_build and usable_cpus() >= 2:
+            self._painter = fork_aside(self.cards.draw_ahead)
+
     def _draw_cards_ahead(self, setup: Setup, now: datetime) -> None:
         """A one-off cold build's share cards for its newest entries (those it will draw: CARDS_PER_BUILD),
-        drawn in a process of their own from here, while this one puts the stream in order and works out its
+        drawn by a process of their own from here, while this one puts the stream in order and works out its
         pages: a core its workers have left idle until they make the pages. Drawn there, each card was a few
         milliseconds of the pages' time (~0.2 s of CPU at 10,000 entries, Pillow's import included); the pages
         now find them in .countnight/cards/. Only a guess at which cards: one drawn for nothing stays there for
         a later build, and one missed is drawn as before."""
-        budget = self.cards_per_build
+        painter, budget = self._painter, self.cards_per_build
+        if painter is None:
+            return
         rendered = self.read.rendered  # a cold build's entries, read by its workers (see parallel.py)
-        if not budget or len(rendered) < PARALLEL_MIN or usable_cpus() < 2:
+        if not budget or not rendered:
+            painter.hand(None)
             return
         event = setup.event
         order = self.stream.order  # the stream's own keys: kept, its update sorts by them next
@@ -247,9 +256,8 @@ class Site:
         # (and the blog's, named by the share pages whose own card is still to be drawn)
         wanted = [*(entry_card(view, event) for view in shown), blog_card(event)]
         cards = [card for card in wanted if not self.cards.kept(card.digest)]
-        if cards and (painter := fork_aside(functools.partial(self.cards.draw_ahead, cards))) is not None:
-            self._painter = painter
-            self.cards.drawn_ahead(cards, painter.wait)
+        self.cards.drawn_ahead(cards, painter.wait)  # (the folder listed before anything is drawn in it)
+        painter.hand(cards)
 
     def _open_journal(self, report: BuildReport) -> Journal:
         """The journal, read from disk only when someone else has written to it since our last look."""
