@@ -263,3 +263,24 @@ def test_a_cold_builds_cards_drawn_ahead_in_a_process_of_their_own_change_nothin
     assert Site(root, root / "in-place").build(AFTER_THE_NIGHT).built
     assert _files(root / "ahead") == _files(root / "in-place")
     assert cards_named == site_module.CARDS_PER_BUILD + 2  # the newest entries', the night's, the blog's
+
+
+def test_only_a_one_off_build_draws_cards_ahead_not_check_nor_a_watcher(
+    blog: BlogMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _night(blog)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(site_module, "usable_cpus", lambda: 2)
+    forked: list[object] = []
+    real = site_module.fork_aside
+
+    def counting(work: Callable[[object], object]) -> object:
+        forked.append(work)
+        return real(work)
+
+    monkeypatch.setattr(site_module, "fork_aside", counting)
+    assert not Site(root, root / "checked").check()
+    assert Site(root, root / "watched", long_lived=True).build(AFTER_THE_NIGHT).built
+    assert forked == []
+    assert Site(root, root / "built").build(AFTER_THE_NIGHT).built
+    assert len(forked) == 1

@@ -117,8 +117,6 @@ class Site:
         self.outlets = tuple(outlets)
         self._paths: AbstractSet[str] | None = None  # every path the last build published; None: not known
         self._painter: Aside[list[Card]] | None = None  # a one-off build's share cards, drawn ahead
-        if not long_lived:
-            self.read.before_workers = self._fork_painter
 
     def build(
         self, now: datetime | None = None, *, grace: float = 0.0, changed: Collection[str] | None = None
@@ -160,7 +158,12 @@ class Site:
             if self.stream.at is None or now < self.stream.at:
                 changed = None  # a first build, new rules, a journal someone else wrote, or the clock went back
             context = Context(setup.event.window, setup.baseline, self.longest_id)
-            touched = self.read.scan(context, journal, report, grace, setup, changed, now)
+            # (a one-off build's scan forks the process that draws its cards ahead, if it reads on every core)
+            self.read.before_workers = None if self.long_lived else self._fork_painter
+            try:
+                touched = self.read.scan(context, journal, report, grace, setup, changed, now)
+            finally:
+                self.read.before_workers = None
         except InputError as err:
             report.problems.extend(err.problems)
             self.stream.at = None  # (the journal this process holds stays: it is absorbed when the record is back)
