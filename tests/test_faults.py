@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -251,6 +253,73 @@ def test_while_syncing_runs_before_anything_is_renamed_into_place(tmp_path: Path
     assert staged == ([] if previous else [files])
     assert sorted(report.written) == sorted(files)
     assert {k: v for k, v in snapshot(out).items() if k != publish_module.MANIFEST} == files
+
+
+def _pid_page(number: int) -> bytes:
+    return f"page {number} made by {os.getpid()}".encode()
+
+
+def test_alongside_runs_here_while_forked_workers_stage_the_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """publish's ``alongside`` (the build makes its journal lines there) runs once, in the calling process, while
+    a forked worker is staging pages, and before a single file is in place."""
+    monkeypatch.setattr(publish_module, "usable_cpus", lambda: 2)
+    out = tmp_path / "site"
+    count = publish_module.PARALLEL_MIN + 100
+    files: dict[str, publish_module.Content] = {
+        f"update/e{i:04d}.html": functools.partial(_pid_page, i) for i in range(count)
+    }
+    seen: list[tuple[int, list[str], bool]] = []
+
+    def alongside() -> None:
+        deadline = time.monotonic() + 60
+        staged: list[Path] = []
+        while not staged and time.monotonic() < deadline:  # a page staged by a worker: this process makes none now
+            staged = [p for p in out.glob(".countnight-tmp-*-site/update/*") if p.is_file()]
+            time.sleep(0.001)
+        seen.append((os.getpid(), [p.name for p in out.iterdir()], bool(staged)))
+
+    publish_module.publish(out, files, alongside=alongside)
+    assert len(seen) == 1
+    pid, in_place, staged_meanwhile = seen[0]
+    assert pid == os.getpid() and staged_meanwhile
+    assert all(name.startswith(".countnight-tmp-") for name in in_place)  # nothing in place yet
+    made_by = {page.read_text().rpartition(" ")[2] for page in (out / "update").iterdir()}
+    assert str(os.getpid()) in made_by and len(made_by) == 2  # this process's pages and a worker's
+
+
+def test_alongside_without_workers_runs_while_the_disk_syncs_before_while_syncing(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    files = {f"update/e{i:02d}.html": f"page {i}".encode() for i in range(40)} | {"index.html": b"index"}
+    order: list[tuple[str, bool]] = []
+
+    def note(what: str) -> Callable[..., None]:
+        return lambda *_: order.append((what, (out / "index.html").exists()))
+
+    publish_module.publish(out, files, alongside=note("alongside"), while_syncing=note("while syncing"))
+    assert order == [("alongside", False), ("while syncing", False)]
+
+
+@pytest.mark.parametrize("workers", [True, False], ids=["forked-workers", "one-process"])
+def test_alongside_failing_stops_the_publish_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: bool
+) -> None:
+    monkeypatch.setattr(publish_module, "usable_cpus", lambda: 2)
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "index.html").write_bytes(b"the previous site")
+    count = publish_module.PARALLEL_MIN + 100 if workers else 40
+    files: dict[str, publish_module.Content] = {
+        f"update/e{i:04d}.html": functools.partial(_pid_page, i) for i in range(count)
+    }
+
+    def alongside() -> None:
+        raise RuntimeError("the journal's lines could not be made")
+
+    with pytest.raises(RuntimeError, match="journal's lines"):
+        publish_module.publish(out, files, alongside=alongside)
+    assert snapshot(out) == {"index.html": b"the previous site"}  # no page in place, no temp file left
 
 
 def test_into_an_empty_folder_the_site_appears_index_last_and_no_staging_is_left(tmp_path: Path) -> None:

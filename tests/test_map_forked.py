@@ -173,3 +173,56 @@ def test_when_no_worker_can_be_forked_this_process_makes_every_span(monkeypatch:
     results = parallel.map_forked(lambda start, stop: (os.getpid(), list(range(start, stop))), 1000, 3)
     assert [n for _, numbers in results for n in numbers] == list(range(1000))
     assert {pid for pid, _ in results} == {parent}
+
+
+def _note(path: Path, value: str) -> None:
+    path.write_text(f"{value} by {os.getpid()}")
+
+
+def test_a_process_forked_aside_works_once_handed_its_work_and_is_reaped(tmp_path: Path) -> None:
+    done = tmp_path / "done"
+    aside = parallel.fork_aside(lambda value: _note(done, value))
+    assert aside is not None
+    aside.hand("cards")
+    aside.wait()
+    text, _, pid = done.read_text().partition(" by ")
+    assert text == "cards" and int(pid) == aside.pid != os.getpid()
+
+
+def test_a_process_forked_aside_and_handed_nothing_ends_even_while_a_later_fork_holds_its_pipe(
+    tmp_path: Path,
+) -> None:
+    """Told by a frame, not by the pipe's end: a worker forked after it holds the pipe's end too."""
+    done = tmp_path / "done"
+    aside = parallel.fork_aside(lambda value: _note(done, value))
+    assert aside is not None
+    read, write = os.pipe()
+    later = os.fork()
+    if later == 0:  # holds every end this process held, until told to go
+        os.close(write)
+        os.read(read, 1)
+        os._exit(0)
+    os.close(read)
+    try:
+        started = time.monotonic()
+        aside.wait()
+        assert time.monotonic() - started < 30 and not done.exists()
+    finally:
+        os.close(write)
+        os.waitpid(later, 0)
+
+
+def test_a_process_forked_after_it_waits_for_the_work_aside_to_end(tmp_path: Path) -> None:
+    """A cold build's page workers, forked after the process drawing cards ahead, wait for it to end (they cannot
+    wait for another process's child) before they look for a card it draws."""
+    done = tmp_path / "done"
+    aside = parallel.fork_aside(lambda value: (time.sleep(0.2), _note(done, value)))
+    assert aside is not None
+    aside.hand("cards")
+    worker = os.fork()
+    if worker == 0:
+        aside.wait()
+        os._exit(0 if done.exists() else 1)
+    _, status = os.waitpid(worker, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    aside.wait()

@@ -7,19 +7,22 @@ same bytes as doing it all in one process, and a full disk in a worker must leav
 
 from __future__ import annotations
 
+import collections
 import copy
 import dataclasses
 import errno
 import os
 import pickle
 import shutil
+from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
 
 import pytest
 
 from conftest import AFTER_THE_NIGHT, REPO, BlogMaker
-from countnight import parallel, publish, readstate
+from countnight import parallel, publish, readstate, sharecards
+from countnight import site as site_module
 from countnight.entries import parse_entry
 from countnight.models import Context
 from countnight.reading import read_regular
@@ -61,14 +64,18 @@ def test_forked_workers_write_the_same_site_as_one_process(blog: BlogMaker, monk
     forks: list[int] = []
     real = parallel.map_forked
 
-    def counting(work, count, workers):  # type: ignore[no-untyped-def]
+    def counting(work, count, workers, **kwargs):  # type: ignore[no-untyped-def]
         forks.append(count)
-        return real(work, count, workers)
+        alongside.append(kwargs.get("alongside"))
+        return real(work, count, workers, **kwargs)
 
+    alongside: list[object] = []
     monkeypatch.setattr(publish, "map_forked", counting)
     monkeypatch.setattr(publish, "usable_cpus", lambda: 2)
-    assert Site(root, root / "parallel").build(AFTER_THE_NIGHT).built
+    report = Site(root, root / "parallel").build(AFTER_THE_NIGHT)
+    assert report.built and len(report.published) == ENTRIES
     assert forks and forks[0] > ENTRIES, "the pages were not made by forked workers"
+    assert alongside[0] is not None, "the journal's lines were not made while the workers made the pages"
 
     monkeypatch.setattr(publish, "PARALLEL_MIN", 10**9)
     monkeypatch.setattr(parallel, "PARALLEL_MIN", 10**9)
@@ -200,3 +207,80 @@ def test_result_figures_come_back_from_a_worker_as_they_went(tmp_path: Path) -> 
             again.result.share_change["Lab"] = 1.0  # type: ignore[index]
         with pytest.raises(dataclasses.FrozenInstanceError):
             again.result.majority = 1  # type: ignore[misc]
+
+
+def _drawn_by(log: Path) -> Callable[..., bytes]:
+    """sharecards.draw_card, noting which process drew each card (forked processes inherit the patch)."""
+    real = sharecards.draw_card
+
+    def draw(card: sharecards.Card) -> bytes:
+        with log.open("a") as notes:
+            notes.write(f"{os.getpid()} {card.digest}\n")
+        return real(card)
+
+    return draw
+
+
+def _draws(log: Path) -> list[tuple[int, str]]:
+    if not log.exists():
+        return []
+    return [(int(pid), digest) for pid, digest in (line.split() for line in log.read_text().splitlines())]
+
+
+@pytest.mark.parametrize("painter", ["draws", "fails", "none"])
+def test_a_cold_builds_cards_drawn_ahead_in_a_process_of_their_own_change_nothing_it_writes(
+    blog: BlogMaker, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, painter: str
+) -> None:
+    """A one-off cold build draws its newest entries' cards in a process of its own while it orders the stream
+    (site._draw_cards_ahead); the site is byte for byte the one a build drawing them itself makes, with as many
+    cards, whether that process draws them, fails, or cannot be started."""
+    root = _night(blog)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(site_module, "usable_cpus", lambda: 2)
+    log = tmp_path / "draws"
+    monkeypatch.setattr(sharecards, "draw_card", _drawn_by(log))
+    if painter == "fails":
+
+        def failing(store: sharecards.CardStore, cards: object) -> None:
+            raise RuntimeError("no cards drawn ahead")
+
+        monkeypatch.setattr(sharecards.CardStore, "draw_ahead", failing)
+    elif painter == "none":
+        monkeypatch.setattr(site_module, "fork_aside", lambda work: None)
+    report = Site(root, root / "ahead").build(AFTER_THE_NIGHT)
+    assert report.built and len(report.published) == ENTRIES
+    draws = _draws(log)
+    by = collections.Counter(pid for pid, _ in draws)
+    if painter == "draws":
+        (ahead, drawn), *others = by.most_common()
+        assert ahead != os.getpid() and drawn == site_module.CARDS_PER_BUILD + 1  # the newest entries', the blog's
+        assert sum(n for _, n in others) == 1  # the night's, whose tally the process drawing ahead does not know
+    cards_named = len(list((root / "ahead" / "cards").iterdir()))
+    assert len({digest for _, digest in draws}) == cards_named  # none drawn twice, none drawn for nothing
+
+    monkeypatch.setattr(site_module, "fork_aside", lambda work: None)  # the same night, each card drawn in place
+    _forget_builds(root)
+    assert Site(root, root / "in-place").build(AFTER_THE_NIGHT).built
+    assert _files(root / "ahead") == _files(root / "in-place")
+    assert cards_named == site_module.CARDS_PER_BUILD + 2  # the newest entries', the night's, the blog's
+
+
+def test_only_a_one_off_build_draws_cards_ahead_not_check_nor_a_watcher(
+    blog: BlogMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _night(blog)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(site_module, "usable_cpus", lambda: 2)
+    forked: list[object] = []
+    real = site_module.fork_aside
+
+    def counting(work: Callable[[object], object]) -> object:
+        forked.append(work)
+        return real(work)
+
+    monkeypatch.setattr(site_module, "fork_aside", counting)
+    assert not Site(root, root / "checked").check()
+    assert Site(root, root / "watched", long_lived=True).build(AFTER_THE_NIGHT).built
+    assert forked == []
+    assert Site(root, root / "built").build(AFTER_THE_NIGHT).built
+    assert len(forked) == 1

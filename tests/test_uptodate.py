@@ -242,9 +242,9 @@ def test_each_output_folder_has_its_own_record(night: Path) -> None:
     assert uptodate.up_to_date(night, night / "elsewhere", AFTER_THE_NIGHT) is not None
 
 
-def test_a_cold_build_takes_the_signatures_of_its_site_while_the_disk_syncs(night: Path) -> None:
+def test_a_cold_build_takes_the_signatures_of_its_site_as_it_stages_it(night: Path) -> None:
     """Into an empty folder the site is staged whole and moved in: the build takes the digest of its files'
-    signatures from the staging folder, and it is what the folder holds once they are in place."""
+    signatures as it stages them, and it is what the folder holds once they are in place."""
     site = Site(night)
     report = site.build(AFTER_THE_NIGHT)
     assert report.outputs_digest is not None

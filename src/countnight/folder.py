@@ -27,11 +27,17 @@ class FolderOutlet:
         """Whether this process knows what the folder holds (it wrote it, and no write failed since)."""
         return self._written is not None
 
-    def send(self, changes: Changes, *, while_syncing: Callable[[str | None], object] | None = None) -> Published:
+    def send(
+        self,
+        changes: Changes,
+        *,
+        while_syncing: Callable[[str | None], object] | None = None,
+        alongside: Callable[[], object] | None = None,
+    ) -> Published:
         """Write the changes; raises PublishError (the previous files intact) or what making a page raised.
 
-        ``while_syncing``: see ``publish.publish``. The writer works out what to prune itself: from what this
-        process wrote, or on its first write from the folder's manifest (``changes.deleted`` agrees with it).
+        ``while_syncing``, ``alongside``: see ``publish.publish``. The writer works out what to prune itself: from
+        what this process wrote, or on its first write from the folder's manifest (``changes.deleted`` agrees).
         """
         if not self._cleaned:
             clean_temp_files(self.out)
@@ -44,6 +50,7 @@ class FolderOutlet:
                 known=self._written,
                 workers=self.workers,
                 while_syncing=while_syncing,
+                alongside=alongside,
             )
         except PublishError:
             self._written = None  # we no longer know what is on disk: the next build makes every page

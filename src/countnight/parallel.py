@@ -22,7 +22,7 @@ import signal
 import struct
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -45,6 +45,7 @@ _PR_SET_PDEATHSIG = 1  # prctl(2)
 _CHUNKS_PER_WORKER = 96
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,87 @@ def prepare_many(
         yield from part
 
 
+class Aside(Generic[T]):
+    """A process forked to do one piece of work of its own while the build goes on (``fork_aside``)."""
+
+    def __init__(self, pid: int, orders: int, ended: int) -> None:
+        self.pid = pid
+        self.parent = os.getpid()
+        self._orders: int | None = orders  # the write end of the pipe it waits on for what to work on
+        self._ended = ended  # the read end of a pipe only that process holds open: at its end, end of file
+        self.done = False
+
+    def hand(self, value: T | None) -> None:
+        """What to work on (None: nothing, it ends): it starts now. Once; a second call, or one after ``wait``,
+        does nothing. Said in a frame, not by closing the pipe: a process forked since holds its end too."""
+        if self._orders is None:
+            return
+        data = b"" if value is None else pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+        try:
+            write_all(self._orders, _FRAME.pack(len(data)) + data)
+        except OSError:  # it ended already (killed): the build does its work itself
+            pass
+        finally:
+            os.close(self._orders)
+            self._orders = None
+
+    def wait(self) -> None:
+        """Until it has ended; without work handed to it, it ends at once. From the process that forked it or
+        from any forked since (a cold build's page workers), which cannot wait for another's child but see its
+        pipe close."""
+        if self.done:
+            return
+        if self._orders is not None and os.getpid() == self.parent:
+            self.hand(None)  # nothing to do: it ends
+        with contextlib.suppress(OSError):
+            while os.read(self._ended, 4096):
+                pass
+        if os.getpid() == self.parent:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+            os.close(self._ended)
+        self.done = True
+
+
+def fork_aside(work: Callable[[T], object]) -> Aside[T] | None:
+    """A forked process of its own that does ``work(value)`` once this one hands it ``value`` (``Aside.hand``),
+    while this one goes on; None where none could be forked. Forked early, while this process is still small
+    (forking a process after it has read 10,000 entries cost it ~5 ms, and then ~25 ms more copying the pages
+    it wrote to that the other still shared), it waits on a pipe until it is told what to do.
+
+    For work whose results it leaves where the build looks for them anyway (a cache on disk): nothing comes
+    back, and work it did not finish, or failed at, is simply not found there (the build does it itself).
+    The caller waits for it (``Aside.wait``) before it ends.
+    """
+    parent = os.getpid()
+    orders, ordering = os.pipe()
+    ended, holder = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:  # no memory or processes to spare: the build does without
+        for fd in (orders, ordering, ended, holder):
+            os.close(fd)
+        return None
+    if pid == 0:
+        code = 0
+        try:
+            os.close(ordering)
+            os.close(ended)
+            _die_with(parent)
+            with os.fdopen(orders, "rb") as told:
+                head = told.read(_FRAME.size)
+                data = told.read(_FRAME.unpack(head)[0]) if len(head) == _FRAME.size else b""
+            if data:  # else nothing was handed to it (or this process is gone)
+                work(pickle.loads(data))
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)  # (its end of the pipe closes with it) as map_forked's workers: no atexit handlers
+    os.close(orders)
+    os.close(holder)
+    return Aside(pid, ordering, ended)
+
+
 @contextlib.contextmanager
 def _shared_with_workers() -> Iterator[None]:
     """Keep the build's objects shared with forked workers: frozen, the collector never walks them (a
@@ -150,7 +232,9 @@ def _shared_with_workers() -> Iterator[None]:
         gc.unfreeze()
 
 
-def map_forked(work: Callable[[int, int], R], count: int, workers: int) -> list[R]:
+def map_forked(
+    work: Callable[[int, int], R], count: int, workers: int, *, alongside: Callable[[], object] | None = None
+) -> list[R]:
     """``work(start, stop)`` over spans covering ``range(count)``, on ``workers`` cores; results in order.
 
     The calling process is one of the workers; the others are forked after ``work`` is set, so it can be
@@ -164,13 +248,20 @@ def map_forked(work: Callable[[int, int], R], count: int, workers: int) -> list[
     ``work`` must not raise: return the error instead, so every span's outcome (temp files to clean up,
     say) reaches the caller. If it raises anyway, the first error is raised here once every worker has
     stopped. A worker that dies (killed) takes nothing with it: this process makes the spans it took.
+
+    ``alongside``: other work of this process's own (it must not raise either), done once the workers are
+    forked, before it takes its first span. The workers take the spans it would have taken meanwhile, so work
+    that would otherwise wait for them to finish, with a core idle, costs the build half its time. Without
+    forked workers it is done first, here all the same.
     """
     size = max(1, -(-count // max(1, workers * _CHUNKS_PER_WORKER)))
     spans = [(i, min(count, i + size)) for i in range(0, count, size)]
     if workers < 2 or len(spans) < 2:
+        if alongside is not None:
+            alongside()
         return [work(*span) for span in spans]
     with _shared_with_workers():
-        return _Spans(work, spans).run(min(workers - 1, len(spans) - 1))
+        return _Spans(work, spans, alongside).run(min(workers - 1, len(spans) - 1))
 
 
 _FRAME = struct.Struct("<Q")  # the length of the pickled (span, ok, value) that follows
@@ -181,9 +272,12 @@ _LOCK_WAIT = 5.0  # seconds; the counters' lock is held for microseconds, unless
 class _Spans:
     """One map_forked call: the spans, who takes which, and what came back."""
 
-    def __init__(self, work: Callable[[int, int], R], spans: list[tuple[int, int]]) -> None:
+    def __init__(
+        self, work: Callable[[int, int], R], spans: list[tuple[int, int]], alongside: Callable[[], object] | None
+    ) -> None:
         self.work = work
         self.spans = spans
+        self.alongside = alongside
         context = multiprocessing.get_context("fork")
         self.lock = context.Lock()
         self.ends = context.RawArray("q", [0, len(spans)])  # next from the front; one past the next from the back
@@ -236,6 +330,8 @@ class _Spans:
                 os.set_blocking(read, False)
                 readers[read] = bytearray()
                 pids.append(pid)
+            if self.alongside is not None:
+                self.alongside()
             while (at := self.take(front=True)) is not None:
                 self.results[at] = self.work(*self.spans[at])
                 self._read(readers, wait=False)

@@ -10,7 +10,7 @@ import hashlib
 import os
 import stat
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -79,6 +79,9 @@ class ReadState:
         self.waiting: set[str] = set()  # entry files whose pictures are being made: shown once they are
         self.refigured: set[str] = set()  # ids whose pictures were made anew by the last scan (same text)
         self.picture_files: dict[str, Signature | None] = {}  # picture file in entries/ → its signature (None: unread)
+        # Called when a cold build has chosen to read on every core, before its workers are forked (site.py forks
+        # the process that draws share cards ahead there, while this one is small)
+        self.before_workers: Callable[[], object] | None = None
 
     def clear(self) -> None:
         """Forget everything read: the night's rules changed, so every entry is read anew."""
@@ -395,6 +398,8 @@ class ReadState:
                 todo.append((display, item.path, signature))
         if len(todo) < PARALLEL_MIN:
             return done_here
+        if self.before_workers is not None:
+            self.before_workers()
         for done in prepare_many(setup.theme, context, setup.event.timezone, todo, workers, packed=self.long_lived):
             if done is None:  # unreadable now: the one-by-one path retries and reports it
                 continue

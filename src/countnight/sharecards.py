@@ -22,7 +22,7 @@ import functools
 import hashlib
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -358,6 +358,7 @@ class CardStore:
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         self._kept: set[str] | None = None
+        self._ahead: tuple[frozenset[str], Callable[[], object]] | None = None  # see draw_ahead
 
     def kept(self, digest: str) -> bool:
         """Whether the folder held this card when first asked (listed once: a build asks for every entry)."""
@@ -380,6 +381,8 @@ class CardStore:
         if self.folder is None:
             return draw_card(card)
         path = self.folder / f"{card.digest}.png"
+        if self._ahead is not None and card.digest in self._ahead[0]:
+            self._ahead[1]()  # being drawn by another process: not drawn twice
         with contextlib.suppress(OSError):
             kept = path.read_bytes()
             if kept.startswith(_PNG):  # anything else there (an empty file, another kind of file) is drawn again
@@ -397,6 +400,19 @@ class CardStore:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
         return data
+
+    def draw_ahead(self, cards: Sequence[Card]) -> None:
+        """Draw into the folder each of ``cards`` it does not hold yet (a one-off build's, in a process of their
+        own: see site.py), so that ``png`` finds them there when the build writes its pages."""
+        for card in cards:
+            self.png(card)
+
+    def drawn_ahead(self, cards: Sequence[Card], wait: Callable[[], object]) -> None:
+        """``cards`` are being drawn into the folder by another process (``draw_ahead``): ``png`` calls ``wait``
+        (until it is done) before it looks for one of them. What the folder held before is what ``kept`` says
+        (listed now, if not yet): a card drawn ahead must not change which cards this build may draw."""
+        self._listing()
+        self._ahead = (frozenset(card.digest for card in cards), wait)
 
     def _note(self, digest: str) -> None:
         if self._kept is not None:  # (in a cold build's worker, lost with it: the next build lists the folder)

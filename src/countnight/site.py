@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import errno
 import gc
+import heapq
 import time
 from collections.abc import Collection, Iterator, Sequence
 from collections.abc import Set as AbstractSet
@@ -27,14 +28,15 @@ from .journal import JOURNAL, STATE_DIR, Journal, Record, encode_records, stamp
 from .models import Context
 from .names import entry_id, is_id, longest_id
 from .pages import Output, PageCache, render_changes
+from .parallel import Aside, fork_aside, usable_cpus
 from .publish import PublishError
 from .readstate import ENTRIES, ReadState
 from .report import BuildReport, CheckReport
 from .rules import Rules, Setup
-from .sharecards import CACHE, CardStore
+from .sharecards import CACHE, Card, CardStore, blog_card, entry_card
 from .shown import window_text
 from .stream import Stream
-from .uptodate import Inputs, Signature, disk_outputs, signature
+from .uptodate import Inputs, Signature, outputs_digest, signature
 from .views import EntryView
 
 # Share cards a build may draw that it never drew before (sharecards.CardBudget): a one-off build draws the newest 64
@@ -43,6 +45,7 @@ from .views import EntryView
 # makes while any wait, in its own process, between reporters' saves.
 CARDS_PER_BUILD = 64
 CARDS_PER_WATCH_BUILD = 8
+_AHEAD_SPARE = 16  # entries looked at past a cold build's card budget, for those of the newest it will not show
 
 
 @dataclass
@@ -113,6 +116,7 @@ class Site:
         self.folder = FolderOutlet(self.out, workers=not long_lived)
         self.outlets = tuple(outlets)
         self._paths: AbstractSet[str] | None = None  # every path the last build published; None: not known
+        self._painter: Aside[list[Card]] | None = None  # a one-off build's share cards, drawn ahead
 
     def build(
         self, now: datetime | None = None, *, grace: float = 0.0, changed: Collection[str] | None = None
@@ -128,7 +132,12 @@ class Site:
         the watcher's first build and its periodic rescan). Either way the same steps run, on what changed.
         """
         with _collector_paused(not self.long_lived):
-            return self._build(now, grace, changed)
+            try:
+                return self._build(now, grace, changed)
+            finally:
+                if self._painter is not None:
+                    self._painter.wait()
+                    self._painter = None
 
     def _build(self, now: datetime | None, grace: float, changed: Collection[str] | None) -> BuildReport:
         started = time.perf_counter()
@@ -149,12 +158,18 @@ class Site:
             if self.stream.at is None or now < self.stream.at:
                 changed = None  # a first build, new rules, a journal someone else wrote, or the clock went back
             context = Context(setup.event.window, setup.baseline, self.longest_id)
-            touched = self.read.scan(context, journal, report, grace, setup, changed, now)
+            # (a one-off build's scan forks the process that draws its cards ahead, if it reads on every core)
+            self.read.before_workers = None if self.long_lived else self._fork_painter
+            try:
+                touched = self.read.scan(context, journal, report, grace, setup, changed, now)
+            finally:
+                self.read.before_workers = None
         except InputError as err:
             report.problems.extend(err.problems)
             self.stream.at = None  # (the journal this process holds stays: it is absorbed when the record is back)
             return self._done(report, started)
         self._warn_if_lost(report)
+        self._draw_cards_ahead(setup, now)
         try:
             views_changed = self.stream.update(
                 setup, journal, touched, now, report, reset=changed is None, pages_stale=self._pages_stale
@@ -170,12 +185,13 @@ class Site:
             report.problems.append(_template_problem(err))
             self._pages_stale = True
             return self._done(report, started)
-        made: list[_JournalBatch] = []  # the journal's next lines: the folder makes them, once, while the disk syncs
+        # The journal's next lines, made once by the folder's writer in a wait that is otherwise idle: while its
+        # workers make a cold build's pages (they take the pages this process would have made meanwhile), else
+        # while the disk syncs.
+        made: list[_JournalBatch] = []
         sent = self._changes(output)
         try:
-            written = self.folder.send(
-                sent, while_syncing=lambda tree: made.append(self._while_syncing(journal, now, report, tree))
-            )
+            written = self.folder.send(sent, alongside=lambda: made.append(self._journal_batch(journal, now)))
         except jinja2.TemplateError as err:  # a page made while it was written; nothing was renamed into place
             report.problems.append(_template_problem(err))
             self._pages_stale = True
@@ -188,6 +204,8 @@ class Site:
             return self._done(report, started)
         self._page_cache.commit(work)
         self._paths = sent.paths
+        if written.stats:  # a whole site staged in one folder (a cold build): its files' signatures as written,
+            report.outputs_digest = outputs_digest(written.stats)  # for the record of what was published
         event = setup.event
         ends = event.coverage_end if event.coverage_end and not event.ended(now) else None
         report.valid_until = min((t for t in (report.next_due, ends) if t is not None), default=None)
@@ -211,6 +229,38 @@ class Site:
         self._send_to_outlets(changes, report)
         self._journal = (signature(journal.path), journal)
         return self._done(report, started)
+
+    def _fork_painter(self) -> None:
+        """The process that draws a one-off cold build's share cards ahead (``_draw_cards_ahead``), forked as the
+        build starts reading on every core, while its process is still small."""
+        if self._painter is None and self.cards_per_build and usable_cpus() >= 2:
+            self._painter = fork_aside(self.cards.draw_ahead)
+
+    def _draw_cards_ahead(self, setup: Setup, now: datetime) -> None:
+        """A one-off cold build's share cards for its newest entries (those it will draw: CARDS_PER_BUILD),
+        drawn by a process of their own from here, while this one puts the stream in order and works out its
+        pages: a core its workers have left idle until they make the pages. Drawn there, each card was a few
+        milliseconds of the pages' time (~0.2 s of CPU at 10,000 entries, Pillow's import included); the pages
+        now find them in .countnight/cards/. Only a guess at which cards: one drawn for nothing stays there for
+        a later build, and one missed is drawn as before."""
+        painter, budget = self._painter, self.cards_per_build
+        if painter is None:
+            return
+        rendered = self.read.rendered  # a cold build's entries, read by its workers (see parallel.py)
+        if not budget or not rendered:
+            painter.hand(None)
+            return
+        event = setup.event
+        order = self.stream.order  # the stream's own keys: kept, its update sorts by them next
+        # The newest, then those of them the stream will show (a scheduled entry or a summary is not one)
+        views = (view for _, view, _ in rendered.values())
+        newest = heapq.nlargest(budget + _AHEAD_SPARE, views, key=lambda view: order(view.entry))
+        shown = [view for view in newest if view.entry.kind != "summary" and view.entry.live_at(now)][:budget]
+        # (and the blog's, named by the share pages whose own card is still to be drawn)
+        wanted = [*(entry_card(view, event) for view in shown), blog_card(event)]
+        cards = [card for card in wanted if not self.cards.kept(card.digest)]
+        self.cards.drawn_ahead(cards, painter.wait)  # (the folder listed before anything is drawn in it)
+        painter.hand(cards)
 
     def _open_journal(self, report: BuildReport) -> Journal:
         """The journal, read from disk only when someone else has written to it since our last look."""
@@ -300,19 +350,10 @@ class Site:
             except Exception as err:  # an outlet's own failure never stops the build or the other outlets
                 report.warnings.append(f"{type(outlet).__name__}: could not take the changes ({err})")
 
-    def _while_syncing(self, journal: Journal, now: datetime, report: BuildReport, tree: str | None) -> _JournalBatch:
-        """What the build's process does while the disk syncs the staged site: the journal's next lines, and
-        for a whole site staged in one folder (a cold build), the signatures of its files for the record of
-        what was published (uptodate.record_build): moved into place, they keep them. Walking the output
-        folder for them after the build took ~0.05 s at 10,000 entries, with the disk idle by then."""
-        batch = self._journal_batch(journal, now)
-        if tree is not None:
-            report.outputs_digest = disk_outputs(Path(tree))
-        return batch
-
     def _journal_batch(self, journal: Journal, now: datetime) -> _JournalBatch:
         """What the journal must add once the site is out: the versions readers now see and the entries taken
-        down, and what the report says of them. Changes nothing (publish makes it while the disk syncs)."""
+        down, and what the report says of them. Changes nothing (the folder's writer makes it before a file is
+        renamed into place)."""
         batch = _JournalBatch()
         at = stamp(now)
         stream = self.stream

@@ -24,7 +24,7 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Sequence, Sized
+from collections.abc import Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -145,6 +145,23 @@ def disk_outputs(out: Path) -> str:
             # Not the ctime: moving a cold build's staged site into place changes it, and these are files
             # the build wrote itself (the inputs are where a rewrite that keeps mtime and size must be seen).
             lines.append(f"{folder}{item.name}\0{info.st_mtime_ns}\0{info.st_size}\0{info.st_ino}")
+    return _outputs_digest(lines)
+
+
+def outputs_digest(files: Mapping[str, tuple[int, int, int]]) -> str:
+    """``disk_outputs`` of a folder that holds exactly ``files`` (path → mtime_ns, size, inode), the live
+    channel's messages aside (a cold build's site as it staged it: publish.Published.stats)."""
+    live = LIVE_FOLDER + "/"
+    return _outputs_digest(
+        [
+            f"{name}\0{mtime}\0{size}\0{inode}"
+            for name, (mtime, size, inode) in files.items()
+            if not name.startswith(live)
+        ]
+    )
+
+
+def _outputs_digest(lines: list[str]) -> str:
     lines.sort()
     return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
 
