@@ -8,6 +8,7 @@ any argument this does not recognise, goes straight to the full command line (cl
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 _OPTIONS = {"--root": "root", "--out": "out"}
+_KEPT: list[object] = []  # a one-off build's site, until the process ends (see ``_build``)
 _WATCH_FLAGS = {"--poll", "-q", "--quiet", "-v", "--verbose"}
 
 
@@ -108,12 +110,17 @@ def _build(values: dict[str, str]) -> None:
     of every start); the same work, output and status as the command line's (oneoff.py). Folders that are
     not fit return, for the command line to say why as it says it for every command."""
     from .folders import folder_problem, output_problem
-    from .oneoff import build_once
 
     root = Path(values.get("root", "."))
     out = Path(values["out"]) if "out" in values else None
     if folder_problem(root, out) is None and output_problem(root, out) is None:
-        _exit_now(build_once(root, out))
+        # This process ends (``_exit_now``) once the site is built: the cyclic collector is off from here, for
+        # the imports too (the build pauses it for itself anyway: site.py), and the night stays in memory until
+        # the end rather than being freed object by object (``keep``).
+        gc.disable()
+        from .oneoff import build_once
+
+        _exit_now(build_once(root, out, keep=_KEPT))
 
 
 def _exit_now(code: object) -> None:
