@@ -35,6 +35,7 @@ from .frontmatter import MAX_BYTES
 from .models import Context, Entry
 from .reading import read_regular_stat
 from .render import Theme
+from .themefault import fault
 from .uptodate import Signature, of_stat
 from .views import EntryView
 
@@ -102,7 +103,9 @@ def prepare(
         return Prepared(display, signature, digest, text, None, err, None, None)
     try:
         view, html = view_and_fragment(entry, context.baseline, zone, theme, packed=packed, source=digest)
-    except jinja2.TemplateError:  # the build renders it again in its own process, which reports the error
+    except Exception as err:  # a template's error (even plain Python): the build renders it again, and reports it
+        if not isinstance(err, jinja2.TemplateError) and fault(err) is None:
+            raise
         return Prepared(display, signature, digest, text, entry, None, None, None)
     return Prepared(display, signature, digest, text, entry, None, view, html)
 

@@ -22,6 +22,7 @@ from .changes import Content, write_order
 from .errors import describe_os_error
 from .fileio import write_all
 from .parallel import PARALLEL_MIN, map_forked, usable_cpus
+from .themefault import fault
 
 # Files the writer itself leaves behind while working: never served, never pruned by mistake.
 _TEMP_PREFIX = ".countnight-tmp-"
@@ -218,7 +219,7 @@ def _stage_batch(
     except BaseException as err:  # handed to the caller, which cleans up and raises it
         _unlink(tmp for _, tmp in batch.staged)
         batch.staged = []
-        batch.error = err
+        batch.error = fault(err) or err  # a template's, with its file and line (a worker's traceback stays here)
     return batch
 
 

@@ -36,6 +36,7 @@ from .rules import Rules, Setup
 from .sharecards import CACHE, Card, CardStore, blog_card, entry_card
 from .shown import window_text
 from .stream import Stream
+from .themefault import template_problem
 from .uptodate import Inputs, Signature, outputs_digest, signature
 from .views import EntryView
 
@@ -181,8 +182,10 @@ class Site:
                 # A reporter's save goes out now; its share card is drawn by the next build, a moment later.
                 budget = 0
             output = render_changes(setup.theme, night, work, self.cards, budget)
-        except jinja2.TemplateError as err:
-            report.problems.append(_template_problem(err))
+        except Exception as err:  # a template that failed as it rendered (a Python error too): its file and line
+            if (problem := template_problem(err)) is None:
+                raise
+            report.problems.append(problem)
             self._pages_stale = True
             return self._done(report, started)
         # The journal's next lines, made once by the folder's writer in a wait that is otherwise idle: while its
@@ -201,6 +204,12 @@ class Site:
             self._page_cache.clear()
             self._pages_stale = True
             report.warnings.append(str(err))
+            return self._done(report, started)
+        except Exception as err:  # a template's error the writer did not already name (see publish._stage_batch)
+            if (problem := template_problem(err)) is None:
+                raise
+            report.problems.append(problem)
+            self._pages_stale = True
             return self._done(report, started)
         self._page_cache.commit(work)
         self._paths = sent.paths
@@ -455,6 +464,4 @@ def _live_delta(batch: _JournalBatch, panels: tuple[str, ...], refigured: tuple[
 
 
 def _template_problem(err: jinja2.TemplateError) -> Problem:
-    if isinstance(err, jinja2.TemplateSyntaxError):
-        return Problem(f"templates/{err.name or err.filename or '?'}", err.lineno, f"template: {err.message}")
-    return Problem("templates", 0, f"template: {err}")
+    return template_problem(err) or Problem("templates", 0, f"template: {err}")
