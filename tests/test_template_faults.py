@@ -118,3 +118,24 @@ def test_an_error_no_template_raised_is_not_called_one(sample_night: Path, monke
     with pytest.raises(RuntimeError, match="a bug of countnight's own"):
         Site(sample_night).build()
     assert pages.render_changes is not broken
+
+
+def test_the_desks_preview_says_where_the_blogs_template_failed_and_the_entry_can_still_be_sent(
+    tmp_path: Path,
+) -> None:
+    """A reporter is never stopped by the blog's templates: the preview says which line failed, the form is
+    still good (the build reports the template to the editor)."""
+    from countnight.desk import forms
+    from countnight.listing import load_context
+    from countnight.render import load_theme
+    from desk_support import make_desk_blog
+
+    root = make_desk_blog(tmp_path / "night")
+    (root / "templates").mkdir(exist_ok=True)
+    (root / "templates" / "entry.html").write_text(_with_line(ENTRY, 3, "{{ 1 // (e.id | length - e.id | length) }}"))
+    event, context = load_context(root)
+    form = {"time": "03:30", "title": "Counting starts", "body": "Counting has started in Hexham."}
+    checked = forms.check("update", form, event, context, load_theme(root), draft=False, stem="0330-x")
+    assert checked.ok and checked.errors == {}
+    assert "templates/entry.html:3: template: ZeroDivisionError" in checked.preview
+    assert checked.preview.startswith('<p class="preview-problem">') and checked.preview.count("<") == 2  # escaped

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from markupsafe import Markup
+
 from ..config import Event
 from ..editing import yaml_scalar
 from ..entries import parse_entry
@@ -23,6 +25,7 @@ from ..markup import MAX_MARKDOWN
 from ..models import Context, Entry
 from ..render import Theme, render_entry
 from ..replay import slug
+from ..themefault import template_problem
 from ..views import make_view
 
 KINDS = ("result", "turnout", "quote", "update")
@@ -176,7 +179,14 @@ def check(
         errors.setdefault("candidates", []).append("type the votes of at least one candidate")
     preview = ""
     if entry is not None and not errors:
-        preview = render_entry(theme, make_view(entry, context.baseline, event.timezone))
+        try:
+            preview = render_entry(theme, make_view(entry, context.baseline, event.timezone))
+        except Exception as err:  # the blog's own templates failed on it: the entry is still good to send
+            if (problem := template_problem(err)) is None:
+                raise
+            preview = str(
+                Markup('<p class="preview-problem">The blog\'s templates cannot show it: {}</p>').format(problem)
+            )
     return Checked(composed.text, entry, errors, preview)
 
 
