@@ -133,6 +133,7 @@ def test_publish_without_a_target_or_with_wrong_credentials_says_what_to_do(nigh
     assert code == 1 and "no target: give s3://BUCKET/PREFIX, or set `to` in the [publish] table" in output
     code, output = run("publish", "--root", str(night), "--to", "https://night", "--endpoint", seaweed.endpoint)
     assert code == 1 and "'https://night' is not an s3://BUCKET/PREFIX address" in output
+    assert not (night / "site").exists()  # a mistyped target is said before any build, not after one
     started = time.monotonic()
     code, output = run(
         "publish",

@@ -111,8 +111,8 @@ def publish(to: str | None, endpoint: str | None, profile: str | None, root: Pat
     from .storesetup import mirror_once
 
     _folders(root, out)
+    outlet = _outlet(root, out, to or "", endpoint, profile, Console())  # a mistyped target before any build
     status = build_once(root, out)
-    outlet = _outlet(root, out, to or "", endpoint, profile, Console())
     problem = mirror_once(outlet)
     if problem is not None:
         raise click.ClickException(f"{outlet.store.target}: {problem}; run it again to carry on")
