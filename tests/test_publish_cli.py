@@ -150,6 +150,29 @@ def test_publish_without_a_target_or_with_wrong_credentials_says_what_to_do(nigh
     assert "Traceback" not in output
 
 
+@pytest.mark.parametrize(
+    ("endpoint", "said"),
+    [
+        ("notaurl", "Invalid endpoint: notaurl"),
+        ("http://", "Invalid endpoint: http://"),
+        ("http://[::1", "Invalid IPv6 URL"),
+        ("ftp://store.example", "'ftp://store.example' is not an http:// or https:// address"),
+    ],
+)
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_a_store_address_that_is_no_web_address_is_said_at_once(
+    night: Path, endpoint: str, said: str, how: str
+) -> None:
+    """botocore raised a ValueError (a traceback) for some; it took others and failed every request, retrying."""
+    given = ["--endpoint", endpoint] if how == "option" else []
+    env = {"AWS_ENDPOINT_URL": endpoint} if how == "environment" else None
+    code, output = run("publish", "--root", str(night), "--to", f"s3://{BUCKET}/x/", *given, env=env)
+    assert code == 1, output
+    assert f"the store's address (--endpoint or AWS_ENDPOINT_URL): {said}" in output, output
+    assert "Traceback" not in output and "tries" not in output
+    assert not (night / "site").exists()
+
+
 class _Purges(http.server.BaseHTTPRequestHandler):
     seen: list[tuple[str, str, str | None]]
 

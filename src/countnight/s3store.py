@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from .storeplan import ObjectMeta
 
@@ -118,8 +119,15 @@ class Store:
             response_checksum_validation="when_required",
         )
         region = session.region_name or "us-east-1"  # a custom endpoint (MinIO, R2: "auto") rarely needs one
-        self.client: BaseClient = session.client("s3", endpoint_url=endpoint, region_name=region, config=config)
+        given = "--endpoint or AWS_ENDPOINT_URL" if endpoint else "AWS_ENDPOINT_URL or the AWS profile's endpoint_url"
+        try:
+            self.client: BaseClient = session.client("s3", endpoint_url=endpoint, region_name=region, config=config)
+        except ValueError as err:  # botocore's "Invalid endpoint: …": said once, not as a traceback
+            raise StoreError(f"the store's address ({given}): {err}") from None
         self.where = endpoint or self.client.meta.endpoint_url
+        parts = urlsplit(self.where)
+        if parts.scheme not in ("http", "https") or not parts.hostname:  # else each request fails, with retries
+            raise StoreError(f"the store's address ({given}): {self.where!r} is not an http:// or https:// address")
 
     def _call(self, method: str, **kwargs: Any) -> Any:
         try:
