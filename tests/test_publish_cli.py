@@ -43,6 +43,22 @@ HEAD = 'title = "x"\ntimezone = "Europe/London"\ncoverage_start = "2024-07-04T22
             "countnight.toml:5: publish.to: 's3://night/a/../b': the prefix may not hold empty, '.' or '..' parts",
         ),
         (
+            '[publish]\nto = "s3://night/2024?live"\n',
+            "countnight.toml:5: publish.to: 's3://night/2024?live': the prefix may not hold '?', '#', '%', '\\' or control characters",
+        ),
+        (
+            '[publish]\nto = "s3://night/a\\u001b[31m"\n',
+            "countnight.toml:5: publish.to: 's3://night/a\\x1b[31m': the prefix may not hold '?', '#', '%', '\\' or control characters",
+        ),
+        (
+            '[publish]\nto = "s3://Night\\u001b/x"\n',
+            "countnight.toml:5: publish.to: 's3://Night\\x1b/x': 'Night\\x1b' is not a bucket name (lower-case letters, digits, '-', '.')",
+        ),
+        (
+            f'[publish]\nto = "s3://night/{"x" * 513}"\n',
+            f"countnight.toml:5: publish.to: 's3://night/{'x' * 513}': the prefix is 513 bytes; at most 512, to leave the site's names room in the store's keys (1,024 bytes)",
+        ),
+        (
             '[publish]\naws_secret_access_key = "abc"\n',
             "countnight.toml:5: publish.aws_secret_access_key: credentials never go in countnight.toml: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE, or --profile) in the environment",
         ),

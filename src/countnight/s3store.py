@@ -35,6 +35,10 @@ class StoreError(Exception):
         self.lasting = lasting
 
 
+_UNREACHABLE = re.compile(r"[?#%\\\x00-\x1f\x7f]")  # a query, a fragment, an escape, a Windows separator, controls
+_PREFIX_MAX = 512  # bytes: S3 keys are at most 1,024, and an entry's share page is update/ID.html
+
+
 @dataclass(frozen=True)
 class Target:
     """Where the site goes: a bucket and a key prefix (empty, or ending in /)."""
@@ -44,16 +48,24 @@ class Target:
 
     @classmethod
     def parse(cls, url: str) -> Target:
-        """``s3://BUCKET/PREFIX`` → Target; ValueError saying what is wrong."""
+        """``s3://BUCKET/PREFIX`` → Target; ValueError saying what is wrong (the address quoted as Python would,
+        so a control character in it is shown, never sent to the terminal)."""
         text = url.strip()
         if not text.startswith("s3://"):
-            raise ValueError(f"'{url}' is not an s3://BUCKET/PREFIX address")
+            raise ValueError(f"{url!r} is not an s3://BUCKET/PREFIX address")
         bucket, _, prefix = text[5:].partition("/")
         if not _BUCKET.match(bucket):
-            raise ValueError(f"'{url}': '{bucket}' is not a bucket name (lower-case letters, digits, '-', '.')")
+            raise ValueError(f"{url!r}: {bucket!r} is not a bucket name (lower-case letters, digits, '-', '.')")
         prefix = prefix.strip("/")
         if any(part in ("", ".", "..") for part in prefix.split("/")) and prefix:
-            raise ValueError(f"'{url}': the prefix may not hold empty, '.' or '..' parts")
+            raise ValueError(f"{url!r}: the prefix may not hold empty, '.' or '..' parts")
+        if _UNREACHABLE.search(prefix):  # a key may hold them; a reader's address cannot reach it through them
+            raise ValueError(f"{url!r}: the prefix may not hold '?', '#', '%', '\\' or control characters")
+        if len(prefix.encode()) > _PREFIX_MAX:
+            raise ValueError(
+                f"{url!r}: the prefix is {len(prefix.encode())} bytes; at most {_PREFIX_MAX}, to leave the site's "
+                f"names room in the store's keys (1,024 bytes)"
+            )
         return cls(bucket, prefix + "/" if prefix else "")
 
     def key(self, name: str) -> str:
