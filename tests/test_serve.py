@@ -108,6 +108,16 @@ def test_nothing_outside_the_output_folder_is_served(server: PreviewServer, site
     assert b"Test night" not in body and b"secrets" not in body and b"title: First" not in body
 
 
+@pytest.mark.parametrize("path", ["/" + "a" * 300, "/assets/" + "b" * 5000 + ".css", "/" + "/".join(["c" * 250] * 20)])
+def test_a_name_too_long_for_the_file_system_is_not_found_not_a_dropped_connection(
+    server: PreviewServer, path: str
+) -> None:
+    """The look for a folder raised ENAMETOOLONG outside the handler's guard: the connection dropped with a
+    traceback in the console. A link loop is the same kind of error."""
+    assert get(server, path)[0] == 404
+    assert get(server, "/")[0] == 200  # and the server goes on
+
+
 def test_resolve_stays_inside(tmp_path: Path) -> None:
     out = tmp_path / "site"
     out.mkdir()

@@ -118,15 +118,15 @@ class PreviewHandler(BaseHTTPRequestHandler):
             self._stream(self.server.channel)
             return
         target = resolve(self.server.out, self.path)
-        if target is not None and target.is_dir():
-            if not path.endswith("/"):  # so that the page's relative links resolve inside the folder
-                self.send_response(HTTPStatus.MOVED_PERMANENTLY)
-                self.send_header("Location", path + "/")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            target = target / "index.html"
-        try:
+        try:  # (a name too long for the file system, a link loop: an OSError from the first look, a 404 too)
+            if target is not None and target.is_dir():
+                if not path.endswith("/"):  # so that the page's relative links resolve inside the folder
+                    self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+                    self.send_header("Location", path + "/")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                target = target / "index.html"
             if target is None or not target.is_file():
                 raise FileNotFoundError
             data = target.read_bytes()
