@@ -61,9 +61,9 @@ class Target:
             raise ValueError(f"{url!r}: the prefix may not hold empty, '.' or '..' parts")
         if _UNREACHABLE.search(prefix):  # a key may hold them; a reader's address cannot reach it through them
             raise ValueError(f"{url!r}: the prefix may not hold '?', '#', '%', '\\' or control characters")
-        if len(prefix.encode()) > _PREFIX_MAX:
+        if (size := len(prefix.encode())) > _PREFIX_MAX:
             raise ValueError(
-                f"{url!r}: the prefix is {len(prefix.encode())} bytes; at most {_PREFIX_MAX}, to leave the site's "
+                f"{url!r}: the prefix is {size} bytes; at most {_PREFIX_MAX}, to leave the site's "
                 f"names room in the store's keys (1,024 bytes)"
             )
         return cls(bucket, prefix + "/" if prefix else "")

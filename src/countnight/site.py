@@ -185,9 +185,7 @@ class Site:
         except Exception as err:  # a template that failed as it rendered (a Python error too): its file and line
             if (problem := template_problem(err)) is None:
                 raise
-            report.problems.append(problem)
-            self._pages_stale = True
-            return self._done(report, started)
+            return self._pages_failed(report, problem, started)
         # The journal's next lines, made once by the folder's writer in a wait that is otherwise idle: while its
         # workers make a cold build's pages (they take the pages this process would have made meanwhile), else
         # while the disk syncs.
@@ -195,22 +193,16 @@ class Site:
         sent = self._changes(output)
         try:
             written = self.folder.send(sent, alongside=lambda: made.append(self._journal_batch(journal, now)))
-        except jinja2.TemplateError as err:  # a page made while it was written; nothing was renamed into place
-            report.problems.append(_template_problem(err))
-            self._pages_stale = True
-            return self._done(report, started)
         except PublishError as err:
             self._paths = None
             self._page_cache.clear()
             self._pages_stale = True
             report.warnings.append(str(err))
             return self._done(report, started)
-        except Exception as err:  # a template's error the writer did not already name (see publish._stage_batch)
+        except Exception as err:  # a page's template failed as it was made: nothing was renamed into place
             if (problem := template_problem(err)) is None:
                 raise
-            report.problems.append(problem)
-            self._pages_stale = True
-            return self._done(report, started)
+            return self._pages_failed(report, problem, started)
         self._page_cache.commit(work)
         self._paths = sent.paths
         if written.stats:  # a whole site staged in one folder (a cold build): its files' signatures as written,
@@ -237,6 +229,12 @@ class Site:
             )
         self._send_to_outlets(changes, report)
         self._journal = (signature(journal.path), journal)
+        return self._done(report, started)
+
+    def _pages_failed(self, report: BuildReport, problem: Problem, started: float) -> BuildReport:
+        """A template failed while the pages were made: said, and every page made again next time."""
+        report.problems.append(problem)
+        self._pages_stale = True
         return self._done(report, started)
 
     def _fork_painter(self) -> None:
