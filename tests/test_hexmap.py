@@ -22,6 +22,7 @@ from countnight.elections import Scoreboard, compute_result
 from countnight.hexmap import (
     PARTS_LEGEND,
     PARTS_MISSING,
+    HexMap,
     load_layout,
     own_seats,
     parse_layout,
@@ -257,9 +258,10 @@ def test_a_new_result_changes_only_its_hex_on_both_maps(blog: BlogMaker) -> None
     assert hex_parts(live["panels"]["map"]["html"]) == after["index.html"]
 
 
-def test_render_map_parts_differ_exactly_in_the_new_hex(blog: BlogMaker) -> None:
+def _cannock_then_stafford(blog: BlogMaker, stafford: str) -> tuple[HexMap, HexMap]:
+    """The map with Cannock Chase declared, then with ``stafford`` (a result entry's text) declared too."""
     root = blog(
-        {"baseline.csv": BASELINE, "entries/0216-cannock-chase-result.md": CANNOCK, "entries/0338-s.md": STAFFORD}
+        {"baseline.csv": BASELINE, "entries/0216-cannock-chase-result.md": CANNOCK, "entries/0338-s.md": stafford}
     )
     site = Site(root)
     assert site.build(AFTER_THE_NIGHT).built
@@ -267,6 +269,11 @@ def test_render_map_parts_differ_exactly_in_the_new_hex(blog: BlogMaker) -> None
     one = render_map([v for v in views if v.entry.constituency == "Cannock Chase"])
     two = render_map(views)
     assert one is not None and two is not None
+    return one, two
+
+
+def test_render_map_parts_differ_exactly_in_the_new_hex(blog: BlogMaker) -> None:
+    one, two = _cannock_then_stafford(blog, STAFFORD)
     changed = {key for key in two.parts if one.parts[key] != two.parts[key]}
     assert changed == {load_layout().by_name["stafford"].code}
     assert "\n".join(one.parts[h.code] for h in load_layout().hexes) in one.html
@@ -277,13 +284,7 @@ def test_a_partys_first_seat_adds_one_line_to_the_legend(blog: BlogMaker) -> Non
     """The legend has a key a line, so the live channel's lines change for a party's first seat is its key and
     its hex, not the whole legend again."""
     held = result("03:38", "Stafford", ("Theo Clarke", "Con", 18000), ("Leigh Ingham", "Lab", 13405))
-    root = blog({"baseline.csv": BASELINE, "entries/0216-cannock-chase-result.md": CANNOCK, "entries/0338-s.md": held})
-    site = Site(root)
-    assert site.build(AFTER_THE_NIGHT).built
-    views = list(site.stream.results or [])
-    one = render_map([v for v in views if v.entry.constituency == "Cannock Chase"])
-    two = render_map(views)
-    assert one is not None and two is not None
+    one, two = _cannock_then_stafford(blog, held)
     changed = changed_lines(one.html, two.html)
     added = [line for _, _, lines in changed for line in lines]
     assert [cut for _, cut, _ in changed] == [1, 0] and len(added) == 2  # Stafford's hex replaced; a key added
