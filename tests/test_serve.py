@@ -113,8 +113,12 @@ def test_a_name_too_long_for_the_file_system_is_not_found_not_a_dropped_connecti
     server: PreviewServer, path: str
 ) -> None:
     """The look for a folder raised ENAMETOOLONG outside the handler's guard: the connection dropped with a
-    traceback in the console. A link loop is the same kind of error."""
+    traceback in the console. (A link loop, which pathlib answers with False, is a 404 as well.)"""
+    loop = server.out / "loop"
+    if not loop.is_symlink():
+        os.symlink("loop", loop)
     assert get(server, path)[0] == 404
+    assert get(server, "/loop/x")[0] == 404 and get(server, "/loop")[0] == 404
     assert get(server, "/")[0] == 200  # and the server goes on
 
 

@@ -71,6 +71,19 @@ def test_a_share_page_template_that_fails_names_its_file_and_line(
     assert after == before  # nothing published is lost
 
 
+def test_a_template_that_includes_itself_is_named_not_a_traceback(sample_night: Path) -> None:
+    """The recursion ends wherever the stack runs out, at some line of the template inside itself: the file is
+    named (its line is that one), and nothing is published."""
+    (sample_night / "templates").mkdir(exist_ok=True)
+    (sample_night / "templates" / "share.html").write_text(
+        _with_line(SHARE, _body_line(SHARE), '{% include "share.html" %}')
+    )
+    report = Site(sample_night).build()
+    assert not report.built and not (sample_night / "site" / "index.html").exists()
+    assert [p.path for p in report.problems] == ["templates/share.html"], report.problems
+    assert report.problems[0].line > 0 and "RecursionError" in report.problems[0].message
+
+
 @pytest.mark.parametrize("template", ["share.html", "entry.html"])
 def test_the_same_from_forked_workers_and_the_command_line(
     blog: BlogMaker, monkeypatch: pytest.MonkeyPatch, template: str

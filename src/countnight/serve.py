@@ -118,7 +118,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
             self._stream(self.server.channel)
             return
         target = resolve(self.server.out, self.path)
-        try:  # (a name too long for the file system, a link loop: an OSError from the first look, a 404 too)
+        try:  # (a name too long for the file system: pathlib raises it from the first look, a 404 too)
             if target is not None and target.is_dir():
                 if not path.endswith("/"):  # so that the page's relative links resolve inside the folder
                     self.send_response(HTTPStatus.MOVED_PERMANENTLY)
