@@ -265,6 +265,33 @@ def test_a_cold_builds_cards_drawn_ahead_in_a_process_of_their_own_change_nothin
     assert cards_named == site_module.CARDS_PER_BUILD + 2  # the newest entries', the night's, the blog's
 
 
+def test_the_cards_are_handed_out_as_soon_as_the_workers_have_read_every_file(
+    blog: BlogMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before the build goes through the files one by one (their outcomes, warnings): that serial stretch leaves a
+    core free, and handed only once the stream was in order, the cards were still being drawn as the pages were
+    made on both cores."""
+    root = _night(blog)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(site_module, "usable_cpus", lambda: 2)
+    said: list[str] = []
+    hand, outcome_of = parallel.Aside.hand, readstate.ReadState.outcome_of
+
+    def handing(aside: parallel.Aside[object], value: object) -> None:
+        said.append("cards" if value else "nothing")
+        hand(aside, value)
+
+    def looking(state: readstate.ReadState, *args: object, **kwargs: object) -> object:
+        said.append("outcome")
+        return outcome_of(state, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel.Aside, "hand", handing)
+    monkeypatch.setattr(readstate.ReadState, "outcome_of", looking)
+    report = Site(root, root / "site").build(AFTER_THE_NIGHT)
+    assert report.built and len(report.published) == ENTRIES
+    assert said[0] == "cards" and said.count("cards") == 1 and said.count("outcome") == ENTRIES
+
+
 def test_only_a_one_off_build_draws_cards_ahead_not_check_nor_a_watcher(
     blog: BlogMaker, monkeypatch: pytest.MonkeyPatch
 ) -> None:

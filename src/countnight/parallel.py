@@ -153,6 +153,11 @@ class Aside(Generic[T]):
         self._ended = ended  # the read end of a pipe only that process holds open: at its end, end of file
         self.done = False
 
+    @property
+    def handed(self) -> bool:
+        """Whether it has been told what to work on (or to end): ``hand`` does nothing more."""
+        return self._orders is None
+
     def hand(self, value: T | None) -> None:
         """What to work on (None: nothing, it ends): it starts now. Once; a second call, or one after ``wait``,
         does nothing. Said in a frame, not by closing the pipe: a process forked since holds its end too."""

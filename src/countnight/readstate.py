@@ -80,8 +80,10 @@ class ReadState:
         self.refigured: set[str] = set()  # ids whose pictures were made anew by the last scan (same text)
         self.picture_files: dict[str, Signature | None] = {}  # picture file in entries/ → its signature (None: unread)
         # Called when a cold build has chosen to read on every core, before its workers are forked (site.py forks
-        # the process that draws share cards ahead there, while this one is small)
+        # the process that draws share cards ahead there, while this one is small), and once they have all read
+        # (site.py hands that process its cards there: it draws them while this one goes through the files alone)
         self.before_workers: Callable[[], object] | None = None
+        self.after_workers: Callable[[], object] | None = None
 
     def clear(self) -> None:
         """Forget everything read: the night's rules changed, so every entry is read anew."""
@@ -408,6 +410,8 @@ class ReadState:
             done_here.add(done.display)
             if done.entry is not None and done.view is not None and done.html is not None:
                 self.rendered[done.entry.id] = (done.entry, done.view, done.html)
+        if self.after_workers is not None:
+            self.after_workers()
         return done_here
 
     def read_one(
