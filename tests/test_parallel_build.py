@@ -23,6 +23,7 @@ import pytest
 from conftest import AFTER_THE_NIGHT, REPO, BlogMaker
 from countnight import parallel, publish, readstate, sharecards
 from countnight import site as site_module
+from countnight.changes import Changes
 from countnight.entries import parse_entry
 from countnight.models import Context
 from countnight.reading import read_regular
@@ -290,6 +291,35 @@ def test_the_cards_are_handed_out_as_soon_as_the_workers_have_read_every_file(
     report = Site(root, root / "site").build(AFTER_THE_NIGHT)
     assert report.built and len(report.published) == ENTRIES
     assert said[0] == "cards" and said.count("cards") == 1 and said.count("outcome") == ENTRIES
+
+
+class _Needing:
+    """An outlet that needs only live.json as bytes, as the live channel does: the pages the workers made reach
+    it as functions that read them back from the folder."""
+
+    needs = frozenset({"live.json"})
+
+    def __init__(self) -> None:
+        self.got: list[Changes] = []
+
+    def send(self, changes: Changes) -> None:
+        self.got.append(changes)
+
+
+def test_an_outlet_that_needs_only_live_json_reads_the_workers_pages_back_from_the_folder(
+    blog: BlogMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _night(blog)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
+    outlet = _Needing()
+    assert Site(root, root / "site", outlets=[outlet]).build(AFTER_THE_NIGHT).built
+    (changes,) = outlet.got
+    assert isinstance(changes.files["live.json"], bytes)
+    read_back = [path for path, content in changes.files.items() if callable(content)]
+    assert len(read_back) > ENTRIES  # every share page, and the older pages
+    on_disk = _files(root / "site")
+    del on_disk[publish.MANIFEST]  # the folder's own list of what it wrote, no file of the site
+    assert {path: changes.bytes_of(path) for path in changes.files} == on_disk
 
 
 def test_only_a_one_off_build_draws_cards_ahead_not_check_nor_a_watcher(

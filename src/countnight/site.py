@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import functools
 import gc
 import heapq
 import time
@@ -23,6 +24,7 @@ import jinja2
 from .changes import Changes, LiveDelta, Outlet
 from .errors import InputError, Problem
 from .feeds import share_path
+from .fileio import read_file
 from .folder import FolderOutlet
 from .journal import JOURNAL, STATE_DIR, Journal, Record, encode_records, stamp
 from .models import Context
@@ -341,14 +343,14 @@ class Site:
         for outlet in self.outlets:
             wants = getattr(outlet, "needs", None)
             needed = None if wants is None or needed is None else needed | set(wants)
-        out = self.out
+        out = f"{self.out}/"  # (a Path joined for each of a cold build's 10,000 pages was ~25 ms of it, in series)
         try:
             files = {
                 path: content
                 if isinstance(content, bytes)
                 else content()
                 if needed is None or path in needed
-                else (out / path).read_bytes
+                else functools.partial(read_file, out + path)
                 for path, content in changes.files.items()
             }
         except jinja2.TemplateError as err:  # pragma: no cover - the folder made the same pages a moment ago
