@@ -8,7 +8,6 @@ files are pruned after everything new is in place, never before.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import hashlib
 import os
 import shutil
@@ -23,6 +22,7 @@ from .errors import describe_os_error
 from .fileio import write_all
 from .parallel import PARALLEL_MIN, map_forked, usable_cpus
 from .themefault import fault
+from .writeback import EarlyWriteback, flush
 
 # Files the writer itself leaves behind while working: never served, never pruned by mistake.
 _TEMP_PREFIX = ".countnight-tmp-"
@@ -120,26 +120,7 @@ def _sync_filesystem(folder: Path, meanwhile: Callable[[], object] | None = None
             synced.result()
 
 
-def _flush(folder: Path) -> None:
-    if _syncfs is not None:
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            if _syncfs(fd) == 0:
-                return
-        finally:
-            os.close(fd)
-    os.sync()
-
-
-def _load_syncfs() -> Callable[[int], int] | None:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.syncfs  # type: ignore[no-any-return]
-    except (OSError, AttributeError):
-        return None
-
-
-_syncfs = _load_syncfs()
+_flush = flush  # (by this name, so a test can make the disk fail)
 # Up to this many changed files are fsynced one by one; past it one syncfs is cheaper (a cold build writes
 # thousands of files; a watch-mode rebuild a handful).
 _SYNC_EACH_MAX = 16
@@ -237,9 +218,11 @@ def _stage_all(
     workers: bool = True,
     tree: str | None = None,
     alongside: _Once | None = None,
+    writeback: EarlyWriteback | None = None,
 ) -> _Batch:
     """Stage every file; many files still to be made are made and staged on every core (unless not ``workers``),
-    and ``alongside`` is done in this process meanwhile (else not: the caller does it later)."""
+    and ``alongside`` is done in this process meanwhile (else not: the caller does it later), as is ``writeback``
+    (else not: on one core it would only take turns with the files' making)."""
     names = sorted(files)
     cores = usable_cpus() if workers else 1
     made_here = sum(1 for content in files.values() if callable(content))
@@ -250,7 +233,13 @@ def _stage_all(
         def part(start: int, stop: int) -> _Batch:
             return _stage_batch(out, names[start:stop], files, known, tree)
 
-        batches = map_forked(part, len(names), cores, alongside=alongside)
+        def besides() -> None:  # once the workers are forked (see EarlyWriteback.start)
+            if writeback is not None:
+                writeback.start()
+            if alongside is not None:
+                alongside()
+
+        batches = map_forked(part, len(names), cores, alongside=besides)
     merged = _Batch()
     for batch in batches:
         merged.staged += batch.staged
@@ -336,7 +325,13 @@ def publish(
         # file has changed. (Written after the renames, a manifest that hit a full disk left the new site
         # up while the build said the previous one was intact and the journal missed what readers saw.)
         once = _Once(alongside) if alongside is not None else None
-        batch = _stage_all(out, files, known, workers=workers, tree=tree, alongside=once)
+        # A whole site written anew goes to the disk as it is written (see writeback.py), not all at the end
+        writeback = EarlyWriteback(out) if tree is not None and len(files) > _SYNC_EACH_MAX else None
+        try:
+            batch = _stage_all(out, files, known, workers=workers, tree=tree, alongside=once, writeback=writeback)
+        finally:
+            if writeback is not None:
+                writeback.stop()
         if batch.error is not None:
             raise batch.error
         staged = sorted(batch.staged, key=lambda pair: write_order(pair[0]))
