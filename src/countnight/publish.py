@@ -21,6 +21,7 @@ from .changes import Content, write_order
 from .errors import describe_os_error
 from .fileio import write_all
 from .parallel import PARALLEL_MIN, map_forked, usable_cpus
+from .staging import TreeWriter
 from .themefault import fault
 from .writeback import EarlyWriteback, flush
 
@@ -181,16 +182,17 @@ def _stage_batch(
     batch = _Batch()
     folders: set[str] = set()
     base = os.fspath(out)
+    writer = TreeWriter(tree) if tree is not None else None
     try:
         for name in names:
             content = files[name]
             data = content() if callable(content) else content
-            target = os.path.join(tree or base, _safe(name))
-            if tree is not None:
+            if writer is not None:
                 batch.digests[name] = ON_DISK
-                batch.staged.append((name, tmp := _stage(target, data, sync=False, folders=folders, beside=False)))
-                batch.stats[name] = _stat(tmp)
+                tmp, batch.stats[name] = writer.write(_safe(name), data)
+                batch.staged.append((name, tmp))
                 continue
+            target = os.path.join(base, _safe(name))
             batch.digests[name] = made = digest(data)
             recorded = known.get(name) if known is not None else ON_DISK
             if recorded == made and os.path.exists(target) if recorded != ON_DISK else _same(target, data):
@@ -201,6 +203,9 @@ def _stage_batch(
         _unlink(tmp for _, tmp in batch.staged)
         batch.staged = []
         batch.error = fault(err) or err  # a template's, with its file and line (a worker's traceback stays here)
+    finally:
+        if writer is not None:
+            writer.close()
     return batch
 
 
