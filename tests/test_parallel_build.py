@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from conftest import AFTER_THE_NIGHT, REPO, BlogMaker
-from countnight import parallel, publish, readstate, sharecards
+from countnight import parallel, publish, readstate, sharecards, staging
 from countnight import site as site_module
 from countnight.changes import Changes
 from countnight.entries import parse_entry
@@ -146,6 +146,58 @@ def test_a_full_disk_in_a_worker_leaves_the_previous_site_and_no_temp_files(
     monkeypatch.setattr(publish, "_stage", real_stage)
     assert Site(root).build(AFTER_THE_NIGHT).built  # space again: everything is written
     assert b"Update 449" in (out / "index.html").read_bytes()
+
+
+def test_a_full_disk_in_a_worker_of_a_first_build_into_an_empty_folder_leaves_it_empty(
+    blog: BlogMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole site staged in one hidden folder (staging.py): one worker's span of share pages hits a full disk;
+    nothing is published and nothing of the staging folder is left."""
+    root = _night(blog)
+    monkeypatch.setattr(publish, "usable_cpus", lambda: 2)
+    out = root / "site"
+    real_write = staging.TreeWriter.write
+
+    def filling(writer: staging.TreeWriter, name: str, data: bytes) -> tuple[str, staging.Stat]:
+        if name.startswith("update/e04"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(writer, name, data)
+
+    monkeypatch.setattr(staging.TreeWriter, "write", filling)
+    report = Site(root).build(AFTER_THE_NIGHT)
+    assert not report.built
+    assert any("the disk is full" in warning for warning in report.warnings)
+    assert not out.exists() or list(out.rglob("*")) == []
+
+    monkeypatch.setattr(staging.TreeWriter, "write", real_write)
+    assert Site(root).build(AFTER_THE_NIGHT).built  # space again: everything is written
+    assert b"Update 449" in (out / "index.html").read_bytes()
+
+
+def test_the_workers_read_each_file_by_its_name_in_entries_or_by_its_path_where_it_cannot_be_opened(
+    blog: BlogMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """reading.open_folder: entries/ opened once, each file read by its name in it (one name looked up a file, not
+    every folder of the path); where the folder cannot be opened, by path, and the site is the same."""
+    root = _night(blog)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(readstate, "usable_cpus", lambda: 2)
+    read: list[int | None] = []
+    real_read = parallel.read_regular_stat
+
+    def reading(path: str, *, dir_fd: int | None = None) -> object:
+        read.append(dir_fd)
+        return real_read(path, dir_fd=dir_fd)
+
+    monkeypatch.setattr(parallel, "read_regular_stat", reading)
+    assert Site(root, root / "by-name").build(AFTER_THE_NIGHT).built
+    assert read and all(fd is not None for fd in read)  # (this process's spans: the workers' are theirs)
+    monkeypatch.setattr(readstate, "open_folder", lambda path: None)
+    read.clear()
+    _forget_builds(root)
+    assert Site(root, root / "by-path").build(AFTER_THE_NIGHT).built
+    assert read and all(fd is None for fd in read)
+    assert _files(root / "by-name") == _files(root / "by-path")
 
 
 def test_a_template_that_fails_while_rendering_is_reported_not_raised(
