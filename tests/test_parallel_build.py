@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 
 from conftest import AFTER_THE_NIGHT, REPO, BlogMaker
-from countnight import parallel, publish, readstate, sharecards
+from countnight import parallel, publish, readstate, sharecards, staging
 from countnight import site as site_module
+from countnight.changes import Changes
 from countnight.entries import parse_entry
 from countnight.models import Context
 from countnight.reading import read_regular
@@ -147,6 +148,58 @@ def test_a_full_disk_in_a_worker_leaves_the_previous_site_and_no_temp_files(
     assert b"Update 449" in (out / "index.html").read_bytes()
 
 
+def test_a_full_disk_in_a_worker_of_a_first_build_into_an_empty_folder_leaves_it_empty(
+    blog: BlogMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole site staged in one hidden folder (staging.py): one worker's span of share pages hits a full disk;
+    nothing is published and nothing of the staging folder is left."""
+    root = _night(blog)
+    monkeypatch.setattr(publish, "usable_cpus", lambda: 2)
+    out = root / "site"
+    real_write = staging.TreeWriter.write
+
+    def filling(writer: staging.TreeWriter, name: str, data: bytes) -> tuple[str, staging.Stat]:
+        if name.startswith("update/e04"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(writer, name, data)
+
+    monkeypatch.setattr(staging.TreeWriter, "write", filling)
+    report = Site(root).build(AFTER_THE_NIGHT)
+    assert not report.built
+    assert any("the disk is full" in warning for warning in report.warnings)
+    assert not out.exists() or list(out.rglob("*")) == []
+
+    monkeypatch.setattr(staging.TreeWriter, "write", real_write)
+    assert Site(root).build(AFTER_THE_NIGHT).built  # space again: everything is written
+    assert b"Update 449" in (out / "index.html").read_bytes()
+
+
+def test_the_workers_read_each_file_by_its_name_in_entries_or_by_its_path_where_it_cannot_be_opened(
+    blog: BlogMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """reading.open_folder: entries/ opened once, each file read by its name in it (one name looked up a file, not
+    every folder of the path); where the folder cannot be opened, by path, and the site is the same."""
+    root = _night(blog)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(readstate, "usable_cpus", lambda: 2)
+    read: list[int | None] = []
+    real_read = parallel.read_regular_stat
+
+    def reading(path: str, *, dir_fd: int | None = None) -> object:
+        read.append(dir_fd)
+        return real_read(path, dir_fd=dir_fd)
+
+    monkeypatch.setattr(parallel, "read_regular_stat", reading)
+    assert Site(root, root / "by-name").build(AFTER_THE_NIGHT).built
+    assert read and all(fd is not None for fd in read)  # (this process's spans: the workers' are theirs)
+    monkeypatch.setattr(readstate, "open_folder", lambda path: None)
+    read.clear()
+    _forget_builds(root)
+    assert Site(root, root / "by-path").build(AFTER_THE_NIGHT).built
+    assert read and all(fd is None for fd in read)
+    assert _files(root / "by-name") == _files(root / "by-path")
+
+
 def test_a_template_that_fails_while_rendering_is_reported_not_raised(
     blog: BlogMaker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -263,6 +316,62 @@ def test_a_cold_builds_cards_drawn_ahead_in_a_process_of_their_own_change_nothin
     assert Site(root, root / "in-place").build(AFTER_THE_NIGHT).built
     assert _files(root / "ahead") == _files(root / "in-place")
     assert cards_named == site_module.CARDS_PER_BUILD + 2  # the newest entries', the night's, the blog's
+
+
+def test_the_cards_are_handed_out_as_soon_as_the_workers_have_read_every_file(
+    blog: BlogMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before the build goes through the files one by one (their outcomes, warnings): that serial stretch leaves a
+    core free, and handed only once the stream was in order, the cards were still being drawn as the pages were
+    made on both cores."""
+    root = _night(blog)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(site_module, "usable_cpus", lambda: 2)
+    said: list[str] = []
+    hand, outcome_of = parallel.Aside.hand, readstate.ReadState.outcome_of
+
+    def handing(aside: parallel.Aside[object], value: object) -> None:
+        said.append("cards" if value else "nothing")
+        hand(aside, value)
+
+    def looking(state: readstate.ReadState, *args: object, **kwargs: object) -> object:
+        said.append("outcome")
+        return outcome_of(state, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel.Aside, "hand", handing)
+    monkeypatch.setattr(readstate.ReadState, "outcome_of", looking)
+    report = Site(root, root / "site").build(AFTER_THE_NIGHT)
+    assert report.built and len(report.published) == ENTRIES
+    assert said[0] == "cards" and said.count("cards") == 1 and said.count("outcome") == ENTRIES
+
+
+class _Needing:
+    """An outlet that needs only live.json as bytes, as the live channel does: the pages the workers made reach
+    it as functions that read them back from the folder."""
+
+    needs = frozenset({"live.json"})
+
+    def __init__(self) -> None:
+        self.got: list[Changes] = []
+
+    def send(self, changes: Changes) -> None:
+        self.got.append(changes)
+
+
+def test_an_outlet_that_needs_only_live_json_reads_the_workers_pages_back_from_the_folder(
+    blog: BlogMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _night(blog)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
+    outlet = _Needing()
+    assert Site(root, root / "site", outlets=[outlet]).build(AFTER_THE_NIGHT).built
+    (changes,) = outlet.got
+    assert isinstance(changes.files["live.json"], bytes)
+    read_back = [path for path, content in changes.files.items() if callable(content)]
+    assert len(read_back) > ENTRIES  # every share page, and the older pages
+    on_disk = _files(root / "site")
+    del on_disk[publish.MANIFEST]  # the folder's own list of what it wrote, no file of the site
+    assert {path: changes.bytes_of(path) for path in changes.files} == on_disk
 
 
 def test_only_a_one_off_build_draws_cards_ahead_not_check_nor_a_watcher(

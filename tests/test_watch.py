@@ -398,6 +398,17 @@ def dying(target, data, *, sync, beside=True, **options):  # a build dies halfwa
         os.kill(os.getpid(), signal.SIGKILL)
     return real(target, data, sync=sync, beside=beside, **options)
 publish._stage = dying
+
+import countnight.staging as staging
+real_write = staging.TreeWriter.write
+def dying_in_tree(self, name, data):  # the same, in a first build staging the whole site in one folder
+    if "crash" in data.decode(errors="replace") and name.endswith(".html"):
+        target = Path(self.tree) / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data[: len(data) // 2])
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_write(self, name, data)
+staging.TreeWriter.write = dying_in_tree
 sys.argv = ["countnight", "watch", "--root", sys.argv[1]]
 main()
 """

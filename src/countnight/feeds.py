@@ -141,11 +141,18 @@ def _update(event: Event, v: EntryView, page: str, target: str) -> str:
     """One entry as a schema.org ``BlogPosting`` (JSON text), its ``url`` pointing at ``target`` as seen from
     ``page``. What the entry alone says is encoded once per version (kept with its view): a cold build asks
     for it twice (its older page and its share page), and every build again for the index's twenty."""
-    said = memo(v, "json-ld update", lambda: _posting(v))
+    said = posting(v)
     return f"{said},{_URL}{compact(page_url(event, page, target))},{_AUTHOR}{compact(_author(event, v))}}}"
 
 
 _URL, _AUTHOR = '"url":', '"author":'
+
+
+def posting(v: EntryView) -> str:
+    """The entry's own part of its ``BlogPosting`` (``_posting``), kept with its view: made where the view is
+    made (fragments.view_and_fragment), in a cold build's reading workers, not again by each process that makes
+    a page listing it."""
+    return memo(v, "json-ld update", lambda: _posting(v))
 
 
 def _posting(v: EntryView) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from .baseline import Baseline
-from .feeds import summary_text
+from .feeds import posting, summary_text
 from .figures import MadePicture
 from .models import Entry
 from .render import Theme, render_entry
@@ -28,11 +28,13 @@ def view_and_fragment(
 ) -> tuple[EntryView, Fragment]:
     """What the page shows of an entry, and its <article> as the build keeps it (here or in a cold build's worker).
 
-    Its plain text (kept with the view) is made here too: its share page and the JSON-LD of the page that
-    lists it both need it, and a cold build makes those two in different processes, so each made it again.
+    Its plain text and its JSON-LD (kept with the view) are made here too: its share page and the page that
+    lists it both need them, and a cold build makes those two in different processes, so each made them again
+    (and wrote them into a view it shared with the other, a copy of the memory page for each).
     """
     view = make_view(entry, baseline, zone, source, made)
     summary_text(view)
+    posting(view)
     return view, keep(render_entry(theme, view), packed=packed)
 
 

@@ -79,13 +79,15 @@ def prepare(
     theme: Theme,
     *,
     packed: bool,
+    folder: int | None = None,
 ) -> Prepared | None:
     """Read, validate and render one entry file; None when it cannot be read (the build says why).
 
     ``signature``: the file's, as the build stat-ed it before; None: as it is opened here (before it is read),
-    and None back for a file over the size limit, which the build reports."""
+    and None back for a file over the size limit, which the build reports. ``folder``: an open folder that
+    ``path`` is a name in (see reading.read_regular_stat)."""
     try:
-        found = read_regular_stat(path)
+        found = read_regular_stat(path, dir_fd=folder)
     except OSError:
         return None
     if found is None:
@@ -130,12 +132,14 @@ def prepare_many(
     workers: int,
     *,
     packed: bool,
+    folder: int | None = None,
 ) -> Iterator[Prepared | None]:
-    """Prepare every file in ``todo`` on ``workers`` cores (this process one of them), in order."""
+    """Prepare every file in ``todo`` on ``workers`` cores (this process one of them), in order. ``folder``: an
+    open folder that every path of ``todo`` is a name in (the workers share it)."""
 
     def span(start: int, stop: int) -> list[Prepared | None]:
         return [
-            prepare(display, path, signature, context, zone, theme, packed=packed)
+            prepare(display, path, signature, context, zone, theme, packed=packed, folder=folder)
             for display, path, signature in todo[start:stop]
         ]
 
@@ -152,6 +156,11 @@ class Aside(Generic[T]):
         self._orders: int | None = orders  # the write end of the pipe it waits on for what to work on
         self._ended = ended  # the read end of a pipe only that process holds open: at its end, end of file
         self.done = False
+
+    @property
+    def handed(self) -> bool:
+        """Whether it has been told what to work on (or to end): ``hand`` does nothing more."""
+        return self._orders is None
 
     def hand(self, value: T | None) -> None:
         """What to work on (None: nothing, it ends): it starts now. Once; a second call, or one after ``wait``,

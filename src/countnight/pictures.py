@@ -16,7 +16,6 @@ again until the file changes.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import hashlib
 import json
@@ -29,6 +28,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import InputError, Problem
 from .figures import MEDIA, MadePicture, Rendition
@@ -36,6 +36,9 @@ from .frontmatter import read_entry
 from .models import Entry
 from .names import MAX_PICTURE_BYTES
 from .uptodate import Signature, of_stat
+
+if TYPE_CHECKING:  # the pool is loaded with the first picture (concurrent.futures: ~7 ms of every start)
+    import concurrent.futures
 
 STATE = ".countnight/pictures"
 ENTRIES = "entries"
@@ -139,6 +142,8 @@ _Job = tuple[str, int, "concurrent.futures.Future[_Result]"]
 
 def _pass_on(done: concurrent.futures.Future[_Result], future: concurrent.futures.Future[_Result]) -> None:
     """A worker's answer, handed to the future the build holds."""
+    import concurrent.futures
+
     error = done.exception() if not done.cancelled() else concurrent.futures.CancelledError()
     if error is not None:
         future.set_exception(error)
@@ -259,6 +264,8 @@ class PictureWork:
         """Queue a picture for the workers (called with the lock held). The build never waits here: the
         first picture starts the pool, which starts a process (~0.2-0.5 s), so the pool is started and
         handed its work by a thread of its own."""
+        import concurrent.futures
+
         future: concurrent.futures.Future[tuple[str, dict[str, object]]] = concurrent.futures.Future()
         self._running[key] = future
         future.add_done_callback(lambda done: self._done(key, done))
@@ -283,6 +290,8 @@ class PictureWork:
             made.add_done_callback(lambda done, future=future: _pass_on(done, future))
 
     def _ensure_pool(self) -> concurrent.futures.ProcessPoolExecutor:
+        import concurrent.futures
+
         if self._pool is None:
             self._pool = concurrent.futures.ProcessPoolExecutor(
                 self.workers, mp_context=multiprocessing.get_context("forkserver"), initializer=_lower_priority
@@ -319,6 +328,8 @@ class PictureWork:
                 running = list(self._running.values())
             if not running:
                 return True
+            import concurrent.futures  # (loaded already: a picture is being made)
+
             done, _ = concurrent.futures.wait(running, timeout=timeout)
             if len(done) < len(running) and timeout is not None:
                 return False

@@ -8,13 +8,12 @@ files are pruned after everything new is in place, never before.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import hashlib
 import os
 import shutil
+import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +21,9 @@ from .changes import Content, write_order
 from .errors import describe_os_error
 from .fileio import write_all
 from .parallel import PARALLEL_MIN, map_forked, usable_cpus
+from .staging import TreeWriter
 from .themefault import fault
+from .writeback import EarlyWriteback, flush
 
 # Files the writer itself leaves behind while working: never served, never pruned by mistake.
 _TEMP_PREFIX = ".countnight-tmp-"
@@ -112,34 +113,26 @@ def _sync_filesystem(folder: Path, meanwhile: Callable[[], object] | None = None
     if meanwhile is None:
         _flush(folder)
         return
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        synced = pool.submit(_flush, folder)
+    failed: list[BaseException] = []
+
+    def flushing() -> None:
         try:
-            meanwhile()
-        finally:
-            synced.result()
+            _flush(folder)
+        except BaseException as err:
+            failed.append(err)
 
-
-def _flush(folder: Path) -> None:
-    if _syncfs is not None:
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            if _syncfs(fd) == 0:
-                return
-        finally:
-            os.close(fd)
-    os.sync()
-
-
-def _load_syncfs() -> Callable[[int], int] | None:
+    # A plain thread: concurrent.futures (and the logging it imports) were ~7 ms of every start of the command
+    synced = threading.Thread(target=flushing, name="countnight-sync", daemon=True)
+    synced.start()
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.syncfs  # type: ignore[no-any-return]
-    except (OSError, AttributeError):
-        return None
+        meanwhile()
+    finally:
+        synced.join()
+        if failed:
+            raise failed[0]
 
 
-_syncfs = _load_syncfs()
+_flush = flush  # (by this name, so a test can make the disk fail)
 # Up to this many changed files are fsynced one by one; past it one syncfs is cheaper (a cold build writes
 # thousands of files; a watch-mode rebuild a handful).
 _SYNC_EACH_MAX = 16
@@ -200,16 +193,17 @@ def _stage_batch(
     batch = _Batch()
     folders: set[str] = set()
     base = os.fspath(out)
+    writer = TreeWriter(tree) if tree is not None else None
     try:
         for name in names:
             content = files[name]
             data = content() if callable(content) else content
-            target = os.path.join(tree or base, _safe(name))
-            if tree is not None:
+            if writer is not None:
                 batch.digests[name] = ON_DISK
-                batch.staged.append((name, tmp := _stage(target, data, sync=False, folders=folders, beside=False)))
-                batch.stats[name] = _stat(tmp)
+                tmp, batch.stats[name] = writer.write(_safe(name), data)
+                batch.staged.append((name, tmp))
                 continue
+            target = os.path.join(base, _safe(name))
             batch.digests[name] = made = digest(data)
             recorded = known.get(name) if known is not None else ON_DISK
             if recorded == made and os.path.exists(target) if recorded != ON_DISK else _same(target, data):
@@ -220,6 +214,9 @@ def _stage_batch(
         _unlink(tmp for _, tmp in batch.staged)
         batch.staged = []
         batch.error = fault(err) or err  # a template's, with its file and line (a worker's traceback stays here)
+    finally:
+        if writer is not None:
+            writer.close()
     return batch
 
 
@@ -237,9 +234,11 @@ def _stage_all(
     workers: bool = True,
     tree: str | None = None,
     alongside: _Once | None = None,
+    writeback: EarlyWriteback | None = None,
 ) -> _Batch:
     """Stage every file; many files still to be made are made and staged on every core (unless not ``workers``),
-    and ``alongside`` is done in this process meanwhile (else not: the caller does it later)."""
+    and ``alongside`` is done in this process meanwhile (else not: the caller does it later), as is ``writeback``
+    (else not: on one core it would only take turns with the files' making)."""
     names = sorted(files)
     cores = usable_cpus() if workers else 1
     made_here = sum(1 for content in files.values() if callable(content))
@@ -250,7 +249,13 @@ def _stage_all(
         def part(start: int, stop: int) -> _Batch:
             return _stage_batch(out, names[start:stop], files, known, tree)
 
-        batches = map_forked(part, len(names), cores, alongside=alongside)
+        def besides() -> None:  # once the workers are forked (see EarlyWriteback.start)
+            if writeback is not None:
+                writeback.start()
+            if alongside is not None:
+                alongside()
+
+        batches = map_forked(part, len(names), cores, alongside=besides)
     merged = _Batch()
     for batch in batches:
         merged.staged += batch.staged
@@ -336,7 +341,13 @@ def publish(
         # file has changed. (Written after the renames, a manifest that hit a full disk left the new site
         # up while the build said the previous one was intact and the journal missed what readers saw.)
         once = _Once(alongside) if alongside is not None else None
-        batch = _stage_all(out, files, known, workers=workers, tree=tree, alongside=once)
+        # A whole site written anew goes to the disk as it is written (see writeback.py), not all at the end
+        writeback = EarlyWriteback(out) if tree is not None and len(files) > _SYNC_EACH_MAX else None
+        try:
+            batch = _stage_all(out, files, known, workers=workers, tree=tree, alongside=once, writeback=writeback)
+        finally:
+            if writeback is not None:
+                writeback.stop()
         if batch.error is not None:
             raise batch.error
         staged = sorted(batch.staged, key=lambda pair: write_order(pair[0]))

@@ -26,12 +26,12 @@ from .models import Context, Entry, ResultEntry
 from .names import entries_in_folder, entry_id, folder_not_read, is_entry_name, is_picture_name, not_an_entry
 from .parallel import PARALLEL_MIN, prepare_many, usable_cpus
 from .pictures import PictureWork, Waiting, picture_notes
-from .reading import FilePath, read_regular, taken_down
+from .reading import FilePath, open_folder, read_regular, taken_down
 from .report import BuildReport
 from .rules import Setup
 from .seats import second_results
 from .shown import Outcome, as_shown
-from .uptodate import Signature, of_stat, racy
+from .uptodate import Signature, of_stat, picture_signature, racy
 from .views import EntryView
 
 ENTRIES = "entries"
@@ -80,8 +80,10 @@ class ReadState:
         self.refigured: set[str] = set()  # ids whose pictures were made anew by the last scan (same text)
         self.picture_files: dict[str, Signature | None] = {}  # picture file in entries/ → its signature (None: unread)
         # Called when a cold build has chosen to read on every core, before its workers are forked (site.py forks
-        # the process that draws share cards ahead there, while this one is small)
+        # the process that draws share cards ahead there, while this one is small), and once they have all read
+        # (site.py hands that process its cards there: it draws them while this one goes through the files alone)
         self.before_workers: Callable[[], object] | None = None
+        self.after_workers: Callable[[], object] | None = None
 
     def clear(self) -> None:
         """Forget everything read: the night's rules changed, so every entry is read anew."""
@@ -145,7 +147,7 @@ class ReadState:
                 if is_entry_name(item.name):
                     candidates[f"{ENTRIES}/{item.name}"] = item
                 elif is_picture_name(item.name):
-                    self.picture_files[item.name] = _picture_signature(item.path)
+                    self.picture_files[item.name] = picture_signature(item.path)
                 else:
                     with contextlib.suppress(OSError):  # the listing's own file type: no stat for a picture
                         self.look_at_non_entry(item.name, item.is_dir(follow_symlinks=False))
@@ -156,7 +158,7 @@ class ReadState:
             for display in only:
                 name = display.rpartition("/")[2]
                 if is_picture_name(name):  # a picture: the entries that name it are looked at again
-                    self.picture_files[name] = _picture_signature(str(self.root / ENTRIES / name))
+                    self.picture_files[name] = picture_signature(str(self.root / ENTRIES / name))
                     if not os.path.lexists(self.root / ENTRIES / name):
                         del self.picture_files[name]
                     continue
@@ -378,12 +380,13 @@ class ReadState:
             return done_here  # not a cold build: the few changed files are cheaper one by one
         todo: list[tuple[str, str, Signature | None]] = []
         first = not self.parsed  # nothing read before: no signature to compare, so none is taken here
+        folder = open_folder(self.root / ENTRIES)  # each file read by its name in it (reading.read_regular_stat)
         for item in items:
             if not is_entry_name(item.name) or item.is_symlink():
                 continue
             if first:  # the worker takes the file's signature as it opens it (10,000 stats here were ~40 ms)
                 if item.is_file(follow_symlinks=False):  # the listing's file type: no stat
-                    todo.append((f"{ENTRIES}/{item.name}", item.path, None))
+                    todo.append((f"{ENTRIES}/{item.name}", item.path if folder is None else item.name, None))
                 continue
             try:
                 info = item.stat(follow_symlinks=False)
@@ -395,19 +398,27 @@ class ReadState:
             signature = of_stat(info)
             cached = self.parsed.get(display)
             if cached is None or cached.signature != signature or not cached.settled:
-                todo.append((display, item.path, signature))
-        if len(todo) < PARALLEL_MIN:
-            return done_here
-        if self.before_workers is not None:
-            self.before_workers()
-        for done in prepare_many(setup.theme, context, setup.event.timezone, todo, workers, packed=self.long_lived):
-            if done is None:  # unreadable now: the one-by-one path retries and reports it
-                continue
-            settled = not racy(done.signature, self.seen_ns)
-            self.parsed[done.display] = Parsed(done.signature, done.digest, done.text, done.entry, done.error, settled)
-            done_here.add(done.display)
-            if done.entry is not None and done.view is not None and done.html is not None:
-                self.rendered[done.entry.id] = (done.entry, done.view, done.html)
+                todo.append((display, item.path if folder is None else item.name, signature))
+        try:
+            if len(todo) < PARALLEL_MIN:
+                return done_here
+            if self.before_workers is not None:
+                self.before_workers()
+            zone, packed = setup.event.timezone, self.long_lived
+            for done in prepare_many(setup.theme, context, zone, todo, workers, packed=packed, folder=folder):
+                if done is None:  # unreadable now: the one-by-one path retries and reports it
+                    continue
+                settled = not racy(done.signature, self.seen_ns)
+                parsed = Parsed(done.signature, done.digest, done.text, done.entry, done.error, settled)
+                self.parsed[done.display] = parsed
+                done_here.add(done.display)
+                if done.entry is not None and done.view is not None and done.html is not None:
+                    self.rendered[done.entry.id] = (done.entry, done.view, done.html)
+        finally:
+            if folder is not None:
+                os.close(folder)
+        if self.after_workers is not None:
+            self.after_workers()
         return done_here
 
     def read_one(
@@ -489,11 +500,3 @@ class ReadState:
             return parsed.digest
         last = self.last_goods.get(entry.id)
         return last[0] if last is not None and last[1] is entry else ""
-
-
-def _picture_signature(path: str) -> Signature | None:
-    """A picture file's signature, as uptodate.disk_inputs takes it (through a link); None if it cannot be read."""
-    try:
-        return of_stat(os.stat(path))
-    except OSError:
-        return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import functools
 import gc
 import heapq
 import time
@@ -23,6 +24,7 @@ import jinja2
 from .changes import Changes, LiveDelta, Outlet
 from .errors import InputError, Problem
 from .feeds import share_path
+from .fileio import read_file
 from .folder import FolderOutlet
 from .journal import JOURNAL, STATE_DIR, Journal, Record, encode_records, stamp
 from .models import Context
@@ -159,18 +161,20 @@ class Site:
             if self.stream.at is None or now < self.stream.at:
                 changed = None  # a first build, new rules, a journal someone else wrote, or the clock went back
             context = Context(setup.event.window, setup.baseline, self.longest_id)
-            # (a one-off build's scan forks the process that draws its cards ahead, if it reads on every core)
-            self.read.before_workers = None if self.long_lived else self._fork_painter
+            # (a one-off build's scan forks the process that draws its cards ahead, if it reads on every core, and
+            # hands it its cards as soon as the workers have read every file)
+            if not self.long_lived:
+                self.read.before_workers = self._fork_painter
+                self.read.after_workers = lambda: self._draw_cards_ahead(setup, now)
             try:
                 touched = self.read.scan(context, journal, report, grace, setup, changed, now)
             finally:
-                self.read.before_workers = None
+                self.read.before_workers = self.read.after_workers = None
         except InputError as err:
             report.problems.extend(err.problems)
             self.stream.at = None  # (the journal this process holds stays: it is absorbed when the record is back)
             return self._done(report, started)
         self._warn_if_lost(report)
-        self._draw_cards_ahead(setup, now)
         try:
             views_changed = self.stream.update(
                 setup, journal, touched, now, report, reset=changed is None, pages_stale=self._pages_stale
@@ -245,13 +249,15 @@ class Site:
 
     def _draw_cards_ahead(self, setup: Setup, now: datetime) -> None:
         """A one-off cold build's share cards for its newest entries (those it will draw: CARDS_PER_BUILD),
-        drawn by a process of their own from here, while this one puts the stream in order and works out its
-        pages: a core its workers have left idle until they make the pages. Drawn there, each card was a few
-        milliseconds of the pages' time (~0.2 s of CPU at 10,000 entries, Pillow's import included); the pages
-        now find them in .countnight/cards/. Only a guess at which cards: one drawn for nothing stays there for
-        a later build, and one missed is drawn as before."""
+        drawn by a process of their own from the moment the workers have read every file: while this one goes
+        through what they read, puts the stream in order and works out its pages, a core its workers have left
+        idle until they make the pages (handed once the stream was in order, ~0.1 s later, the cards were still
+        being drawn as the pages were made). Drawn there, each card was a few milliseconds of the pages' time
+        (~0.2 s of CPU at 10,000 entries, Pillow's import included); the pages now find them in
+        .countnight/cards/. Only a guess at which cards: one drawn for nothing stays there for a later build, and
+        one missed is drawn as before. Once: a later call does nothing."""
         painter, budget = self._painter, self.cards_per_build
-        if painter is None:
+        if painter is None or painter.handed:
             return
         rendered = self.read.rendered  # a cold build's entries, read by its workers (see parallel.py)
         if not budget or not rendered:
@@ -337,14 +343,14 @@ class Site:
         for outlet in self.outlets:
             wants = getattr(outlet, "needs", None)
             needed = None if wants is None or needed is None else needed | set(wants)
-        out = self.out
+        out = f"{self.out}/"  # (a Path joined for each of a cold build's 10,000 pages was ~25 ms of it, in series)
         try:
             files = {
                 path: content
                 if isinstance(content, bytes)
                 else content()
                 if needed is None or path in needed
-                else (out / path).read_bytes
+                else functools.partial(read_file, out + path)
                 for path, content in changes.files.items()
             }
         except jinja2.TemplateError as err:  # pragma: no cover - the folder made the same pages a moment ago

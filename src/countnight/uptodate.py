@@ -52,6 +52,14 @@ def of_stat(info: os.stat_result) -> Signature:
     return (info.st_mtime_ns, info.st_size, info.st_ino, info.st_ctime_ns)
 
 
+def picture_signature(path: str) -> Signature | None:
+    """A picture file's signature, as ``disk_inputs`` takes it (through a link); None if it cannot be read."""
+    try:
+        return of_stat(os.stat(path))
+    except OSError:
+        return None
+
+
 def racy(signature: Sequence[int], seen_ns: int) -> bool:
     """Whether a file with this signature, taken at ``seen_ns`` (time.time_ns()), may change unseen."""
     return signature[-1] >= seen_ns - RACY_NS
