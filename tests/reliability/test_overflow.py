@@ -17,14 +17,16 @@ import io
 import os
 import struct
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from watch_harness import CONFIG, Dropper, count, missing, record, site_problems, wait_for
+from watch_harness import CONFIG, TIMEOUT, Dropper, count, missing, record, site_problems, wait_for
 from watchdog.events import EventsLostEvent
+from watchdog.observers import inotify_c
 from watchdog.observers.api import BaseObserver
 
 from conftest import write_blog
@@ -87,22 +89,33 @@ def _burst(root: Path) -> tuple[Dropper, float]:
     return dropper, began
 
 
+QUEUE = 16  # events: the watcher's inotify queue for the kernel test
+
+
 @pytest.fixture
-def small_inotify_queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
-    """The watcher's inotify instance gets a 16-event queue (restored before the test goes on)."""
+def small_inotify_queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """The watcher's inotify instance gets a 16-event queue (the limit restored before the test goes on), and
+    nothing reads it until the test sets the event it is given.
+
+    watchdog (7.x) shares one inotify instance among every watcher of a process and made it once, at the first
+    one: a test before this one in the same process left an instance with the full queue, and this test's
+    watcher took that one. A fresh one is made for it here. And its reader thread now drains the kernel's queue
+    into one of its own as fast as it can: on a quick machine it kept up with the burst, the kernel's queue
+    never overflowed, and the test waited in vain. The queue still overflows for real, in the kernel, as it does
+    when a watcher falls behind; the reads are only held back until the burst is in."""
     try:
         original = SYSCTL.read_text().strip()
         SYSCTL.write_text(original)  # can we write it at all?
     except OSError as err:
         pytest.skip(f"cannot set fs.inotify.max_queued_events here ({err.strerror}); the injected overflow covers it")
-    why_not = _kernel_overflows(16)
+    why_not = _kernel_overflows(QUEUE)
     if why_not is not None:
         pytest.skip(f"this machine cannot produce a kernel queue overflow: {why_not}; the injected overflow covers it")
     real = watch.Observer
 
     def lowered(method: Callable[..., T]) -> Callable[..., T]:
         def call(*args: object, **kwargs: object) -> T:
-            SYSCTL.write_text("16")
+            SYSCTL.write_text(str(QUEUE))
             try:
                 return method(*args, **kwargs)  # inotify_init reads the limit now, and keeps it for this instance
             finally:
@@ -119,13 +132,29 @@ def small_inotify_queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
         return made
 
     monkeypatch.setattr(watch, "Observer", observer)
-    yield 16
+    held = threading.Event()
+    real_read = inotify_c.InotifyFD._read_event_buffer
+
+    def read_when_let(fd: inotify_c.InotifyFD, *args: object, **kwargs: object) -> bytes:
+        held.wait(TIMEOUT)
+        return real_read(fd, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(inotify_c.InotifyFD, "_read_event_buffer", read_when_let)
+    shared = inotify_c.InotifyFD._instance
+    monkeypatch.setattr(inotify_c.InotifyFD, "_instance", None)  # this watcher's own, made with the small queue
+    try:
+        yield held
+    finally:
+        held.set()
+        made = inotify_c.InotifyFD._instance
+        if made is not None and made is not shared:
+            made.stop()
     assert SYSCTL.read_text().strip() == original
 
 
 @pytest.mark.slow
 def test_a_real_kernel_queue_overflow_rescans_and_publishes_everything(
-    tmp_path: Path, small_inotify_queue: int
+    tmp_path: Path, small_inotify_queue: threading.Event
 ) -> None:
     root = write_blog(tmp_path / "blog", {}, config=CONFIG.format(page_size=20))
     out = io.StringIO()
@@ -133,6 +162,7 @@ def test_a_real_kernel_queue_overflow_rescans_and_publishes_everything(
     watcher.start()
     try:
         dropper, began = _burst(root)
+        small_inotify_queue.set()  # the watcher reads its queue from here: 16 events, and the kernel's overflow
         wait_for(lambda: "the inotify queue overflowed" in out.getvalue(), "the overflow", detail=out.getvalue)
         wait_for(lambda: not missing(root / "site", dropper.dropped), "every entry", detail=out.getvalue)
         seconds = time.monotonic() - began
@@ -142,7 +172,7 @@ def test_a_real_kernel_queue_overflow_rescans_and_publishes_everything(
     record(
         "inotify_overflow_kernel",
         {
-            "max_queued_events": small_inotify_queue,
+            "max_queued_events": QUEUE,
             "files": BURST,
             "overflows_reported": out.getvalue().count("the inotify queue overflowed"),
             "lost": len(missing(root / "site", dropper.dropped)),
