@@ -389,14 +389,14 @@ import countnight.publish as publish
 from countnight.cli import main
 
 real = publish._stage
-def dying(target, data, *, sync, beside=True, **options):  # a build dies halfway through writing a page
+def dying(target, data, *, sync, **options):  # a build dies halfway through writing a page
     target = Path(target)
     if "crash" in data.decode(errors="replace") and target.name.endswith(".html"):
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.parent / (f"{publish._TEMP_PREFIX}{os.getpid()}-{target.name}" if beside else target.name)
+        tmp = target.parent / f"{publish._TEMP_PREFIX}{os.getpid()}-{target.name}"
         tmp.write_bytes(data[: len(data) // 2])
         os.kill(os.getpid(), signal.SIGKILL)
-    return real(target, data, sync=sync, beside=beside, **options)
+    return real(target, data, sync=sync, **options)
 publish._stage = dying
 
 import countnight.staging as staging
