@@ -6,6 +6,9 @@ import errno
 import os
 import stat
 
+# A folder opened to work on the files in it by name (openat(2) and the like): one name looked up a file
+FOLDER_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+
 
 def write_all(fd: int, data: bytes) -> None:
     """Write every byte of ``data``: a nearly full disk takes part of a write, and the rest must follow (or

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
+from .fileio import FOLDER_FLAGS
 from .frontmatter import MAX_BYTES, read_entry
 
 
@@ -40,7 +41,7 @@ def open_folder(path: str | os.PathLike[str]) -> int | None:
     """A folder opened to read the files in it by name (``read_regular_stat``'s ``dir_fd``); None where it cannot
     be (its files are then read by their paths, which say what is wrong). The caller closes it."""
     try:
-        return os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+        return os.open(path, FOLDER_FLAGS)
     except OSError:
         return None
 

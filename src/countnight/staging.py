@@ -12,9 +12,8 @@ from __future__ import annotations
 import contextlib
 import os
 
-from .fileio import write_all
+from .fileio import FOLDER_FLAGS, write_all
 
-_DIRECTORY = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
 
 Stat = tuple[int, int, int]  # mtime_ns, size, inode: what uptodate.outputs_digest records of a file
@@ -36,7 +35,7 @@ class TreeWriter:
         if where is None:
             path = f"{self.tree}/{folder}" if folder else self.tree
             os.makedirs(path, exist_ok=True)
-            where = self._folders[folder] = os.open(path, _DIRECTORY)
+            where = self._folders[folder] = os.open(path, FOLDER_FLAGS)
         fd = os.open(leaf, _NEW_FILE, 0o644, dir_fd=where)
         try:
             try:
