@@ -26,6 +26,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import AFTER_THE_NIGHT, BlogMaker
+from countnight import journal as journal_module
 from countnight import publish as publish_module
 from countnight.cli import main
 from countnight.journal import Journal
@@ -440,3 +441,53 @@ def test_a_failed_sync_publishes_nothing_and_leaves_no_temp_files(
         publish_module.publish(out, files, while_syncing=lambda tree: called.append(True))
     assert called == [True]
     assert snapshot(out) == {"index.html": b"the previous site"}
+
+
+# -- a first build's journal, written ahead while the site is made (Journal.write_first) ----------------------
+
+
+def _waiting(root: Path) -> list[str]:
+    return sorted(p.name for p in (root / ".countnight").iterdir() if p.name.endswith(".first"))
+
+
+def test_a_first_journal_that_cannot_be_written_ahead_is_appended(night: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tried: list[Path] = []
+
+    def full(path: Path, data: bytes) -> None:
+        tried.append(path)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(journal_module, "_write_new", full)
+    report = Site(night).build(AFTER_THE_NIGHT)
+    assert tried, "the first build did not try to write its journal ahead"
+    assert report.built and not report.warnings, report.warnings
+    assert len(shown_versions(night)) == 3 and not Journal.open(night).warnings
+    assert _waiting(night) == []
+
+
+def test_a_first_build_whose_site_does_not_go_out_leaves_no_journal(
+    night: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its journal was written ahead (the lines were made while the disk synced), then the site could not be
+    put in place: readers saw nothing, so no journal says they did, and nothing waits to be put in place."""
+    written: list[Path] = []
+    real, real_move = journal_module._write_new, publish_module._move_tree
+
+    def noted(path: Path, data: bytes) -> None:
+        written.append(path)
+        real(path, data)
+
+    def fails(tree: str, base: str, names: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), base)
+
+    monkeypatch.setattr(journal_module, "_write_new", noted)
+    monkeypatch.setattr(publish_module, "_move_tree", fails)
+    report = Site(night).build(AFTER_THE_NIGHT)
+    assert len(written) == 2 and not report.built
+    assert any("disk is full" in w for w in report.warnings), report.warnings
+    assert not (night / ".countnight/journal.jsonl").exists() and _waiting(night) == []
+
+    monkeypatch.setattr(journal_module, "_write_new", real)
+    monkeypatch.setattr(publish_module, "_move_tree", real_move)
+    report = Site(night).build(AFTER_THE_NIGHT)
+    assert report.built and len(shown_versions(night)) == 3 and _waiting(night) == []

@@ -4,6 +4,10 @@ One JSON object per line in ``ROOT/.countnight/journal.jsonl``, appended and fsy
 site that shows it is written. A torn last line (a crash mid-append) is skipped and reported; the
 lines before it are whole by construction.
 
+A first build (no journal yet) writes both files whole while its site is made, under hidden names, and puts
+them in place once the site is out (``write_first``): the same lines on disk at the same moment, without
+writing ~8 MB twice and syncing it after the site at 10,000 entries (~40 ms of a cold build, in series).
+
 The record is what keeps an entry on the page while its file is broken (its last good version), so it is
 kept twice: every append goes to ``journal-copy.jsonl`` as well. Damage to one (cut short, a line garbled,
 a shown version whose text no longer matches its hash, the file deleted) is mended from the other when the
@@ -31,6 +35,7 @@ from .jsontext import string
 STATE_DIR = ".countnight"
 JOURNAL = "journal.jsonl"
 COPY = "journal-copy.jsonl"  # the second copy: see the module docstring
+_FIRST = ".first"  # suffix of the hidden names a first build's journal and copy wait under (see write_first)
 
 Op = Literal["shown", "withdrawn", "deleted", "draft"]
 
@@ -247,13 +252,40 @@ class Journal:
         else:
             self.current.pop(record.id, None)
 
-    def append(self, records: Iterable[Record], *, payload: bytes | None = None) -> None:
-        """Append and fsync; the in-memory view follows. ``payload``: the records already encoded."""
+    def _first_paths(self) -> tuple[Path, Path]:
+        return self.path.with_name(f".{JOURNAL}{_FIRST}"), self.copy_path.with_name(f".{COPY}{_FIRST}")
+
+    def write_first(self, payload: bytes) -> First | None:
+        """A first build's journal (and its copy) written whole ahead, under hidden names, for ``append`` to put
+        in place once the site is out; None when this is not a first journal (one is there, or records are held
+        here) or it could not be written (``append`` then writes it as always). Nothing is shown to a later
+        reader of the journal until ``append``: before it the journal does not exist."""
+        if not payload or self.records or os.path.lexists(self.path) or os.path.lexists(self.copy_path):
+            return None
+        journal, copy = self._first_paths()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _write_new(journal, payload)
+        except OSError:
+            return None
+        try:
+            _write_new(copy, payload)
+        except OSError:
+            return First(payload, journal, None)
+        return First(payload, journal, copy)
+
+    def append(self, records: Iterable[Record], *, payload: bytes | None = None, first: First | None = None) -> None:
+        """Append and fsync; the in-memory view follows. ``payload``: the records already encoded. ``first``:
+        those lines, written ahead by ``write_first`` (it is put in place; if it cannot be, they are appended)."""
         batch = list(records)
         if not batch:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         payload = encode_records(batch) if payload is None else payload
+        if first is not None and first.payload is payload and self._put_first(first):
+            for record in batch:
+                self._apply(record)
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             start = os.fstat(fd).st_size
@@ -273,9 +305,76 @@ class Journal:
         _append_copy(self.copy_path, payload)
         for record in batch:
             self._apply(record)
+        for path in self._first_paths():  # a first journal left waiting by a build that ended before it was in place
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+    def _put_first(self, first: First) -> bool:
+        """``write_first``'s files put in place: synced (a cold build's syncfs has mostly done it), then linked
+        under their names, never over a file that is there since (a link refuses it); whether the journal is."""
+        try:
+            try:
+                fd = os.open(first.journal, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                os.link(first.journal, self.path)
+            except OSError:
+                return False
+            _fsync_folder(self.path.parent)
+            if first.copy is not None:
+                try:
+                    os.link(first.copy, self.copy_path)
+                except OSError:  # the copy is found short when the journal is next opened, and written again
+                    _append_copy(self.copy_path, first.payload)
+            return True
+        finally:
+            first.discard()
 
     def versions(self, ident: str) -> list[Record]:
         return [r for r in self.records if r.id == ident]
+
+
+@dataclass(frozen=True)
+class First:
+    """A first journal written ahead (``Journal.write_first``): its lines, and the hidden files that hold them."""
+
+    payload: bytes
+    journal: Path
+    copy: Path | None  # None: the copy could not be written ahead (``append`` writes it)
+
+    def discard(self) -> None:
+        """Its hidden files removed (once put in place, their names are the journal's; else never shown)."""
+        for path in (self.journal, self.copy):
+            if path is not None:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """``data`` as a new file at ``path``; whatever had that name is removed first, never written through (a
+    link left by a crash may share the journal's own file)."""
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:
+        write_all(fd, data)
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            path.unlink()
+        raise
+    os.close(fd)
+
+
+def _fsync_folder(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def encode_records(records: Iterable[Record]) -> bytes:

@@ -26,7 +26,7 @@ from .errors import InputError, Problem
 from .feeds import share_path
 from .fileio import read_file
 from .folder import FolderOutlet
-from .journal import JOURNAL, STATE_DIR, Journal, Record, encode_records, stamp
+from .journal import JOURNAL, STATE_DIR, First, Journal, Record, encode_records, stamp
 from .models import Context
 from .names import entry_id, is_id, longest_id
 from .pages import Output, PageCache, render_changes
@@ -60,6 +60,8 @@ class _JournalBatch:
     published: list[EntryView] = field(default_factory=list)
     revised: set[str] = field(default_factory=set)
     removed: list[tuple[str, str]] = field(default_factory=list)
+    live: LiveDelta = field(default_factory=LiveDelta)  # what open pages must be told of them (_live_delta)
+    first: First | None = None  # a first journal, written ahead (Journal.write_first)
 
 
 @contextlib.contextmanager
@@ -195,15 +197,26 @@ class Site:
         # while the disk syncs.
         made: list[_JournalBatch] = []
         sent = self._changes(output)
+        refigured = tuple(sorted(i for i in self.read.refigured if i in self.stream.live))  # same text, new picture
+
+        def alongside() -> None:
+            batch = self._journal_batch(journal, now)
+            batch.live = _live_delta(batch, output.panels, refigured)
+            # A first journal is written whole now, and put in place once the site is (see Journal.write_first)
+            batch.first = journal.write_first(batch.payload)
+            made.append(batch)
+
         try:
-            written = self.folder.send(sent, alongside=lambda: made.append(self._journal_batch(journal, now)))
+            written = self.folder.send(sent, alongside=alongside)
         except PublishError as err:
+            _discard_first(made)  # the site is not out: nor is its journal
             self._paths = None
             self._page_cache.clear()
             self._pages_stale = True
             report.warnings.append(str(err))
             return self._done(report, started)
         except Exception as err:  # a page's template failed as it was made: nothing was renamed into place
+            _discard_first(made)
             if (problem := template_problem(err)) is None:
                 raise
             return self._pages_failed(report, problem, started)
@@ -218,8 +231,7 @@ class Site:
         report.written = written.written
         report.cards_pending = output.cards_pending
         report.built = True
-        refigured = tuple(sorted(i for i in self.read.refigured if i in self.stream.live))  # same text, new picture
-        report.changes = changes = dataclasses.replace(sent, live=_live_delta(made[0], output.panels, refigured))
+        report.changes = changes = dataclasses.replace(sent, live=made[0].live)
         try:
             self._record(journal, report, made[0])
         except OSError as err:  # the site is out but its record is not (a full disk): say so; the next build records it
@@ -401,7 +413,7 @@ class Site:
         report.published.extend(batch.published)
         report.revised |= batch.revised
         report.removed.extend(batch.removed)
-        journal.append(batch.records, payload=batch.payload)
+        journal.append(batch.records, payload=batch.payload, first=batch.first)
         self.stream.unrecorded = set()  # only once the journal holds them
 
     def inputs_seen(self) -> Inputs | None:
@@ -452,6 +464,12 @@ class Site:
         report.problems.sort()
         report.seconds = time.perf_counter() - started
         return report
+
+
+def _discard_first(made: list[_JournalBatch]) -> None:
+    """A first journal written ahead for a site that did not go out (see Journal.write_first): removed."""
+    if made and made[0].first is not None:
+        made[0].first.discard()
 
 
 def _live_delta(batch: _JournalBatch, panels: tuple[str, ...], refigured: tuple[str, ...] = ()) -> LiveDelta:
