@@ -58,21 +58,26 @@ class Record:
     def to_json(self) -> str:
         """One line: ``compact`` of {op, id, at} (and hash, path, text, window for "shown"), field by field, then
         ``sum``: the line's own check (see ``_summed``)."""
+        return self.line()[:-1].decode()
+
+    def line(self) -> bytes:
+        """``to_json`` as the journal holds it: UTF-8, with its line feed (encoded once: the sum is of these bytes)."""
         head = f'{{"op":{string(self.op)},"id":{string(self.id)},"at":{string(self.at)}'
         if self.op != "shown":
-            return _summed(head)
+            return _summed(head.encode())
         tail = f',"window":{string(self.window)}' if self.window else ""
-        return _summed(f'{head},"hash":{string(self.hash)},"path":{string(self.path)},"text":{string(self.text)}{tail}')
+        body = f'{head},"hash":{string(self.hash)},"path":{string(self.path)},"text":{string(self.text)}{tail}'
+        return _summed(body.encode())
 
 
 def _line_sum(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()[:16]
 
 
-def _summed(body: str) -> str:
+def _summed(body: bytes) -> bytes:
     """A line that checks itself: damage that leaves valid JSON (a flipped bit in a time, an op rewritten) is
     still found, so a damaged line is never taken for a record and ``merged`` never meets two versions of one."""
-    return f'{body},"sum":"{_line_sum(body.encode())}"}}'
+    return b'%s,"sum":"%s"}\n' % (body, _line_sum(body).encode())
 
 
 _SUM_TAIL = len(',"sum":"0123456789abcdef"}')
@@ -163,8 +168,8 @@ def merged(first: Sequence[Record], second: Sequence[Record]) -> list[Record]:
         return list(first)
     import difflib  # only when the two differ: a restart's quick check imports this module
 
-    keys_a = [r.to_json() for r in first]
-    keys_b = [r.to_json() for r in second]
+    keys_a = [r.line() for r in first]
+    keys_b = [r.line() for r in second]
     out: list[Record] = []
     matcher = difflib.SequenceMatcher(None, keys_a, keys_b, autojunk=False)
     for tag, a1, a2, b1, b2 in matcher.get_opcodes():
@@ -379,7 +384,7 @@ def _fsync_folder(folder: Path) -> None:
 
 def encode_records(records: Iterable[Record]) -> bytes:
     """Records as the journal's lines."""
-    return "".join(r.to_json() + "\n" for r in records).encode()
+    return b"".join([r.line() for r in records])
 
 
 def _append_copy(path: Path, payload: bytes) -> None:
