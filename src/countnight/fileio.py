@@ -1,7 +1,9 @@
-"""Writing bytes to a file descriptor, all of them: what the writer, the journal and the editor commands share."""
+"""Writing bytes to a file descriptor, all of them, and flushing files and folders to the disk: what the writer,
+the journal, the desk and the editor commands share."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -16,6 +18,22 @@ def write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
+
+
+def fsync_file(path: str | os.PathLike[str]) -> None:
+    """Flush a file already written (a temp file about to be renamed into place) to the disk."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_folder(folder: str | os.PathLike[str]) -> None:
+    """Flush a folder's names (a file created or renamed in it survives a crash); best effort: a file system that
+    cannot sync a folder still has the files."""
+    with contextlib.suppress(OSError):
+        fsync_file(folder)
 
 
 def write_synced(path: str | os.PathLike[str], data: bytes, mode: int = 0o644) -> None:

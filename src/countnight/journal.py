@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Literal
 
 from .errors import InputError, describe_os_error
-from .fileio import read_file, write_all, write_synced
+from .fileio import fsync_file, fsync_folder, read_file, write_all, write_synced
 from .jsontext import string
 
 STATE_DIR = ".countnight"
@@ -319,15 +319,11 @@ class Journal:
         under their names, never over a file that is there since (a link refuses it); whether the journal is."""
         try:
             try:
-                fd = os.open(first.journal, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
+                fsync_file(first.journal)
                 os.link(first.journal, self.path)
             except OSError:
                 return False
-            _fsync_folder(self.path.parent)
+            fsync_folder(self.path.parent)
             if first.copy is not None:
                 try:
                     os.link(first.copy, self.copy_path)
@@ -371,15 +367,6 @@ def _write_new(path: Path, data: bytes) -> None:
             path.unlink()
         raise
     os.close(fd)
-
-
-def _fsync_folder(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def encode_records(records: Iterable[Record]) -> bytes:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .changes import Content, write_order
 from .errors import describe_os_error
-from .fileio import write_all
+from .fileio import fsync_file, fsync_folder, write_all
 from .parallel import PARALLEL_MIN, map_forked, usable_cpus
 from .staging import TreeWriter
 from .themefault import fault
@@ -57,7 +57,7 @@ def write_atomic(target: Path, data: bytes) -> None:
     """Temp file beside the target, fsync, chmod 0644, rename over it, fsync the folder."""
     tmp = _stage(target, data, sync=True)
     os.replace(tmp, target)
-    _fsync_dir(target.parent)
+    fsync_folder(target.parent)
 
 
 def _stage(target: str | Path, data: bytes, *, sync: bool, folders: set[str] | None = None) -> str:
@@ -137,15 +137,6 @@ _flush = flush  # (by this name, so a test can make the disk fail)
 # Up to this many changed files are fsynced one by one; past it one syncfs is cheaper (a cold build writes
 # thousands of files; a watch-mode rebuild a handful).
 _SYNC_EACH_MAX = 16
-
-
-def _fsync_dir(folder: str | Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _same(path: str | Path, data: bytes) -> bool:
@@ -373,10 +364,10 @@ def publish(
             _sync_filesystem(out, meanwhile)
         else:
             for _, tmp in staged:
-                _fsync_file(tmp)
+                fsync_file(tmp)
             if tree is not None:  # the folders made inside it, too (syncfs covers them)
                 for folder in {os.path.dirname(tmp) for _, tmp in staged}:
-                    _fsync_dir(folder)
+                    fsync_folder(folder)
             if meanwhile is not None:
                 meanwhile()
         if tree is not None:
@@ -391,7 +382,7 @@ def publish(
             renamed += 1
             folders[os.path.dirname(target)] = None
         for folder in folders:
-            _fsync_dir(folder)
+            fsync_folder(folder)
         for name in sorted(previous - names):  # prune what the previous build wrote and this one did not
             with contextlib.suppress(FileNotFoundError, ValueError):
                 (out / _safe(name)).unlink()
@@ -448,7 +439,7 @@ def _move_tree(tree: str, base: str, names: Sequence[str]) -> None:
         tops[name.partition("/")[0]] = None
     for top in tops:
         os.rename(f"{tree}/{top}", f"{base}/{top}")
-    _fsync_dir(base)
+    fsync_folder(base)
     _remove_tree(tree)  # empty now; were it not, the site is out all the same: no reason to fail the publish
 
 
@@ -473,14 +464,6 @@ def _holds_files(out: Path) -> bool:
         return False
     except OSError:  # unreadable: compare each file with the disk, and let the writes say what is wrong
         return True
-
-
-def _fsync_file(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _read_manifest(out: Path) -> set[str]:

@@ -21,11 +21,10 @@ from typing import Literal
 
 from ..entries import parse_entry
 from ..errors import InputError
-from ..fileio import write_all
+from ..fileio import fsync_folder, write_all
 from ..journal import JOURNAL, STATE_DIR
 from ..listing import ENTRIES, load_context
 from ..names import is_entry_name, is_picture_name
-from ..publish import _fsync_dir  # the one writer's folder sync
 from ..views import make_view
 
 LOG = "desk-log.jsonl"
@@ -53,7 +52,7 @@ def write_new(root: Path, stem: str, data: bytes, *, suffix: str = ".md") -> Pat
                 os.link(tmp, path)
             except FileExistsError:
                 continue
-            _fsync_dir(folder)  # the new name survives a crash
+            fsync_folder(folder)  # the new name survives a crash
             # A link makes no "closed after writing" event, so the watcher would hold the new name for its
             # grace period in case more writes follow. Opening it for writing and closing it, untouched,
             # says it is complete: it is published at once.
