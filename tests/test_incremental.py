@@ -154,13 +154,14 @@ class Night:
         return action()
 
 
-def _fresh_build(root: Path, copy: Path, now: datetime) -> dict[str, bytes]:
+def _fresh_build(root: Path, copy: Path, now: datetime) -> tuple[dict[str, bytes], list[str]]:
+    """The site a build from nothing makes of ``root`` as it is now, and what it tells the desk."""
     if copy.exists():
         shutil.rmtree(copy)
     shutil.copytree(root, copy, ignore=shutil.ignore_patterns("site"))
     report = Site(copy, cards_per_build=None).build(now)  # every share card drawn (see the test of the rest)
     assert report.built
-    return _files(copy / "site")
+    return _files(copy / "site"), report.notices
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -173,9 +174,10 @@ def test_incremental_builds_match_a_build_from_nothing(tmp_path: Path, seed: int
     assert site.build(night.now).built
     for number in range(STEPS):
         touched = night.step()
-        expected = _fresh_build(root, tmp_path / "fresh", night.now)  # the folder as it is before our build
+        expected, notices = _fresh_build(root, tmp_path / "fresh", night.now)  # the folder before our build
         report = site.build(night.now, changed=touched)
         assert report.built, report.problems
+        assert report.notices == notices, f"seed {seed}, step {number} ({touched})"  # seats declared twice too
         got = _files(root / "site")
         assert got.keys() == expected.keys(), f"step {number}: {sorted(got.keys() ^ expected.keys())[:5]}"
         differ = [name for name in got if got[name] != expected[name]]
