@@ -94,7 +94,7 @@ class SeatNotices:
         if self._said is None:
             for seat in self._stale:
                 group = self._results.get(seat)
-                found = second_results(group.values(), line_of) if group else []
+                found = second_results(group.values(), line_of) if group and len(group) > 1 else []  # (one: none)
                 if found:
                     self._notices[seat] = found
                 else:
