@@ -1,10 +1,10 @@
-"""CPU time of countnight at two revisions, side by side: a cold build (its process and its forked workers) and
-the median of a watcher's one-entry builds, each revision in fresh processes, alternating, on the synthetic night
-of benchmarks/workload.py. CPU time, not wall time: on a loaded machine it still compares the two. The cold
-build's is given whole (its process and its workers) and for its own process alone: that process is busy from
-start to end (its workers take the rest), so on two otherwise idle cores its CPU time is close to the build's
-wall time, and work moved from it into a core's idle time shows there, not in the whole. Its wall time is
-given too, for a quiet machine.
+"""CPU time of countnight at two revisions, side by side: a cold build (its process and its forked workers) and the
+median of a watcher's one-entry builds (all of them, those of a result, those of the other kinds), each revision in
+fresh processes, alternating, on the synthetic night of benchmarks/workload.py. CPU time, not wall time: on a
+loaded machine it still compares the two. The cold build's is given whole (its process and its workers) and for its
+own process alone: that process is busy from start to end (its workers take the rest), so on two otherwise idle
+cores its CPU time is close to the build's wall time, and work moved from it into a core's idle time shows there,
+not in the whole. Its wall time is given too, for a quiet machine.
 
     .venv/bin/python benchmarks/ab.py --base REV [--size 10000] [--pairs 4] [--drops 15]
 
@@ -53,16 +53,18 @@ assert Site(root, out).build().built
 cold, cold_own, cold_wall = cpu() - start, own_cpu() - own_start, time.perf_counter() - wall_start
 watcher = Site(root, out.with_name(out.name + "-w"), long_lived=True)
 assert watcher.build().built
-one = []
+one, results, others = [], [], []
 for name, text in drops:
     (root / "entries" / name).write_text(text)
     start = time.process_time()
     assert watcher.build(changed=[f"entries/{name}"]).built
     one.append(time.process_time() - start)
+    (results if "\nkind: result\n" in text else others).append(one[-1])
 for name, _ in drops:
     (root / "entries" / name).unlink()
 figures = {"cold": cold, "cold, its own process": cold_own, "cold, wall": cold_wall}
-print(json.dumps({**figures, "one entry": statistics.median(one)}))
+kinds = {"one result": statistics.median(results or [0.0]), "one entry of another kind": statistics.median(others)}
+print(json.dumps({**figures, "one entry": statistics.median(one), **kinds}))
 """
 
 
@@ -113,7 +115,8 @@ def main() -> None:
                 if folder.exists():
                     folder.rename(trash / f"{i}-{name}-{folder.name}")
     print(f"{args.size:,} entries, {args.pairs} pairs, CPU time (base {args.base})")
-    for figure in ("cold", "cold, its own process", "cold, wall", "one entry"):
+    one_entry = ("one entry", "one result", "one entry of another kind")
+    for figure in ("cold", "cold, its own process", "cold, wall", *one_entry):
         before = [r[figure] for r in results["base"]]
         after = [r[figure] for r in results["this"]]
         ratios = [a / b for a, b in zip(after, before, strict=True)]

@@ -154,13 +154,23 @@ class Night:
         return action()
 
 
-def _fresh_build(root: Path, copy: Path, now: datetime) -> dict[str, bytes]:
+def _counted(site: Site) -> tuple[list[str], list[list[tuple[str, int]]], tuple[int, int | None]]:
+    """The results that count, in the stream's order, and the scoreboard, its parties in order."""
+    board = site.stream.board
+    assert site.stream.results is not None and board is not None
+    parties = [list(counts.items()) for counts in (board.seats, board.gains, board.losses)]
+    return [v.id for v in site.stream.results], parties, (board.declared, board.total)
+
+
+def _fresh_build(root: Path, copy: Path, now: datetime) -> tuple[dict[str, bytes], list[str], object]:
+    """The site a build from nothing makes of ``root`` as it is now, what it tells the desk, what it counts."""
     if copy.exists():
         shutil.rmtree(copy)
     shutil.copytree(root, copy, ignore=shutil.ignore_patterns("site"))
-    report = Site(copy, cards_per_build=None).build(now)  # every share card drawn (see the test of the rest)
+    site = Site(copy, cards_per_build=None)  # every share card drawn (see the test of the rest)
+    report = site.build(now)
     assert report.built
-    return _files(copy / "site")
+    return _files(copy / "site"), report.notices, _counted(site)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -173,9 +183,11 @@ def test_incremental_builds_match_a_build_from_nothing(tmp_path: Path, seed: int
     assert site.build(night.now).built
     for number in range(STEPS):
         touched = night.step()
-        expected = _fresh_build(root, tmp_path / "fresh", night.now)  # the folder as it is before our build
+        expected, notices, counted = _fresh_build(root, tmp_path / "fresh", night.now)  # the folder before ours
         report = site.build(night.now, changed=touched)
         assert report.built, report.problems
+        assert report.notices == notices, f"seed {seed}, step {number} ({touched})"  # seats declared twice too
+        assert _counted(site) == counted, f"seed {seed}, step {number} ({touched})"  # kept seat by seat
         got = _files(root / "site")
         assert got.keys() == expected.keys(), f"step {number}: {sorted(got.keys() ^ expected.keys())[:5]}"
         differ = [name for name in got if got[name] != expected[name]]

@@ -334,7 +334,8 @@ class Scoreboard:
 def _by_count(counts: Counter[str]) -> Mapping[str, int]:
     """Most first; among equals the main parties in their usual order, then the rest by code."""
     rank = {code: i for i, code in enumerate(MAIN_PARTIES)}
-    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], rank.get(kv[0], math.inf), kv[0].casefold()))
+    # (the code itself last: the order never depends on which party was counted first)
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], rank.get(kv[0], math.inf), kv[0].casefold(), kv[0]))
     return MappingProxyType(dict(ordered))
 
 
@@ -344,20 +345,46 @@ def tally(results: Iterable[tuple[str, ResultFigures]], baseline: Baseline | Non
     ``total`` is the baseline's constituencies plus any declared seat outside it (a reporter may cover a
     seat the baseline does not list), so ``declared`` never exceeds it; None without a baseline.
     """
-    seats: Counter[str] = Counter()
-    gains: Counter[str] = Counter()
-    losses: Counter[str] = Counter()
-    declared = outside = 0
+    kept = SeatTally(baseline)
     for constituency, figures in results:
-        declared += 1
-        seats[figures.winner.party] += 1
+        kept.add(constituency, figures)
+    return kept.board()
+
+
+class SeatTally:
+    """``tally`` kept as the results that count come and go: a seat's new result added, the one it replaces taken
+    away (a watcher's build for one result counted every seat again: ~5 ms at 2,500 seats)."""
+
+    def __init__(self, baseline: Baseline | None) -> None:
+        self.baseline = baseline
+        self._seats: Counter[str] = Counter()
+        self._gains: Counter[str] = Counter()
+        self._losses: Counter[str] = Counter()
+        self._declared = self._outside = 0
+
+    def add(self, constituency: str, figures: ResultFigures, by: int = 1) -> None:
+        self._declared += by
+        _bump(self._seats, figures.winner.party, by)
         if figures.gain and figures.previous_winner is not None:
-            gains[figures.winner.party] += 1
-            losses[figures.previous_winner] += 1
-        if baseline is not None and constituency not in baseline:
-            outside += 1
-    total = None if baseline is None else len(baseline) + outside
-    return Scoreboard(_by_count(seats), _by_count(gains), _by_count(losses), declared, total)
+            _bump(self._gains, figures.winner.party, by)
+            _bump(self._losses, figures.previous_winner, by)
+        if self.baseline is not None and constituency not in self.baseline:
+            self._outside += by
+
+    def remove(self, constituency: str, figures: ResultFigures) -> None:
+        """Take away a result ``add`` counted."""
+        self.add(constituency, figures, -1)
+
+    def board(self) -> Scoreboard:
+        total = None if self.baseline is None else len(self.baseline) + self._outside
+        seats, gains, losses = (_by_count(c) for c in (self._seats, self._gains, self._losses))
+        return Scoreboard(seats, gains, losses, self._declared, total)
+
+
+def _bump(counts: Counter[str], key: str, by: int) -> None:
+    counts[key] += by
+    if not counts[key]:  # a party with no seats left is not on the board
+        del counts[key]
 
 
 def results_document(results: Sequence[tuple[str, str, ResultFigures]], scoreboard: Scoreboard) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from .pictures import PictureWork, Waiting, picture_notes
 from .reading import FilePath, open_folder, read_regular, taken_down
 from .report import BuildReport
 from .rules import Setup
-from .seats import second_results
+from .seats import SeatNotices
 from .shown import Outcome, as_shown
 from .uptodate import Signature, of_stat, picture_signature, racy
 from .views import EntryView
@@ -69,7 +69,7 @@ class ReadState:
         self.taken_down: dict[str, str] = {}  # id → 'withdrawn'/'draft' said by a file that fails validation
         self.seen_ns = 0  # time.time_ns() before this build took any signature (see uptodate.racy)
         self.warned: dict[str, tuple[Problem, ...]] = {}  # entry file → what its valid entry is warned of
-        self.seat_notices: list[str] | None = None  # seats.second_results; None: to be worked out again
+        self.seat_notices = SeatNotices()  # seats.second_results, kept seat by seat
         self.results: dict[str, ResultEntry] = {}  # id → the result the stream considers (entries' results)
         self.ignored: dict[str, str] = {}  # a file or folder in entries/ that looks meant as an entry → what to do
         # Pictures: made by worker processes. A one-off build waits for them; a watcher (watch.py) sets
@@ -91,7 +91,7 @@ class ReadState:
         for kept in (*kept_maps, self.taken_down, self.warned, self.results):
             kept.clear()
         self.bad.clear()
-        self.seat_notices = None
+        self.seat_notices.clear()
 
     def unsettled(self) -> list[tuple[str, str]]:
         """(entry file, sha256 as read) of each file whose signature proves nothing yet (see Parsed.settled)."""
@@ -228,7 +228,7 @@ class ReadState:
             if old_entry is not new_entry or old_taken != new_taken or old_made != new_made:
                 touched.add(ident)
                 if isinstance(old_entry, ResultEntry) or isinstance(new_entry, ResultEntry):
-                    self.seat_notices = None  # a result came, went or changed: look for seats declared twice
+                    self.seat_notices.change(ident, new_entry)  # a result came, went or changed: its seat's notices
                     if isinstance(new_entry, ResultEntry):
                         self.results[ident] = new_entry
                     else:
@@ -251,9 +251,7 @@ class ReadState:
             report.problems.extend(self.outcomes[display].problems)
         report.notices.extend(str(notice) for display in sorted(self.warned) for notice in self.warned[display])
         report.notices.extend(str(Problem(display, 0, why)) for display, why in sorted(self.ignored.items()))
-        if self.seat_notices is None:
-            self.seat_notices = [str(n) for n in second_results(self.results.values(), self.constituency_line)]
-        report.notices.extend(self.seat_notices)
+        report.notices.extend(self.seat_notices.said(self.constituency_line))
         return touched
 
     def look_at_non_entry(self, name: str, folder: bool) -> None:

@@ -9,7 +9,7 @@ import bisect
 from collections.abc import Sequence
 from datetime import datetime
 
-from .elections import Scoreboard, tally
+from .elections import Scoreboard, SeatTally
 from .figures import MadePicture
 from .fragments import Fragment, Fragments, view_and_fragment
 from .journal import Journal
@@ -42,6 +42,12 @@ class Stream:
         self.removed: dict[str, str] = {}  # id → why readers no longer see it
         self.at: datetime | None = None  # the `now` of the last stream update; None: start afresh
         self.results: list[EntryView] | None = None
+        # seat → its results in the stream, oldest first (None: to be found again, by a walk of the whole stream)
+        self.seat_results: dict[str, list[EntryView]] | None = None
+        self.recount: set[str] = set()  # seats whose results came or went since the results were worked out
+        self.counted: dict[str, EntryView] = {}  # seat → the result that counts (its newest)
+        self.counted_oldest_first: list[EntryView] = []  # those, oldest first
+        self.tally: SeatTally | None = None  # the scoreboard of those
         self.results_dirty = False  # a result came into or left the stream since the results were worked out
         self.board: Scoreboard | None = None
         self.unrecorded: set[str] = set()  # shown ids the journal may not hold yet
@@ -73,6 +79,7 @@ class Stream:
         if reset:
             self.oldest_first, self.live, self.scheduled = [], {}, {}
             self.summaries, self.keyed, self.pinned, self.pictured = set(), set(), set(), set()
+            self.seat_results = None
             self.views = {i: v for i, v in self.views.items() if i in self.read.entries}
             for entry in self.read.entries.values():
                 self.place(entry, setup, now, insert=False)
@@ -146,6 +153,10 @@ class Stream:
             self.summaries.add(entry.id)
         elif isinstance(entry, ResultEntry):
             self.results_dirty = True
+            if self.seat_results is not None:
+                key = seat_key(entry.constituency)
+                bisect.insort(self.seat_results.setdefault(key, []), view, key=self.view_order)
+                self.recount.add(key)
         if entry.key:
             self.keyed.add(entry.id)
         if entry.pinned:
@@ -161,6 +172,14 @@ class Stream:
             flagged.discard(view.id)
         if isinstance(view.entry, ResultEntry):
             self.results_dirty = True
+            if self.seat_results is not None:
+                key = seat_key(view.entry.constituency)
+                seat = [v for v in self.seat_results.get(key, ()) if v is not view]
+                if seat:
+                    self.seat_results[key] = seat
+                else:
+                    self.seat_results.pop(key, None)
+                self.recount.add(key)
         at = bisect.bisect_left(self.oldest_first, self.view_order(view), key=self.view_order)
         if at < len(self.oldest_first) and self.oldest_first[at] is view:
             del self.oldest_first[at]
@@ -169,6 +188,46 @@ class Stream:
 
     def view_order(self, view: EntryView) -> tuple[float, str]:
         return self.order(view.entry)
+
+    def _count(self, setup: Setup) -> None:
+        """The results that count (a seat's newest), newest first, and their scoreboard: worked out again for the
+        seats whose results came or went (every seat after a reset, or with another baseline)."""
+        if self.seat_results is None or self.tally is None or self.tally.baseline is not setup.baseline:
+            if self.seat_results is None:  # every result in the stream, by seat; kept from here as they come and go
+                seats: dict[str, list[EntryView]] = {}
+                for view in self.oldest_first:
+                    if isinstance(view.entry, ResultEntry):
+                        seats.setdefault(seat_key(view.entry.constituency), []).append(view)
+                self.seat_results = seats
+            self.counted = {key: seat[-1] for key, seat in self.seat_results.items()}
+            self.counted_oldest_first = sorted(self.counted.values(), key=self.view_order)
+            self.tally = SeatTally(setup.baseline)
+            for view in self.counted_oldest_first:
+                if view.result is not None:
+                    self.tally.add(_seat_of(view), view.result)
+        else:
+            for key in self.recount:
+                seat = self.seat_results.get(key)
+                now, was = (seat[-1] if seat else None), self.counted.get(key)
+                if now is was:
+                    continue
+                if was is not None:
+                    del self.counted[key]
+                    at = bisect.bisect_left(self.counted_oldest_first, self.view_order(was), key=self.view_order)
+                    if at < len(self.counted_oldest_first) and self.counted_oldest_first[at] is was:
+                        del self.counted_oldest_first[at]
+                    else:  # pragma: no cover - the order key of a view never changes; kept as a safety net
+                        self.counted_oldest_first = [v for v in self.counted_oldest_first if v is not was]
+                    if was.result is not None:
+                        self.tally.remove(_seat_of(was), was.result)
+                if now is not None:
+                    self.counted[key] = now
+                    bisect.insort(self.counted_oldest_first, now, key=self.view_order)
+                    if now.result is not None:
+                        self.tally.add(_seat_of(now), now.result)
+        self.recount.clear()
+        self.results = self.counted_oldest_first[::-1]
+        self.board = self.tally.board()
 
     def set_removal(self, ident: str, journal: Journal) -> None:
         """Whether readers were shown this entry and it is gone now: withdrawn, deleted or back to draft."""
@@ -186,15 +245,7 @@ class Stream:
         results_changed = changed is None or self.results is None or self.results_dirty
         self.results_dirty = False
         if results_changed:
-            results: dict[str, EntryView] = {}
-            for view in views:  # newest first: the first result of a constituency is the one that counts
-                if isinstance(view.entry, ResultEntry):
-                    results.setdefault(seat_key(view.entry.constituency), view)
-            self.results = list(results.values())
-            self.board = tally(
-                ((v.entry.constituency or "", v.result) for v in self.results if v.result is not None),
-                setup.baseline,
-            )
+            self._count(setup)
         summaries = [self.live[i] for i in self.summaries]
         summary = max(summaries, key=self.view_order) if summaries else None
         key_events, pinned = (
@@ -222,6 +273,10 @@ class Stream:
                 for rendition in figure.renditions
             },
         )
+
+
+def _seat_of(view: EntryView) -> str:
+    return view.entry.constituency or "" if isinstance(view.entry, ResultEntry) else ""
 
 
 def _same_pictures(view: EntryView, made: Sequence[MadePicture]) -> bool:
