@@ -204,7 +204,7 @@ class Stream:
             self.tally = SeatTally(setup.baseline)
             for view in self.counted_oldest_first:
                 if view.result is not None:
-                    self.tally.add(_seat_of(view), view.result)
+                    self.tally.add(_constituency(view), view.result)
         else:
             for key in self.recount:
                 seat = self.seat_results.get(key)
@@ -219,12 +219,12 @@ class Stream:
                     else:  # pragma: no cover - the order key of a view never changes; kept as a safety net
                         self.counted_oldest_first = [v for v in self.counted_oldest_first if v is not was]
                     if was.result is not None:
-                        self.tally.remove(_seat_of(was), was.result)
+                        self.tally.remove(_constituency(was), was.result)
                 if now is not None:
                     self.counted[key] = now
                     bisect.insort(self.counted_oldest_first, now, key=self.view_order)
                     if now.result is not None:
-                        self.tally.add(_seat_of(now), now.result)
+                        self.tally.add(_constituency(now), now.result)
         self.recount.clear()
         self.results = self.counted_oldest_first[::-1]
         self.board = self.tally.board()
@@ -275,7 +275,7 @@ class Stream:
         )
 
 
-def _seat_of(view: EntryView) -> str:
+def _constituency(view: EntryView) -> str:
     return view.entry.constituency or "" if isinstance(view.entry, ResultEntry) else ""
 
 
