@@ -69,8 +69,7 @@ class ReadState:
         self.taken_down: dict[str, str] = {}  # id → 'withdrawn'/'draft' said by a file that fails validation
         self.seen_ns = 0  # time.time_ns() before this build took any signature (see uptodate.racy)
         self.warned: dict[str, tuple[Problem, ...]] = {}  # entry file → what its valid entry is warned of
-        self.seat_notices = SeatNotices()  # seats.second_results, kept seat by seat
-        self.results: dict[str, ResultEntry] = {}  # id → the result the stream considers (entries' results)
+        self.seat_notices = SeatNotices()  # the results the stream considers, by seat, and seats declared twice
         self.ignored: dict[str, str] = {}  # a file or folder in entries/ that looks meant as an entry → what to do
         # Pictures: made by worker processes. A one-off build waits for them; a watcher (watch.py) sets
         # ``blocking`` off and is told when each is made.
@@ -88,7 +87,7 @@ class ReadState:
     def clear(self) -> None:
         """Forget everything read: the night's rules changed, so every entry is read anew."""
         kept_maps = (self.parsed, self.rendered, self.last_goods, self.shown_as_was, self.outcomes, self.entries)
-        for kept in (*kept_maps, self.taken_down, self.warned, self.results):
+        for kept in (*kept_maps, self.taken_down, self.warned):
             kept.clear()
         self.bad.clear()
         self.seat_notices.clear()
@@ -229,10 +228,6 @@ class ReadState:
                 touched.add(ident)
                 if isinstance(old_entry, ResultEntry) or isinstance(new_entry, ResultEntry):
                     self.seat_notices.change(ident, new_entry)  # a result came, went or changed: its seat's notices
-                    if isinstance(new_entry, ResultEntry):
-                        self.results[ident] = new_entry
-                    else:
-                        self.results.pop(ident, None)
                 if new_entry is None:
                     self.entries.pop(ident, None)
                 else:

@@ -44,11 +44,12 @@ class Stream:
         self.results: list[EntryView] | None = None
         # seat → its results in the stream, oldest first (None: to be found again, by a walk of the whole stream)
         self.seat_results: dict[str, list[EntryView]] | None = None
-        self.recount: set[str] = set()  # seats whose results came or went since the results were worked out
+        # seats whose results came or went since the results were worked out (with seat_results; without it, a
+        # reset, every build's night is made with ``changed`` None and counts every seat)
+        self.recount: set[str] = set()
         self.counted: dict[str, EntryView] = {}  # seat → the result that counts (its newest)
         self.counted_oldest_first: list[EntryView] = []  # those, oldest first
         self.tally: SeatTally | None = None  # the scoreboard of those
-        self.results_dirty = False  # a result came into or left the stream since the results were worked out
         self.board: Scoreboard | None = None
         self.unrecorded: set[str] = set()  # shown ids the journal may not hold yet
 
@@ -151,12 +152,10 @@ class Stream:
             self.pictured.add(entry.id)
         if isinstance(entry, SummaryEntry):
             self.summaries.add(entry.id)
-        elif isinstance(entry, ResultEntry):
-            self.results_dirty = True
-            if self.seat_results is not None:
-                key = seat_key(entry.constituency)
-                bisect.insort(self.seat_results.setdefault(key, []), view, key=self.view_order)
-                self.recount.add(key)
+        elif isinstance(entry, ResultEntry) and self.seat_results is not None:
+            key = seat_key(entry.constituency)
+            bisect.insort(self.seat_results.setdefault(key, []), view, key=self.view_order)
+            self.recount.add(key)
         if entry.key:
             self.keyed.add(entry.id)
         if entry.pinned:
@@ -170,16 +169,14 @@ class Stream:
     def unstream(self, view: EntryView) -> None:
         for flagged in (self.summaries, self.keyed, self.pinned, self.pictured):
             flagged.discard(view.id)
-        if isinstance(view.entry, ResultEntry):
-            self.results_dirty = True
-            if self.seat_results is not None:
-                key = seat_key(view.entry.constituency)
-                seat = [v for v in self.seat_results.get(key, ()) if v is not view]
-                if seat:
-                    self.seat_results[key] = seat
-                else:
-                    self.seat_results.pop(key, None)
-                self.recount.add(key)
+        if isinstance(view.entry, ResultEntry) and self.seat_results is not None:
+            key = seat_key(view.entry.constituency)
+            seat = [v for v in self.seat_results.get(key, ()) if v is not view]
+            if seat:
+                self.seat_results[key] = seat
+            else:
+                self.seat_results.pop(key, None)
+            self.recount.add(key)
         at = bisect.bisect_left(self.oldest_first, self.view_order(view), key=self.view_order)
         if at < len(self.oldest_first) and self.oldest_first[at] is view:
             del self.oldest_first[at]
@@ -242,8 +239,7 @@ class Stream:
 
     def night(self, setup: Setup, now: datetime, changed: set[str] | None) -> Night:
         views = self.oldest_first[::-1]  # newest first
-        results_changed = changed is None or self.results is None or self.results_dirty
-        self.results_dirty = False
+        results_changed = changed is None or self.results is None or bool(self.recount)
         if results_changed:
             self._count(setup)
         summaries = [self.live[i] for i in self.summaries]
