@@ -26,7 +26,7 @@ from .clock import parse_time
 from .config import Event
 from .entries import parse_entry
 from .errors import InputError, Problem
-from .fileio import write_all
+from .fileio import fsync_folder, write_all
 from .frontmatter import decode, read_entry, split
 from .journal import Journal, Record
 from .listing import ENTRIES, find_entry, load_context, normalise_id, unknown
@@ -316,12 +316,7 @@ def write_entry_file(path: Path, data: bytes, *, expect: bytes | None = None, cr
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-    with contextlib.suppress(OSError):
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    fsync_folder(path.parent)
 
 
 def _umask() -> int:
