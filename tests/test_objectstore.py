@@ -294,7 +294,9 @@ def test_an_absent_store_never_holds_up_the_build_and_the_console_says_how_far_b
         started = time.perf_counter()
         outlet.send(report.changes)
         took.append(time.perf_counter() - started)
-    assert max(took) < 0.05, f"send() must only queue the paths: {took}"
+    # Only queued: a send that waited on the store would wait for ever, as nothing listens there. The bound
+    # leaves a loaded machine room for a turn of the interpreter lock held by the outlet's thread.
+    assert max(took) < 0.5, f"send() must only queue the paths: {took}"
     deadline = time.monotonic() + TIMEOUT
     while "3 builds behind" not in night.console.getvalue():
         assert time.monotonic() < deadline, night.console.getvalue()

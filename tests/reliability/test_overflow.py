@@ -84,8 +84,7 @@ def _burst(root: Path) -> tuple[Dropper, float]:
     dropper = Dropper(root)
     staged = [dropper.stage(n) for n in range(BURST)]
     began = time.monotonic()
-    for path in staged:
-        dropper.commit(path)
+    dropper.burst(staged)
     return dropper, began
 
 
