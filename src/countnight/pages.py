@@ -244,7 +244,7 @@ def render_changes(
             fresh[path] = functools.partial(_older_page, theme, night, paging, path, views, number, count)
             work.pages[path] = key
     fresh.update(_share_pages(theme, night, paging, work, chosen, fallback))
-    if work.pending and chosen.left != 0:
+    if work.pending:  # (with no card left to draw, those drawn aside meanwhile: cardpainter.py)
         fresh.update(_catch_up(theme, night, paging, work, chosen, fallback))
     paths |= work.share_paths
     # Each card is made where it is written (a cold build: on every core), once, under a name no other card has;
@@ -360,11 +360,11 @@ def _share_jobs(theme: Theme, night: Night, jobs: list[tuple[str, EntryView, str
 def _catch_up(
     theme: Theme, night: Night, paging: Paging, work: PageCache, cards: CardBudget, fallback: Card
 ) -> dict[str, Content]:
-    """The share pages of entries still waiting for their card that this build can draw, newest first, made
-    again to name it."""
+    """The share pages of entries still waiting for their card that this build can draw or finds drawn, newest
+    first, made again to name it: up to the first it can do neither for."""
     jobs: list[tuple[str, EntryView, str, Card]] = []
     for view in night.shown:
-        if not work.pending or cards.left == 0:
+        if not work.pending:
             break
         if view.id not in work.pending:
             continue
@@ -375,6 +375,26 @@ def _catch_up(
         jobs.append((path, view, where, card))
         work.pages[path] = (view, where)
     return _share_jobs(theme, night, jobs)
+
+
+def cards_to_draw(night: Night, work: PageCache, store: CardStore, limit: int) -> list[Card]:
+    """The share cards the site waits for, not yet in ``store``, at most ``limit``: the night's card, if its
+    pages still name the one before, then the cards of share pages naming the blog's, newest entries first
+    (the order a build names them in: ``_catch_up``)."""
+    wanted: list[Card] = []
+    card = night_card(night.event, night.scoreboard, night.ended)
+    if work.pages.get("night card") not in (None, card) and not store.kept(card.digest):
+        wanted.append(card)
+    left = len(work.pending)
+    for view in night.shown:
+        if left == 0 or len(wanted) >= limit:
+            break
+        if view.id in work.pending:
+            left -= 1
+            card = entry_card(view, night.event)
+            if not store.kept(card.digest):
+                wanted.append(card)
+    return wanted[:limit]
 
 
 def _find(paging: Paging, ident: str) -> EntryView | None:

@@ -1,0 +1,175 @@
+"""A watcher's share cards, drawn by a process of their own rather than in its builds.
+
+A card is a few milliseconds to draw, and a night of 10,000 entries waits for 10,000 of them after a cold
+start, a restart or a change of title. Drawn by the builds, 8 at a time between reporters' saves, each of
+those builds took the builder ~90 ms on a slow machine, every ~0.34 s for ten minutes, and a reporter's save
+that landed during one waited for it. A thread of the watcher's own was tried and made drops slower still: at
+each of a build's many system calls it took the interpreter lock and kept it for its switch interval. So a
+process draws them into the card store (``.countnight/cards``): a new interpreter that imports the cards'
+module alone (~20 MB; a fork of the watcher came to hold a copy of what the watcher had when forked, as the
+watcher wrote to its pages). Its builds only name the cards drawn (``pages._catch_up`` finds them kept), one
+build a batch.
+
+The watcher hands it the cards the site waits for (``Site.cards_to_draw``) after a build, when it is idle;
+``done`` is called (from a thread that reads its answers) after each batch, for the watcher to build and name
+them. If it cannot keep a card (a read-only or full disk), a card cannot be drawn, or the process ends, it
+stops and says why (``trouble``): the watcher's builds draw the cards themselves, as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import select
+import signal
+import struct
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO
+
+from .lifeline import die_with
+from .sharecards import Card, CardStore
+
+BATCH = 64  # cards a batch: ~0.5 s of drawing on a busy core, then one build names them all
+_FRAME = struct.Struct("<Q")  # the length of the pickled batch (or answer) that follows
+
+
+class CardPainter:
+    """Draws batches of share cards into the card store's folder in a forked process; ``done()`` after each."""
+
+    def __init__(self, folder: Path, done: Callable[[], None]) -> None:
+        self.folder = folder
+        self.done = done
+        self.trouble: str | None = None  # why it stopped drawing (the watcher says it once)
+        self._process: subprocess.Popen[bytes] | None = None
+        self._orders: IO[bytes] | None = None  # its standard input: batches to draw
+        self._reader: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._drawn: list[str] = []  # digests drawn since the last take_drawn()
+        self._busy = False
+
+    @property
+    def working(self) -> bool:
+        """Whether it takes cards: started, not stopped, and never stopped by trouble."""
+        return self._orders is not None and self.trouble is None
+
+    @property
+    def busy(self) -> bool:
+        """Whether a batch is being drawn (the next is handed after it)."""
+        return self._busy
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    def start(self) -> bool:
+        """Start the drawing process (it loads in the background); whether it runs."""
+        if self._process is not None:
+            return self.working
+        command = [sys.executable, "-m", "countnight.cardpainter", str(self.folder), str(os.getpid())]
+        try:
+            process = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+            )
+        except OSError as err:  # no memory or processes to spare: the builds draw the cards
+            self.trouble = f"no process to draw share cards aside ({err.strerror}); the builds draw them"
+            return False
+        assert process.stdin is not None and process.stdout is not None
+        self._process, self._orders = process, process.stdin
+        self._reader = threading.Thread(target=self._read, args=(process.stdout,), name="countnight-cards", daemon=True)
+        self._reader.start()
+        return True
+
+    def paint(self, cards: Sequence[Card]) -> bool:
+        """Draw ``cards`` (at most BATCH) unless a batch is being drawn or it has stopped; whether it took them."""
+        if not cards or self._busy or self._orders is None or self.trouble is not None:
+            return False
+        data = pickle.dumps(tuple(cards[:BATCH]), pickle.HIGHEST_PROTOCOL)
+        self._busy = True
+        try:
+            self._orders.write(_FRAME.pack(len(data)) + data)
+            self._orders.flush()
+        except OSError as err:  # it ended: the reader says so
+            self._busy = False
+            self.trouble = (
+                self.trouble or f"the process drawing share cards is gone ({err.strerror}); the builds draw them"
+            )
+            return False
+        return True
+
+    def take_drawn(self) -> list[str]:
+        """The digests of the cards drawn since the last call (for the card store to know them kept)."""
+        with self._lock:
+            drawn, self._drawn = self._drawn, []
+        return drawn
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """End the process after the card it is drawing; up to ``timeout`` seconds, then it is killed."""
+        if self._orders is not None:
+            with contextlib.suppress(OSError):
+                self._orders.close()  # it sees the end of its orders between two cards
+            self._orders = None
+        if self._process is not None:
+            try:
+                self._process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        if self._reader is not None:
+            self._reader.join(timeout)
+
+    def _read(self, answers: IO[bytes]) -> None:
+        with answers:
+            while len(head := answers.read(_FRAME.size)) == _FRAME.size:
+                answer: list[str] | str = pickle.loads(answers.read(_FRAME.unpack(head)[0]))
+                with self._lock:
+                    if isinstance(answer, str):
+                        self.trouble = f"a share card could not be drawn aside ({answer}); the builds draw them"
+                    elif answer:
+                        self._drawn.extend(answer)
+                    elif self._orders is not None:
+                        self.trouble = f"{self.folder}: share cards cannot be kept there; the builds draw them"
+                    self._busy = False
+                self.done()
+        if self._process is not None:
+            self._process.wait()  # (reaped: no zombie left)
+        if self._orders is not None and self.trouble is None:  # not stopped: it ended (killed, out of memory)
+            self.trouble = "the process drawing share cards ended; the builds draw them"
+            self._busy = False
+            self.done()
+
+
+def _draw_batches(orders: IO[bytes], answers: IO[bytes], folder: Path) -> None:
+    """The drawing process: each batch drawn into ``folder`` (those there already only read), answered with the
+    digests kept there, or why a card could not be drawn; until its orders end."""
+    store = CardStore(folder)
+    while len(head := orders.read(_FRAME.size)) == _FRAME.size:
+        cards: tuple[Card, ...] = pickle.loads(orders.read(_FRAME.unpack(head)[0]))
+        answer: list[str] | str = []
+        try:
+            for card in cards:
+                if select.select([orders], [], [], 0)[0]:  # the orders ended (only one batch is ever in flight)
+                    return
+                store.png(card)
+            answer = [card.digest for card in cards if (folder / f"{card.digest}.png").is_file()]
+        except Exception as err:
+            answer = f"{type(err).__name__}: {err}"
+        data = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
+        answers.write(_FRAME.pack(len(data)) + data)
+        answers.flush()
+
+
+def main() -> None:
+    """``python -m countnight.cardpainter FOLDER PARENT``: batches on standard input, answers on standard output."""
+    folder, parent = Path(sys.argv[1]), int(sys.argv[2])
+    die_with(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the watcher ends it in order
+    _draw_batches(sys.stdin.buffer, sys.stdout.buffer, folder)
+
+
+if __name__ == "__main__":
+    main()
