@@ -167,7 +167,8 @@ def main() -> None:
     """``python -m countnight.cardpainter FOLDER PARENT``: batches on standard input, answers on standard output."""
     folder, parent = Path(sys.argv[1]), int(sys.argv[2])
     die_with(parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the watcher ends it in order
+    for sent_to_the_group in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, a service stopped: the watcher ends it
+        signal.signal(sent_to_the_group, signal.SIG_IGN)  # in order (its orders end), or it dies with the watcher
     _draw_batches(sys.stdin.buffer, sys.stdout.buffer, folder)
 
 
