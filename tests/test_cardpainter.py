@@ -229,3 +229,20 @@ def test_the_sample_night_under_a_watcher_names_every_card_a_one_off_build_does(
         watcher.stop()
     Site(root, tmp_path / "all", cards_per_build=None).build()
     assert _named(root / "site") == _named(tmp_path / "all")
+
+
+def test_a_build_names_cards_drawn_aside_past_newer_entries_still_waiting_and_a_save_s_build_names_none(
+    blog: BlogMaker,
+) -> None:
+    root = blog(_notes(12))
+    site = Site(root, long_lived=True)
+    assert site.build(AFTER_THE_NIGHT, draw=0).cards_pending == 12
+    for card in site.cards_to_draw(5):  # the newest five, drawn aside (here, in this process)
+        site.cards.png(card)
+    (root / "entries" / "2359-late.md").write_text('---\ntime: "23:59"\ntitle: A late word\n---\nWords.\n')
+    report = site.build(AFTER_THE_NIGHT, changed=["entries/2359-late.md"], draw=0)
+    assert report.cards_pending == 13 and [v.id for v in report.published] == ["2359-late"]  # a save names none
+    assert len(report.changes.files) < 20, sorted(report.changes.files)
+    assert site.build(AFTER_THE_NIGHT, changed=[], draw=0, name_kept=3).cards_pending == 10  # past the late one
+    assert site.build(AFTER_THE_NIGHT, changed=[], draw=0, name_kept=32).cards_pending == 8
+    assert [card.headline for card in site.cards_to_draw(2)] == ["A late word", "Note 22:06"]

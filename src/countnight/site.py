@@ -4,14 +4,12 @@ once; watch mode runs the same ``Site.build`` again on every change, reusing wha
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import errno
 import functools
-import gc
 import heapq
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +24,7 @@ from .errors import InputError, Problem
 from .feeds import share_path
 from .fileio import read_file
 from .folder import FolderOutlet
+from .heap import collector_paused
 from .journal import JOURNAL, STATE_DIR, First, Journal, Record, encode_records, stamp
 from .models import Context
 from .names import entry_id, is_id, longest_id
@@ -63,23 +62,6 @@ class _JournalBatch:
     removed: list[tuple[str, str]] = field(default_factory=list)
     live: LiveDelta = field(default_factory=LiveDelta)  # what open pages must be told of them (_live_delta)
     first: First | None = None  # a first journal, written ahead (Journal.write_first)
-
-
-@contextlib.contextmanager
-def _collector_paused(paused: bool) -> Iterator[None]:
-    """A one-off build's objects (entries, views, fragments) live until it exits, and the cyclic collector
-    walked them again and again as they piled up, to find next to nothing: four full passes, ~0.35 s of
-    the build's own process at 10,000 entries. Its builds make few cycles, and reference counting frees
-    everything else, so a one-off build runs without it (its peak memory is unchanged). The watcher,
-    which runs all night, keeps it."""
-    if not paused or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 class Site:
@@ -132,6 +114,7 @@ class Site:
         grace: float = 0.0,
         changed: Collection[str] | None = None,
         draw: int | Literal["default"] | None = "default",
+        name_kept: int = 0,
     ) -> BuildReport:
         """Build the site once. Input problems are reported, never raised; the last good site stays.
 
@@ -143,19 +126,25 @@ class Site:
         the previous build. Only those are looked at again; None looks at every file (``countnight build``,
         the watcher's first build and its periodic rescan). Either way the same steps run, on what changed.
 
-        ``draw``: how many share cards never drawn before this build may draw, if not ``cards_per_build`` (a
-        watcher whose cards are drawn aside, by cardpainter.py, gives 0: its builds name those drawn).
+        ``draw``: how many share cards never drawn before this build may draw, if not ``cards_per_build``; a
+        watcher whose cards are drawn aside (cardpainter.py) gives 0, and ``name_kept``: how many share pages
+        naming the blog's card to name their own, drawn aside (pages.render_changes).
         """
-        with _collector_paused(not self.long_lived):
+        with collector_paused(not self.long_lived):
             try:
-                return self._build(now, grace, changed, draw)
+                return self._build(now, grace, changed, draw, name_kept)
             finally:
                 if self._painter is not None:
                     self._painter.wait()
                     self._painter = None
 
     def _build(
-        self, now: datetime | None, grace: float, changed: Collection[str] | None, draw: int | Literal["default"] | None
+        self,
+        now: datetime | None,
+        grace: float,
+        changed: Collection[str] | None,
+        draw: int | Literal["default"] | None,
+        name_kept: int,
     ) -> BuildReport:
         started = time.perf_counter()
         self.rules.seen_ns = self.read.seen_ns = time.time_ns()  # before any signature is taken: uptodate.racy
@@ -199,7 +188,7 @@ class Site:
             if self.long_lived and changed and budget is not None:
                 # A reporter's save goes out now; its share card is drawn by the next build, a moment later.
                 budget = 0
-            output = render_changes(setup.theme, night, work, self.cards, budget)
+            output = render_changes(setup.theme, night, work, self.cards, budget, name_kept)
         except Exception as err:  # a template that failed as it rendered (a Python error too): its file and line
             if (problem := template_problem(err)) is None:
                 raise
