@@ -97,9 +97,12 @@ def test_the_cards_are_drawn_aside_and_the_site_ends_as_a_build_drawing_every_ca
     out = io.StringIO()
     watcher = _watch(root, out)
     first = watcher.start()
+    painter = _painter(watcher)
+    drawing = painter.pid
     try:
         assert first is not None and first.cards_pending == NOTES  # the first build drew none of the entries'
         _all_drawn(watcher, out)
+        _wait(lambda: painter.pid is None and _reaped(drawing), "the drawing process to end, nothing left to draw")
     finally:
         watcher.stop()
     # The first build drew the night's card and the blog's (named until an entry's own is drawn); no other build
@@ -160,6 +163,7 @@ def test_the_drawing_process_killed_is_said_once_and_the_builds_draw_the_rest(bl
     watcher = _watch(root, out, cards_per_build=16)
     watcher.start()
     painter = _painter(watcher)
+    drawing = painter.pid
     try:
         os.kill(painter.pid, signal.SIGKILL)  # type: ignore[arg-type]
         _all_drawn(watcher, out)
@@ -167,8 +171,7 @@ def test_the_drawing_process_killed_is_said_once_and_the_builds_draw_the_rest(bl
         watcher.stop()
     assert out.getvalue().count("the process drawing share cards ended; the builds draw them") == 1, out.getvalue()
     assert len(set(_named(root / "site").values())) == NOTES
-    with pytest.raises(ChildProcessError):
-        os.waitpid(painter.pid, os.WNOHANG)  # type: ignore[arg-type]  # reaped, not left a zombie
+    assert _reaped(drawing) and painter.pid is None
 
 
 def test_the_painter_takes_one_batch_at_a_time_says_what_it_drew_and_ends(tmp_path: Path) -> None:
@@ -176,8 +179,10 @@ def test_the_painter_takes_one_batch_at_a_time_says_what_it_drew_and_ends(tmp_pa
     painter = CardPainter(tmp_path / "cards", done.set)
     cards = [Card("Live", "#000000", "#ffffff", f"Headline {n}") for n in range(BATCH + 3)]
     assert not painter.paint(cards)  # not started
-    assert painter.start() and painter.pid is not None
+    painter.start()
+    assert painter.pid is None  # its process starts with the first batch
     assert painter.paint(cards) and not painter.paint(cards[:1])  # busy with the first
+    first = painter.pid
     assert done.wait(TIMEOUT) and not painter.busy and painter.trouble is None
     assert sorted(painter.take_drawn()) == sorted(c.digest for c in cards[:BATCH]) and painter.take_drawn() == []
     assert sorted(p.name for p in (tmp_path / "cards").iterdir()) == sorted(f"{c.digest}.png" for c in cards[:BATCH])
@@ -185,17 +190,32 @@ def test_the_painter_takes_one_batch_at_a_time_says_what_it_drew_and_ends(tmp_pa
     store = CardStore(tmp_path / "cards")
     assert all(store.kept(c.digest) for c in cards[:BATCH]) and not store.kept(cards[-1].digest)
     assert not painter.paint([])  # nothing to draw
-    pid = painter.pid
+    painter.rest()  # its process ends; the next batch starts another
+    assert painter.pid is None and painter.working
+    _wait(lambda: _reaped(first), "the process that rested to end")
+    done.clear()
+    assert painter.paint(cards[BATCH:]) and done.wait(TIMEOUT)
+    assert painter.pid not in (None, first) and painter.trouble is None  # (rested: not trouble)
+    second = painter.pid
     painter.stop()
     assert not painter.working and not painter.paint(cards) and painter.trouble is None
-    with pytest.raises(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)  # ended and reaped
+    assert _reaped(second) and len(list((tmp_path / "cards").iterdir())) == BATCH + 3
+
+
+def _reaped(pid: int | None) -> bool:
+    """Whether the process has ended and been waited for (no zombie left)."""
+    assert pid is not None
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
 
 
 def test_a_card_that_cannot_be_drawn_aside_stops_the_painter_and_says_why(tmp_path: Path) -> None:
     done = threading.Event()
     painter = CardPainter(tmp_path / "cards", done.set)
-    assert painter.start()
+    painter.start()
     try:
         assert painter.paint([Card("Live", "#not-a-colour", "#ffffff", "Headline")])
         assert done.wait(TIMEOUT)
@@ -209,7 +229,7 @@ def test_a_store_that_cannot_keep_cards_stops_the_painter(tmp_path: Path) -> Non
     (tmp_path / "cards").write_text("a file where the folder goes")
     done = threading.Event()
     painter = CardPainter(tmp_path / "cards", done.set)
-    assert painter.start()
+    painter.start()
     try:
         assert painter.paint([Card("Live", "#000000", "#ffffff", "Headline")])
         assert done.wait(TIMEOUT)

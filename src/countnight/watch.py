@@ -138,7 +138,7 @@ class Watcher:
         # A picture made by a worker: the entry files that name it are looked at again, as if they had changed.
         self.site.read.pictures.on_ready = self._pictures_made
         self.site.read.pictures.blocking = False  # a text entry never waits for a picture: see pictures.py
-        if self._painter is not None:  # forked first: the process is small, and no thread of ours runs yet
+        if self._painter is not None:  # (its process starts with the first cards to draw)
             self._painter.start()
         self._observer = polling_observer(self.poll_interval) if self.poll else native_observer()
         self._check_folders(initial=True)
@@ -356,6 +356,8 @@ class Watcher:
             return
         wanted = [] if painter.busy else self.site.cards_to_draw(BATCH)
         handed = painter.paint(wanted)
+        if not (handed or painter.busy):
+            painter.rest()  # nothing left to draw: its process ends until there is
         if self._unnamed or not (handed or painter.busy):
             self._timers["cards"] = since + CARDS_QUIET
 
@@ -409,6 +411,8 @@ class Watcher:
             self._timers["hold"] = report.hold_until + 0.001
         if report.built and report.cards_pending:  # share cards still to draw
             self._cards_wait(mono)
+        elif report.built and self._painter is not None:
+            self._painter.rest()
         rejected = set(report.rejected)
         if "retry" not in why and rejected & set(touched):  # caught half-written? read it once more
             self._timers["retry"] = mono + self.retry
