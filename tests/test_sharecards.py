@@ -197,8 +197,9 @@ def test_a_build_draws_a_few_cards_and_the_next_ones_the_rest_newest_first(sampl
     assert _files(out) == _files(tmp_path / "all")
 
 
-def test_a_watcher_draws_the_waiting_cards_by_itself_between_saves(blog: BlogMaker) -> None:
-    """No file changes: the watcher builds again while cards wait, a few at a time, and says nothing of it."""
+def test_a_watcher_that_does_not_draw_aside_draws_the_waiting_cards_in_builds_between_saves(blog: BlogMaker) -> None:
+    """No file changes, and no cards drawn aside (test_cardpainter.py): the watcher builds again while cards
+    wait, drawing a few at a time, and says nothing of it."""
     files: dict[str, str | bytes] = {
         f"entries/23{minute:02d}-note.md": f'---\ntime: "23:{minute:02d}"\ntitle: Note {minute}\n---\nWords.\n'
         for minute in range(12)
@@ -206,7 +207,7 @@ def test_a_watcher_draws_the_waiting_cards_by_itself_between_saves(blog: BlogMak
     root = blog(files)
     out = io.StringIO()
     site = Site(root, long_lived=True, cards_per_build=2)
-    watcher = Watcher(site, console=Console(out, verbosity=NORMAL, colour=False), quiet=0.03)
+    watcher = Watcher(site, console=Console(out, verbosity=NORMAL, colour=False), quiet=0.03, paint_cards=False)
     first = watcher.start()
     try:
         assert first is not None and first.cards_pending == 10

@@ -1,4 +1,5 @@
-"""A long-lived process's heap: kept near what it holds, not what it once held.
+"""A process's heap: a long-lived one's kept near what it holds, not what it once held; a one-off build's left
+to reference counting alone (``collector_paused``).
 
 glibc's malloc serves a large block (a live.json of ~1 MB at 10,000 entries, a page, a message) from a
 memory map, and frees the map at once, until the first such block is freed: it then raises its threshold to
@@ -10,8 +11,11 @@ glibc's own default stops the raising; blocks of 128 KB and more go back to the 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import gc
 import platform
+from collections.abc import Iterator
 
 M_MMAP_THRESHOLD = -3  # malloc.h
 MMAP_THRESHOLD = 128 * 1024  # glibc's default before it starts raising it
@@ -28,3 +32,20 @@ def keep_heap_small() -> bool:
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
     return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+
+
+@contextlib.contextmanager
+def collector_paused(paused: bool) -> Iterator[None]:
+    """A one-off build's objects (entries, views, fragments) live until it exits, and the cyclic collector
+    walked them again and again as they piled up, to find next to nothing: four full passes, ~0.35 s of
+    the build's own process at 10,000 entries. Its builds make few cycles, and reference counting frees
+    everything else, so a one-off build runs without it (its peak memory is unchanged). The watcher,
+    which runs all night, keeps it."""
+    if not paused or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

@@ -160,14 +160,20 @@ def render_pages(theme: Theme, night: Night, cards: CardStore | None = None) -> 
 
 
 def render_changes(
-    theme: Theme, night: Night, work: PageCache, cards: CardStore | None = None, budget: int | None = None
+    theme: Theme,
+    night: Night,
+    work: PageCache,
+    cards: CardStore | None = None,
+    budget: int | None = None,
+    name_kept: int = 0,
 ) -> Output:
     """The night's output files, rendering only those whose inputs changed since ``work`` was made.
 
     ``work`` is a working copy of the build's cache, updated here; the caller commits it once the files
     are written. Files it says are unchanged are not in ``fresh``; ``paths`` names every file. ``cards``: where
     share cards are kept once drawn (None: drawn every time they are made); ``budget``: how many cards never
-    drawn before this build may draw (None: every one; see CardBudget).
+    drawn before this build may draw (None: every one; see CardBudget); ``name_kept``: with none to draw, how
+    many share pages still naming the blog's card to name their own, found drawn in ``cards`` (cardpainter.py).
     """
     setting = _setting(theme, night)
     if setting != work.setting:  # the theme, the event or "ended" changed: every page is made anew
@@ -244,8 +250,8 @@ def render_changes(
             fresh[path] = functools.partial(_older_page, theme, night, paging, path, views, number, count)
             work.pages[path] = key
     fresh.update(_share_pages(theme, night, paging, work, chosen, fallback))
-    if work.pending and chosen.left != 0:
-        fresh.update(_catch_up(theme, night, paging, work, chosen, fallback))
+    if work.pending and (chosen.left != 0 or name_kept):
+        fresh.update(_catch_up(theme, night, paging, work, chosen, fallback, name_kept or None))
     paths |= work.share_paths
     # Each card is made where it is written (a cold build: on every core), once, under a name no other card has;
     # a card no page names any more is left out of ``paths``, so it goes with the build's other deleted files.
@@ -358,23 +364,54 @@ def _share_jobs(theme: Theme, night: Night, jobs: list[tuple[str, EntryView, str
 
 
 def _catch_up(
-    theme: Theme, night: Night, paging: Paging, work: PageCache, cards: CardBudget, fallback: Card
+    theme: Theme,
+    night: Night,
+    paging: Paging,
+    work: PageCache,
+    cards: CardBudget,
+    fallback: Card,
+    limit: int | None = None,
 ) -> dict[str, Content]:
-    """The share pages of entries still waiting for their card that this build can draw, newest first, made
-    again to name it."""
+    """The share pages of entries still waiting for their card that this build can draw or finds drawn, newest
+    first, made again to name it: up to the first it can do neither for. With a ``limit``, up to that many, past
+    as many it cannot (entries saved since the cards were handed to be drawn aside: cardpainter.py)."""
     jobs: list[tuple[str, EntryView, str, Card]] = []
+    misses = 0
     for view in night.shown:
-        if not work.pending or cards.left == 0:
+        if not work.pending or len(jobs) == limit:
             break
         if view.id not in work.pending:
             continue
         card = _name_card(work, cards, view, night, fallback)
         if card is fallback:
-            break
+            misses += 1
+            if limit is None or misses > limit:
+                break
+            continue
         path, where = share_path(view.id), paging.where.get(view.id, INDEX)
         jobs.append((path, view, where, card))
         work.pages[path] = (view, where)
     return _share_jobs(theme, night, jobs)
+
+
+def cards_to_draw(night: Night, work: PageCache, store: CardStore, limit: int) -> list[Card]:
+    """The share cards the site waits for, not yet in ``store``, at most ``limit``: the night's card, if its
+    pages still name the one before, then the cards of share pages naming the blog's, newest entries first
+    (the order a build names them in: ``_catch_up``)."""
+    wanted: list[Card] = []
+    card = night_card(night.event, night.scoreboard, night.ended)
+    if work.pages.get("night card") not in (None, card) and not store.kept(card.digest):
+        wanted.append(card)
+    left = len(work.pending)
+    for view in night.shown:
+        if left == 0 or len(wanted) >= limit:
+            break
+        if view.id in work.pending:
+            left -= 1
+            card = entry_card(view, night.event)
+            if not store.kept(card.digest):
+                wanted.append(card)
+    return wanted[:limit]
 
 
 def _find(paging: Paging, ident: str) -> EntryView | None:

@@ -10,7 +10,6 @@ starting workers costs more than it saves: a watch-mode rebuild of one file neve
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import fcntl
 import gc
 import hashlib
@@ -18,7 +17,6 @@ import multiprocessing
 import os
 import pickle
 import select
-import signal
 import struct
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ from .errors import InputError
 from .fileio import write_all
 from .fragments import view_and_fragment  # the same careful read and rendering the build uses
 from .frontmatter import MAX_BYTES
+from .lifeline import die_with
 from .models import Context, Entry
 from .reading import read_regular_stat
 from .render import Theme
@@ -40,7 +39,6 @@ from .uptodate import Signature, of_stat
 from .views import EntryView
 
 PARALLEL_MIN = 400
-_PR_SET_PDEATHSIG = 1  # prctl(2)
 # Small spans: at the end of each phase the build's process waits for the spans the worker holds (the one it
 # runs and those queued for it). At 32 a worker, 0.09-0.16 s of a cold build at 10,000 entries; at 96, 0.04-0.06 s.
 _CHUNKS_PER_WORKER = 96
@@ -110,18 +108,6 @@ def prepare(
             raise
         return Prepared(display, signature, digest, text, entry, None, None, None)
     return Prepared(display, signature, digest, text, entry, None, view, html)
-
-
-def _die_with(parent: int) -> None:
-    """End this worker when the build's process ends, however it ends.
-
-    A worker outliving a SIGKILLed (or OOM-killed) watcher would go on taking spans nobody will read, and
-    writing pages into the output folder that nobody will rename into place or clean up.
-    """
-    with contextlib.suppress(OSError, AttributeError):  # Linux only; elsewhere a worker may outlive a crash
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the build died before prctl took effect
-        os._exit(1)
 
 
 def prepare_many(
@@ -218,7 +204,7 @@ def fork_aside(work: Callable[[T], object]) -> Aside[T] | None:
         try:
             os.close(ordering)
             os.close(ended)
-            _die_with(parent)
+            die_with(parent)
             with os.fdopen(orders, "rb") as told:
                 head = told.read(_FRAME.size)
                 data = told.read(_FRAME.unpack(head)[0]) if len(head) == _FRAME.size else b""
@@ -369,7 +355,7 @@ class _Spans:
         """A forked worker's life: spans from the back, each result down the pipe, until none is left."""
         code = 0
         try:
-            _die_with(parent)
+            die_with(parent)
             while (at := self.take(front=False)) is not None:
                 try:
                     outcome = (at, True, self.work(*self.spans[at]))

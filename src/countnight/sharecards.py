@@ -22,7 +22,7 @@ import functools
 import hashlib
 import io
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -413,6 +413,11 @@ class CardStore:
         (listed now, if not yet): a card drawn ahead must not change which cards this build may draw."""
         self._listing()
         self._ahead = (frozenset(card.digest for card in cards), wait)
+
+    def note_drawn(self, digests: Iterable[str]) -> None:
+        """Cards another process drew into the folder (cardpainter.py): kept, from now on."""
+        for digest in digests:
+            self._note(digest)
 
     def _note(self, digest: str) -> None:
         if self._kept is not None:  # (in a cold build's worker, lost with it: the next build lists the folder)

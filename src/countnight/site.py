@@ -4,14 +4,12 @@ once; watch mode runs the same ``Site.build`` again on every change, reusing wha
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import errno
 import functools
-import gc
 import heapq
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,10 +24,12 @@ from .errors import InputError, Problem
 from .feeds import share_path
 from .fileio import read_file
 from .folder import FolderOutlet
+from .heap import collector_paused
 from .journal import JOURNAL, STATE_DIR, First, Journal, Record, encode_records, stamp
 from .models import Context
 from .names import entry_id, is_id, longest_id
-from .pages import Output, PageCache, render_changes
+from .night import Night
+from .pages import Output, PageCache, cards_to_draw, render_changes
 from .parallel import Aside, fork_aside, usable_cpus
 from .publish import PublishError
 from .readstate import ENTRIES, ReadState
@@ -62,23 +62,6 @@ class _JournalBatch:
     removed: list[tuple[str, str]] = field(default_factory=list)
     live: LiveDelta = field(default_factory=LiveDelta)  # what open pages must be told of them (_live_delta)
     first: First | None = None  # a first journal, written ahead (Journal.write_first)
-
-
-@contextlib.contextmanager
-def _collector_paused(paused: bool) -> Iterator[None]:
-    """A one-off build's objects (entries, views, fragments) live until it exits, and the cyclic collector
-    walked them again and again as they piled up, to find next to nothing: four full passes, ~0.35 s of
-    the build's own process at 10,000 entries. Its builds make few cycles, and reference counting frees
-    everything else, so a one-off build runs without it (its peak memory is unchanged). The watcher,
-    which runs all night, keeps it."""
-    if not paused or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 class Site:
@@ -122,9 +105,16 @@ class Site:
         self.outlets = tuple(outlets)
         self._paths: AbstractSet[str] | None = None  # every path the last build published; None: not known
         self._painter: Aside[list[Card]] | None = None  # a one-off build's share cards, drawn ahead
+        self._night: Night | None = None  # what the last build published (the share cards it waits for)
 
     def build(
-        self, now: datetime | None = None, *, grace: float = 0.0, changed: Collection[str] | None = None
+        self,
+        now: datetime | None = None,
+        *,
+        grace: float = 0.0,
+        changed: Collection[str] | None = None,
+        draw: int | Literal["default"] | None = "default",
+        name_kept: int = 0,
     ) -> BuildReport:
         """Build the site once. Input problems are reported, never raised; the last good site stays.
 
@@ -135,16 +125,27 @@ class Site:
         ``changed`` (watch mode): the entry files (``entries/NAME.md``) that file events say changed since
         the previous build. Only those are looked at again; None looks at every file (``countnight build``,
         the watcher's first build and its periodic rescan). Either way the same steps run, on what changed.
+
+        ``draw``: how many share cards never drawn before this build may draw, if not ``cards_per_build``; a
+        watcher whose cards are drawn aside (cardpainter.py) gives 0, and ``name_kept``: how many share pages
+        naming the blog's card to name their own, drawn aside (pages.render_changes).
         """
-        with _collector_paused(not self.long_lived):
+        with collector_paused(not self.long_lived):
             try:
-                return self._build(now, grace, changed)
+                return self._build(now, grace, changed, draw, name_kept)
             finally:
                 if self._painter is not None:
                     self._painter.wait()
                     self._painter = None
 
-    def _build(self, now: datetime | None, grace: float, changed: Collection[str] | None) -> BuildReport:
+    def _build(
+        self,
+        now: datetime | None,
+        grace: float,
+        changed: Collection[str] | None,
+        draw: int | Literal["default"] | None,
+        name_kept: int,
+    ) -> BuildReport:
         started = time.perf_counter()
         self.rules.seen_ns = self.read.seen_ns = time.time_ns()  # before any signature is taken: uptodate.racy
         now = now or datetime.now(UTC)
@@ -183,11 +184,11 @@ class Site:
             )
             night = self.stream.night(setup, now, views_changed)
             work = self._page_cache.working_copy()
-            budget = self.cards_per_build
+            budget = self.cards_per_build if isinstance(draw, str) else draw
             if self.long_lived and changed and budget is not None:
                 # A reporter's save goes out now; its share card is drawn by the next build, a moment later.
                 budget = 0
-            output = render_changes(setup.theme, night, work, self.cards, budget)
+            output = render_changes(setup.theme, night, work, self.cards, budget, name_kept)
         except Exception as err:  # a template that failed as it rendered (a Python error too): its file and line
             if (problem := template_problem(err)) is None:
                 raise
@@ -221,7 +222,7 @@ class Site:
                 raise
             return self._pages_failed(report, problem, started)
         self._page_cache.commit(work)
-        self._paths = sent.paths
+        self._paths, self._night = sent.paths, night
         if written.stats:  # a whole site staged in one folder (a cold build): its files' signatures as written,
             report.outputs_digest = outputs_digest(written.stats)  # for the record of what was published
         event = setup.event
@@ -415,6 +416,10 @@ class Site:
         report.removed.extend(batch.removed)
         journal.append(batch.records, payload=batch.payload, first=batch.first)
         self.stream.unrecorded = set()  # only once the journal holds them
+
+    def cards_to_draw(self, limit: int) -> list[Card]:
+        """The share cards the site as last built waits for (pages.cards_to_draw): a watcher draws them aside."""
+        return [] if self._night is None else cards_to_draw(self._night, self._page_cache, self.cards, limit)
 
     def inputs_seen(self) -> Inputs | None:
         """What the last build was made from, as the signatures it saw (for uptodate.record); None when it

@@ -21,54 +21,34 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from watchdog.events import (
-    DirCreatedEvent,
-    DirDeletedEvent,
-    DirMovedEvent,
-    EventsLostEvent,
-    FileAttribEvent,
-    FileClosedEvent,
-    FileCreatedEvent,
-    FileDeletedEvent,
-    FileModifiedEvent,
-    FileMovedEvent,
-    FileSystemEvent,
-    FileSystemEventHandler,
-)
-from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
-from watchdog.observers.polling import PollingObserverVFS
 
 from . import uptodate
+from .cardpainter import BATCH, CardPainter
 from .config import CONFIG_NAME, load_config
 from .console import VERBOSE, Console
 from .errors import InputError
+from .fileevents import EVENTS, OVERFLOW, Handler, native_observer, polling_observer
 from .names import is_entry_name, is_picture_name, not_an_entry
 from .report import BuildReport
 from .site import ENTRIES, Site
 
 TEMPLATES = "templates"
-# Writes, renames, deletions. Not opened/closed-without-writing: the build's own reads would wake it.
-_EVENTS: list[type[FileSystemEvent]] = [
-    FileCreatedEvent,
-    FileModifiedEvent,
-    FileAttribEvent,
-    FileClosedEvent,
-    FileDeletedEvent,
-    FileMovedEvent,
-    DirCreatedEvent,
-    DirDeletedEvent,
-    DirMovedEvent,
-    EventsLostEvent,  # the kernel's queue overflowed: events were lost, so everything is looked at again
-]
-_OVERFLOW = "\0overflow"  # queued instead of a path
 # The longest wait between tries while builds keep failing (a state path of the wrong kind, a full disk): the
 # wait doubles from ``retry`` up to this, where a fixed quarter second logged four errors a second all night.
 MAX_BACKOFF = 30.0
-# Seconds after a build that left share cards to draw before the next draws a few more (site.CARDS_PER_WATCH_BUILD):
-# a reporter's save in the meantime is built at once as ever, and draws some too.
+# Seconds after a build that left share cards to draw before the next draws a few more (site.CARDS_PER_WATCH_BUILD),
+# where they are not drawn aside (cardpainter.py): a reporter's save in the meantime is built at once as ever.
 CARDS_AFTER = 0.25
+# Cards drawn aside (cardpainter.py) are named by a build once the watcher has been this many seconds without
+# one, NAMED_PER_BUILD at most (~2.4 ms of the builder's each on a slow machine, against ~11 ms drawn and named
+# in a build): while reporters' saves keep coming, none of those builds is in their way, and when one lands
+# during one, it waits ~0.1 s at most.
+CARDS_QUIET = 1.0
+NAMED_PER_BUILD = 32
 _WAKE = "\0wake"
+_PAINTED = "\0painted"  # cards drawn aside: a build names them
+_MARKS = {OVERFLOW: "overflow", _WAKE: None, _PAINTED: "painted"}  # queued instead of a path: what each is
 
 
 def _utc_now() -> datetime:
@@ -87,53 +67,6 @@ def _identity(folder: Path) -> tuple[int, int] | None:
 def _ignored_name(name: str) -> bool:
     """Editors' swap, backup and lock files and sync tools' partial copies (SPEC), wherever they are."""
     return name.startswith((".", "_")) or name.endswith(("~", ".swp", ".tmp"))
-
-
-def _native_observer() -> BaseObserver:
-    """inotify with full events where there is inotify: a file renamed in from a folder not watched is then
-    a move (complete, published at once), not a creation (which waits for its writes to go quiet)."""
-    try:
-        return Observer(generate_full_events=True)  # type: ignore[call-arg]
-    except TypeError:  # pragma: no cover - another platform's observer
-        return Observer()
-
-
-def _stat_seeing_ctime(path: str) -> os.stat_result:
-    """``os.stat`` for the polling observer, whose snapshots compare only mtime and size: with the ctime in
-    the mtime it compares, a rewrite of the same size that keeps its mtime (cp --preserve=timestamps, rsync
-    -t) is a modification too, as inotify reports it (see uptodate.Signature)."""
-    info = os.stat(path)
-    return os.stat_result(tuple(info), {"st_mtime": info.st_mtime + info.st_ctime})
-
-
-def _polling_observer(interval: float) -> BaseObserver:
-    return PollingObserverVFS(_stat_seeing_ctime, os.scandir, polling_interval=interval)
-
-
-class _Handler(FileSystemEventHandler):
-    """Only queues paths: watchdog runs this on its dispatcher thread, which an exception would kill."""
-
-    def __init__(self, put: Callable[[str, bool], None], console: Console) -> None:
-        self._put = put
-        self._console = console
-
-    def on_any_event(self, event: FileSystemEvent) -> None:
-        try:
-            if isinstance(event, EventsLostEvent):  # its path is the watched folder, not a changed file
-                self._put(_OVERFLOW, False)
-                return
-            if event.is_directory and event.event_type == "modified":
-                return  # a file in it changed: that file's own event says which
-            # A file closed after writing is complete; so is one renamed into place (the way SPEC asks
-            # reporters' tools to deliver). Anything else may be followed by more writes.
-            if event.src_path != "":  # empty for a file moved in from a folder not watched (full events)
-                self._put(os.fsdecode(event.src_path), isinstance(event, FileClosedEvent))
-            dest = getattr(event, "dest_path", "")
-            if dest:  # a temp-then-rename save: the destination is the entry
-                self._put(os.fsdecode(dest), not event.is_directory)
-        except Exception as err:  # never let one out: see the class docstring
-            with contextlib.suppress(Exception):
-                self._console.error(f"could not queue a file event ({type(err).__name__}: {err}); the rescan will")
 
 
 class Watcher:
@@ -159,6 +92,7 @@ class Watcher:
         record_after: float = 2.0,
         retry: float = 0.25,
         clock: Callable[[], datetime] = _utc_now,
+        paint_cards: bool = True,
     ) -> None:
         self.site = site
         self.console = console or Console()
@@ -172,7 +106,7 @@ class Watcher:
         self.last: BuildReport | None = None  # the newest report
         self.last_built: BuildReport | None = None  # the newest report of a build that wrote the site
         self._queue: queue.SimpleQueue[tuple[float, str, bool]] = queue.SimpleQueue()
-        self._handler = _Handler(self._put, self.console)
+        self._handler = Handler(self._put, self.console)
         self._observer: BaseObserver | None = None
         self._watches: dict[Path, tuple[ObservedWatch, tuple[int, int]]] = {}
         self._gone: set[Path] = set()  # watched folders found missing, reported once
@@ -186,6 +120,10 @@ class Watcher:
         self._timers = dict.fromkeys(("rescan", "due", "hold", "retry", "record", "cards"), math.inf)
         self._health_at = 0.0
         self._failures = 0  # builds in a row that failed or could not build the site: the retry backs off
+        folder = site.cards.folder
+        self._painter = CardPainter(folder, lambda: self._put(_PAINTED, True)) if paint_cards and folder else None
+        self._unnamed = 0  # cards drawn aside that no build has named yet (about)
+        self._built_at = 0.0  # when the last build ended (time.monotonic)
 
     # -- life cycle ------------------------------------------------------------------------------
 
@@ -200,7 +138,9 @@ class Watcher:
         # A picture made by a worker: the entry files that name it are looked at again, as if they had changed.
         self.site.read.pictures.on_ready = self._pictures_made
         self.site.read.pictures.blocking = False  # a text entry never waits for a picture: see pictures.py
-        self._observer = _polling_observer(self.poll_interval) if self.poll else _native_observer()
+        if self._painter is not None:  # (its process starts with the first cards to draw)
+            self._painter.start()
+        self._observer = polling_observer(self.poll_interval) if self.poll else native_observer()
         self._check_folders(initial=True)
         self._observer.start()
         self._build({"start"}, {})
@@ -215,6 +155,8 @@ class Watcher:
         self._stopping.set()
         self._stop_requested.set()
         self._put(_WAKE, True)
+        if self._painter is not None:
+            self._painter.stop()
         if self._thread is not None:
             self._thread.join(timeout)
             if not self._thread.is_alive() and self._timers["record"] != math.inf:
@@ -297,6 +239,9 @@ class Watcher:
         why |= {name for name, at in self._timers.items() if now >= at}
         if "overflow" in why:
             self.console.warning("the inotify queue overflowed: file events were lost; rescanning everything")
+        if "painted" in why:  # a batch drawn aside: the next handed at once, named once things are quiet
+            why.discard("painted")
+            self._cards_wait(self._built_at)
         if self._paused():
             self._timers = dict.fromkeys(self._timers, math.inf) | {"rescan": now + self.rescan}
         elif why == {"record"}:
@@ -323,7 +268,7 @@ class Watcher:
         relevant = False  # a mark the build acts on has come
         at, path, complete = first_mark
         while True:  # a continuous stream is cut at max_wait: what is left goes in the next batch
-            kind = "overflow" if path == _OVERFLOW else None if path == _WAKE else self._classify(path)
+            kind = _MARKS[path] if path in _MARKS else self._classify(path)
             marks.append((at, path, kind))
             relevant = relevant or kind is not None
             if kind not in (None, "overflow"):
@@ -371,13 +316,18 @@ class Watcher:
         # else (the first build, the rescan, an overflow, the config or theme, a folder back) looks at all.
         partial = not why - {"entry", "due", "hold", "cards"}
         try:
-            report = self.site.build(now, grace=self.grace, changed=touched.keys() if partial else None)
+            changed, aside = touched.keys() if partial else None, self._painting()
+            naming = NAMED_PER_BUILD if aside and "cards" in why else 0  # (of the cards drawn aside)
+            report = self.site.build(
+                now, grace=self.grace, changed=changed, draw=0 if aside else "default", name_kept=naming
+            )
         except Exception as err:  # a bug, or the disk: the last good site stays; try again shortly
             self._failed(f"build failed: {type(err).__name__}: {err}", "the last good site stays live; retrying")
             return
         self._trouble = None
         self._failures = 0 if report.built else self._failures + 1
-        done = time.monotonic()
+        self._unnamed = max(0, self._unnamed - naming) if report.built else self._unnamed
+        done = self._built_at = time.monotonic()
         live = report.live if report.built or self.last_built is None else self.last_built.live
         self.console.build(
             report, self.last, touched=touched, latency={p: done - at for p, at in touched.items()}, live=live
@@ -395,6 +345,36 @@ class Watcher:
                 self.last_built = report
             self.builds += 1
             self._changed.notify_all()
+
+    def _cards_wait(self, since: float) -> None:
+        """Share cards wait. Drawn aside (cardpainter.py): the next batch handed if it is idle, and a build to
+        name those drawn (or kept from before) CARDS_QUIET seconds after ``since``. Else a few drawn by a
+        build CARDS_AFTER seconds after it."""
+        painter = self._painter
+        if not self._painting() or painter is None:
+            self._timers["cards"] = since + CARDS_AFTER
+            return
+        wanted = [] if painter.busy else self.site.cards_to_draw(BATCH)
+        handed = painter.paint(wanted)
+        if not (handed or painter.busy):
+            painter.rest()  # nothing left to draw: its process ends until there is
+        if self._unnamed or not (handed or painter.busy):
+            self._timers["cards"] = since + CARDS_QUIET
+
+    def _painting(self) -> bool:
+        """Whether the share cards are drawn aside (the store told of those drawn); said once when that stops."""
+        painter = self._painter
+        if painter is None:
+            return False
+        drawn = painter.take_drawn()
+        self.site.cards.note_drawn(drawn)
+        self._unnamed += len(drawn)
+        if painter.trouble is not None:
+            self.console.warning(painter.trouble)
+            painter.stop(0)
+            self._painter = None
+            return False
+        return painter.working
 
     def _backoff(self) -> float:
         """Seconds to wait before the next try: ``retry``, doubled with every failure in a row, at most MAX_BACKOFF."""
@@ -429,8 +409,10 @@ class Watcher:
             self._timers["due"] = mono + max(0.0, (report.next_due - now).total_seconds()) + 0.001
         if report.hold_until is not None:
             self._timers["hold"] = report.hold_until + 0.001
-        if report.built and report.cards_pending:  # share cards still to draw: a few more once things are quiet
-            self._timers["cards"] = mono + CARDS_AFTER
+        if report.built and report.cards_pending:  # share cards still to draw
+            self._cards_wait(mono)
+        elif report.built and self._painter is not None:
+            self._painter.rest()
         rejected = set(report.rejected)
         if "retry" not in why and rejected & set(touched):  # caught half-written? read it once more
             self._timers["retry"] = mono + self.retry
@@ -476,7 +458,7 @@ class Watcher:
                     self.console.error(f"{folder} is gone (deleted or moved away); watching for it to come back")
                 continue
             try:
-                watch = self._observer.schedule(self._handler, str(folder), recursive=recursive, event_filter=_EVENTS)
+                watch = self._observer.schedule(self._handler, str(folder), recursive=recursive, event_filter=EVENTS)
             except OSError as err:  # inotify limits, permissions: polling catches up at the next rescan
                 self.console.error(f"cannot watch {folder}: {err.strerror or err} (try --poll)")
                 continue

@@ -30,7 +30,7 @@ from watchdog.observers import inotify_c
 from watchdog.observers.api import BaseObserver
 
 from conftest import write_blog
-from countnight import watch
+from countnight import fileevents
 from countnight.console import VERBOSE, Console
 from countnight.site import Site
 from countnight.watch import Watcher
@@ -110,7 +110,7 @@ def small_inotify_queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.E
     why_not = _kernel_overflows(QUEUE)
     if why_not is not None:
         pytest.skip(f"this machine cannot produce a kernel queue overflow: {why_not}; the injected overflow covers it")
-    real = watch.Observer
+    real = fileevents.Observer
 
     def lowered(method: Callable[..., T]) -> Callable[..., T]:
         def call(*args: object, **kwargs: object) -> T:
@@ -130,7 +130,7 @@ def small_inotify_queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.E
         made.start = lowered(made.start)  # type: ignore[method-assign]
         return made
 
-    monkeypatch.setattr(watch, "Observer", observer)
+    monkeypatch.setattr(fileevents, "Observer", observer)
     held = threading.Event()
     real_read = inotify_c.InotifyFD._read_event_buffer
 
