@@ -212,30 +212,29 @@ def _reaped(pid: int | None) -> bool:
     return False
 
 
-def test_a_card_that_cannot_be_drawn_aside_stops_the_painter_and_says_why(tmp_path: Path) -> None:
+def _trouble_after_one_card(folder: Path, card: Card) -> str | None:
+    """A painter handed one card: why it stopped, once it has answered (None: it goes on)."""
     done = threading.Event()
-    painter = CardPainter(tmp_path / "cards", done.set)
+    painter = CardPainter(folder, done.set)
     painter.start()
     try:
-        assert painter.paint([Card("Live", "#not-a-colour", "#ffffff", "Headline")])
-        assert done.wait(TIMEOUT)
+        assert painter.paint([card]) and done.wait(TIMEOUT)
     finally:
         painter.stop()
-    assert painter.trouble is not None and painter.trouble.startswith("a share card could not be drawn aside (")
-    assert painter.trouble.endswith("); the builds draw them") and not painter.working
+    assert painter.working is False
+    return painter.trouble
+
+
+def test_a_card_that_cannot_be_drawn_aside_stops_the_painter_and_says_why(tmp_path: Path) -> None:
+    trouble = _trouble_after_one_card(tmp_path / "cards", Card("Live", "#not-a-colour", "#ffffff", "Headline"))
+    assert trouble is not None and trouble.startswith("a share card could not be drawn aside (")
+    assert trouble.endswith("); the builds draw them")
 
 
 def test_a_store_that_cannot_keep_cards_stops_the_painter(tmp_path: Path) -> None:
     (tmp_path / "cards").write_text("a file where the folder goes")
-    done = threading.Event()
-    painter = CardPainter(tmp_path / "cards", done.set)
-    painter.start()
-    try:
-        assert painter.paint([Card("Live", "#000000", "#ffffff", "Headline")])
-        assert done.wait(TIMEOUT)
-    finally:
-        painter.stop()
-    assert painter.trouble == f"{tmp_path / 'cards'}: share cards cannot be kept there; the builds draw them"
+    trouble = _trouble_after_one_card(tmp_path / "cards", Card("Live", "#000000", "#ffffff", "Headline"))
+    assert trouble == f"{tmp_path / 'cards'}: share cards cannot be kept there; the builds draw them"
 
 
 def test_the_sample_night_under_a_watcher_names_every_card_a_one_off_build_does(tmp_path: Path) -> None:
