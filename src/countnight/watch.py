@@ -155,12 +155,12 @@ class Watcher:
         self._stopping.set()
         self._stop_requested.set()
         self._put(_WAKE, True)
-        if self._painter is not None:
-            self._painter.stop()
         if self._thread is not None:
             self._thread.join(timeout)
             if not self._thread.is_alive() and self._timers["record"] != math.inf:
                 self._record()  # a clean build not yet recorded: a restart can then skip the build
+        if self._painter is not None:  # after the builder: it hands the painter batches
+            self._painter.stop()
         if self._observer is not None:
             with contextlib.suppress(Exception):
                 self._observer.stop()
