@@ -35,7 +35,7 @@ from typing import IO
 from .lifeline import die_with
 from .sharecards import Card, CardStore
 
-BATCH = 64  # cards a batch: ~0.5 s of drawing on a busy core, then one build names them all
+BATCH = 64  # cards a batch: ~0.5 s of drawing on a busy core (the watcher's builds name them: watch.py)
 NICENESS = 10  # the drawing process's priority below the watcher's
 _FRAME = struct.Struct("<Q")  # the length of the pickled batch (or answer) that follows
 
@@ -189,9 +189,8 @@ def main() -> None:
     """``python -m countnight.cardpainter FOLDER PARENT``: batches on standard input, answers on standard output."""
     folder, parent = Path(sys.argv[1]), int(sys.argv[2])
     die_with(parent)
-    with contextlib.suppress(
-        OSError
-    ):  # the builder first, on a machine of few cores: reporters' saves wait for no card
+    # The builder first, on a machine of few cores: reporters' saves wait for no card.
+    with contextlib.suppress(OSError):
         os.nice(NICENESS)
     for sent_to_the_group in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, a service stopped: the watcher ends it
         signal.signal(sent_to_the_group, signal.SIG_IGN)  # in order (its orders end), or it dies with the watcher
