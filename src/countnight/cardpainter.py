@@ -177,7 +177,7 @@ def _draw_batches(orders: IO[bytes], answers: IO[bytes], folder: Path) -> None:
                 if select.select([orders], [], [], 0)[0]:  # the orders ended (only one batch is ever in flight)
                     return
                 store.png(card)
-            answer = [card.digest for card in cards if (folder / f"{card.digest}.png").is_file()]
+            answer = [card.digest for card in cards if store.kept(card.digest)]
         except Exception as err:
             answer = f"{type(err).__name__}: {err}"
         data = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)

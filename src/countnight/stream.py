@@ -6,7 +6,7 @@ it from the ids whose entry changed and makes the night the pages are rendered f
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from .elections import Scoreboard, SeatTally
@@ -177,11 +177,7 @@ class Stream:
             else:
                 self.seat_results.pop(key, None)
             self.recount.add(key)
-        at = bisect.bisect_left(self.oldest_first, self.view_order(view), key=self.view_order)
-        if at < len(self.oldest_first) and self.oldest_first[at] is view:
-            del self.oldest_first[at]
-        else:  # pragma: no cover - the order key of a view never changes; kept as a safety net
-            self.oldest_first = [v for v in self.oldest_first if v is not view]
+        self.oldest_first = _without(self.oldest_first, view, self.view_order)
 
     def view_order(self, view: EntryView) -> tuple[float, str]:
         return self.order(view.entry)
@@ -210,11 +206,7 @@ class Stream:
                     continue
                 if was is not None:
                     del self.counted[key]
-                    at = bisect.bisect_left(self.counted_oldest_first, self.view_order(was), key=self.view_order)
-                    if at < len(self.counted_oldest_first) and self.counted_oldest_first[at] is was:
-                        del self.counted_oldest_first[at]
-                    else:  # pragma: no cover - the order key of a view never changes; kept as a safety net
-                        self.counted_oldest_first = [v for v in self.counted_oldest_first if v is not was]
+                    self.counted_oldest_first = _without(self.counted_oldest_first, was, self.view_order)
                     if was.result is not None:
                         self.tally.remove(_constituency(was), was.result)
                 if now is not None:
@@ -269,6 +261,17 @@ class Stream:
                 for rendition in figure.renditions
             },
         )
+
+
+def _without(
+    ordered: list[EntryView], view: EntryView, key: Callable[[EntryView], tuple[float, str]]
+) -> list[EntryView]:
+    """``ordered`` (sorted by ``key``) without ``view``: found by bisection and taken out in place."""
+    at = bisect.bisect_left(ordered, key(view), key=key)
+    if at < len(ordered) and ordered[at] is view:
+        del ordered[at]
+        return ordered
+    return [v for v in ordered if v is not view]  # pragma: no cover - a view's order key never changes; a safety net
 
 
 def _constituency(view: EntryView) -> str:

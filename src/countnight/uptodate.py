@@ -186,9 +186,7 @@ class _OutputsAside:
             code = 1
             try:
                 os.close(read)
-                lines = _output_lines(out)
-                lines.sort()
-                write_all(write, "\n".join(lines).encode("utf-8", "surrogateescape"))
+                write_all(write, _outputs_text(_output_lines(out)))
                 code = 0
             finally:
                 os._exit(code)
@@ -228,8 +226,13 @@ def outputs_digest(files: Mapping[str, tuple[int, int, int]]) -> str:
 
 
 def _outputs_digest(lines: list[str]) -> str:
+    return hashlib.sha256(_outputs_text(lines)).hexdigest()
+
+
+def _outputs_text(lines: list[str]) -> bytes:
+    """What the outputs' digest is taken of: the lines sorted (in place), one a line."""
     lines.sort()
-    return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
+    return "\n".join(lines).encode("utf-8", "surrogateescape")
 
 
 @dataclass(frozen=True)
